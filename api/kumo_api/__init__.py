@@ -1,0 +1,1 @@
+"""kumo-api: the OpenStack Compute API, served by Flask."""

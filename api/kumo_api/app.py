@@ -1,0 +1,113 @@
+"""The Flask application factory: middleware order and request hooks, in one place.
+
+WSGI order, outermost first, and why:
+  1. RequestId  - every response, errors from auth included, carries
+                  x-openstack-request-id (and Nova's x-compute-request-id).
+  2. auth       - noauth2 or keystonemiddleware: identity into the environ.
+  3. Flask      - per request: build the RequestContext (it carries the request id
+                  into every log line), negotiate the microversion, then dispatch to
+                  a resource; errors become Nova-format faults.
+"""
+from __future__ import annotations
+
+from flask import Flask, g, request
+from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_middleware import request_id
+from werkzeug.exceptions import HTTPException
+
+from kumo_api import auth, errors, microversion
+from kumo_api.resources import images, servers, versions
+from kumo_common import context as kumo_context
+from kumo_common import exceptions
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+# Blueprints served under /v2.1 and /v2.1/{project_id}.
+API_BLUEPRINTS = (servers.bp, images.bp)
+_JSON_TYPES = ('application/json', 'application/vnd.openstack.compute+json')
+
+
+class ComputeRequestId(request_id.RequestId):
+    """oslo.middleware's RequestId plus Nova's x-compute-request-id header."""
+    compat_headers = ['x-compute-request-id']
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    app.url_map.strict_slashes = False
+
+    app.register_blueprint(versions.bp)
+    for bp in API_BLUEPRINTS:
+        app.register_blueprint(bp, url_prefix='/v2.1')
+        app.register_blueprint(bp, url_prefix='/v2.1/<project_id>',
+                               name=f'{bp.name}_with_project')
+
+    @app.url_value_preprocessor
+    def _pop_project_id(endpoint, values):
+        g.url_project_id = (values or {}).pop('project_id', None)
+
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    app.register_error_handler(errors.APIError, _api_error)
+    app.register_error_handler(exceptions.KumoException, _kumo_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+    app.wsgi_app = ComputeRequestId(auth.wrap(app.wsgi_app))
+    return app
+
+
+def _before_request():
+    g.want = microversion.MIN
+    g.context = kumo_context.RequestContext.from_environ(request.environ, overwrite=True)
+    if request.path.startswith('/v2.1/') and request.path.rstrip('/') != '/v2.1':
+        try:
+            g.want = microversion.from_headers(request.headers)
+        except microversion.MalformedVersion as exc:
+            raise errors.BadRequest(str(exc)) from exc
+        except microversion.UnsupportedVersion as exc:
+            raise errors.NotAcceptable(str(exc)) from exc
+        g.microversioned = True
+    if request.method in ('POST', 'PUT', 'PATCH') and request.content_length:
+        ctype = (request.mimetype or '').lower()
+        if ctype and ctype not in _JSON_TYPES and ctype != 'text/plain':
+            raise errors.UnsupportedMediaType('Unsupported Content-Type')
+
+
+def _after_request(response):
+    if getattr(g, 'microversioned', False):
+        for key, value in microversion.response_headers(g.want).items():
+            response.headers[key] = value
+    return response
+
+
+def _api_error(exc: errors.APIError):
+    if exc.code >= 500:
+        LOG.error('%s', exc.message)
+    return errors.fault_response(exc.code, exc.message)
+
+
+def _kumo_error(exc: exceptions.KumoException):
+    if exc.code >= 500:
+        LOG.exception('Unexpected error')
+        return errors.fault_response(500, 'Unexpected API Error. Please report this at '
+                                     'http://bugs.launchpad.net/nova/ and attach the Nova '
+                                     'API log if possible.')
+    return errors.fault_response(exc.code, exc.msg)
+
+
+def _http_error(exc: HTTPException):
+    messages = {404: 'The resource could not be found.',
+                405: 'The method specified is not allowed for this resource.'}
+    return errors.fault_response(exc.code or 500,
+                                 messages.get(exc.code, exc.description or exc.name))
+
+
+def _unexpected_error(exc: Exception):
+    LOG.exception('Unexpected API error')
+    return errors.fault_response(
+        500, "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ "
+             "and attach the Nova API log if possible.\n<class '%s'>" % type(exc).__name__)

@@ -1,0 +1,29 @@
+"""kumo-api: serve the compute API with waitress."""
+from __future__ import annotations
+
+import sys
+
+import waitress
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from kumo_common import rpc, service
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+
+def serve(host: str, port: int) -> None:
+    """Serve the API on host:port until the process ends (blocks)."""
+    from kumo_api.app import create_app
+    app = create_app()
+    LOG.info('Compute API listening on http://%s:%s/', host, port)
+    waitress.serve(app, host=host, port=port, threads=CONF.api.threads, ident='kumo-api',
+                   _quiet=True)
+
+
+def main(argv=None) -> None:
+    service.prepare(sys.argv[1:] if argv is None else argv, 'kumo-api')
+    rpc.init()
+    service.start_heartbeat(CONF.host, 'kumo-api', 'compute-api')
+    serve(CONF.api.listen, CONF.api.listen_port)

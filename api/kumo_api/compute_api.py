@@ -1,0 +1,292 @@
+"""What the API does to servers beyond HTTP: resolve references, admit the request,
+write the rows of a new server in one transaction, and hand work to the conductor."""
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+import string
+import unicodedata
+import uuid as uuidlib
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from kumo_api import errors
+from kumo_common import exceptions, objects, states
+from kumo_common.db import flavors as flavor_db
+from kumo_common.db import images as image_db
+from kumo_common.db import instances as instance_db
+from kumo_common.db import models, session
+from kumo_common.db import networks as network_db
+from kumo_common.rpcapi import conductor as conductor_rpcapi
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+_CONDUCTOR: conductor_rpcapi.ConductorAPI | None = None
+
+
+def _conductor() -> conductor_rpcapi.ConductorAPI:
+    global _CONDUCTOR
+    if _CONDUCTOR is None:
+        _CONDUCTOR = conductor_rpcapi.ConductorAPI()
+    return _CONDUCTOR
+
+
+@dataclass
+class CreateRequest:
+    """A validated POST /servers, references still unresolved."""
+    name: str
+    flavor_ref: str
+    image_ref: str
+    networks: str | list | None  # None = omitted (< 2.37), 'auto', 'none' or list
+    min_count: int = 1
+    max_count: int = 1
+    description: str | None = None
+    metadata: dict = field(default_factory=dict)
+    user_data: str | None = None
+    admin_pass: str | None = None
+    key_name: str | None = None
+    availability_zone: str | None = None
+    config_drive: bool = False
+    access_ip_v4: str | None = None
+    access_ip_v6: str | None = None
+    auto_disk_config: bool = False
+    hostname: str | None = None
+    tags: list = field(default_factory=list)
+    trusted_certs: list | None = None
+    scheduler_hints: dict = field(default_factory=dict)
+    description_from_name: bool = False
+
+
+@dataclass
+class CreateResult:
+    instance_uuids: list[str]
+    reservation_id: str
+    admin_pass: str
+
+
+def _ref_id(ref) -> str:
+    """A flavor/image reference may be an id or a URL ending in the id."""
+    return str(ref).rstrip('/').rsplit('/', 1)[-1]
+
+
+def generate_password(length: int | None = None) -> str:
+    length = CONF.password_length if length is None else length
+    alphabet = [c for c in string.ascii_letters + string.digits if c not in 'lI10Oo']
+    return ''.join(secrets.choice(alphabet) for _ in range(length))
+
+
+def sanitize_hostname(name: str, default: str) -> str:
+    """Nova's rule: latin-1 only, 63 chars, separators to '-', lower case."""
+    text = unicodedata.normalize('NFKD', name).encode('latin-1', 'ignore').decode('latin-1')
+    text = re.sub(r'[ _.]', '-', text)
+    text = re.sub(r'[^\w.-]+', '', text, flags=re.ASCII).lower()
+    text = text[:63].strip('.-')
+    return text or default
+
+
+def normalise_hints(hints: dict) -> dict:
+    """Hints as Nova stores them: string lists, internal `_nova*` keys dropped."""
+    result = {}
+    for key, value in (hints or {}).items():
+        if key.startswith('_nova'):
+            continue
+        values = value if isinstance(value, list) else [value]
+        result[key] = [v if isinstance(v, str) else _json_str(v) for v in values]
+    return result
+
+
+def _json_str(value) -> str:
+    import json
+    return json.dumps(value)
+
+
+def _resolve_networks(s, req: CreateRequest, project_id: str) -> list[str]:
+    if req.networks == 'none':
+        return []
+    if req.networks is None or req.networks == 'auto' or req.networks == []:
+        default = network_db.default_network(s, project_id)
+        return [default.id] if default is not None else []
+    ids = []
+    for item in req.networks:
+        if item.get('port'):
+            raise errors.BadRequest(f"Port {item['port']} could not be found.")
+        if 'uuid' not in item:
+            raise errors.BadRequest("Bad network format: missing 'uuid'")
+        try:
+            network = network_db.get_network(s, item['uuid'])
+        except exceptions.NetworkNotFound as exc:
+            raise errors.BadRequest(f"Network {item['uuid']} could not be found.") from exc
+        if not network.shared and network.project_id not in (None, project_id):
+            raise errors.BadRequest(f"Network {item['uuid']} could not be found.")
+        ids.append(network.id)
+    return ids
+
+
+def _check_quota(s, ctxt, flavor: models.Flavor, req: CreateRequest) -> int:
+    """How many of min..max instances fit the project's quota (403 if not min)."""
+    inst = models.Instance
+    used_count, used_cores, used_ram = s.execute(
+        sa.select(sa.func.count(inst.id), sa.func.coalesce(sa.func.sum(inst.vcpus), 0),
+                  sa.func.coalesce(sa.func.sum(inst.memory_mb), 0))
+        .where(inst.project_id == ctxt.project_id, inst.deleted == 0)).one()
+    limits = _project_limits(s, ctxt.project_id)
+    fits = req.max_count
+    over = []
+    for resource, used, per in (('instances', used_count, 1), ('cores', used_cores,
+                                                               flavor.vcpus),
+                                ('ram', used_ram, flavor.memory_mb)):
+        limit = limits[resource]
+        if limit < 0 or per == 0:
+            continue
+        allowed = (limit - used) // per
+        if allowed < req.min_count:
+            over.append((resource, limit, used))
+        fits = min(fits, max(allowed, 0))
+    if over:
+        resource, limit, used = over[0]
+        raise errors.Forbidden(f'Quota exceeded for {resource}: Requested '
+                               f'{req.min_count}, but already used {used} of {limit} '
+                               f'{resource}')
+    return fits
+
+
+def _project_limits(s, project_id: str) -> dict:
+    limits = {r: getattr(CONF.quota, r) for r in ('instances', 'cores', 'ram')}
+    for resource, hard_limit in s.execute(
+            sa.select(models.Quota.resource, models.Quota.hard_limit)
+            .where(models.Quota.project_id == project_id, models.Quota.user_id == '')):
+        limits[resource] = hard_limit
+    return limits
+
+
+def create_servers(ctxt, req: CreateRequest) -> CreateResult:
+    """Admit and record a create request, then cast it to the conductor."""
+    reservation_id = 'r-' + ''.join(secrets.choice(string.ascii_lowercase + string.digits)
+                                    for _ in range(8))
+    admin_pass = req.admin_pass or generate_password()
+    hints = normalise_hints(req.scheduler_hints)
+    with session.transaction() as s:
+        try:
+            flavor = flavor_db.get_by_flavorid(s, _ref_id(req.flavor_ref))
+        except exceptions.FlavorNotFound as exc:
+            raise errors.BadRequest('Invalid flavorRef provided.') from exc
+        if flavor.disabled:
+            raise errors.BadRequest('Invalid flavorRef provided.')
+        if not req.image_ref:
+            raise errors.BadRequest('Missing imageRef attribute')
+        try:
+            image = image_db.get(s, _ref_id(req.image_ref))
+        except exceptions.ImageNotFound as exc:
+            raise errors.BadRequest('Can not find requested image') from exc
+        if image.status != 'active':
+            raise errors.BadRequest(f'Image {image.id} is not active.')
+        if (image.min_ram or 0) > flavor.memory_mb:
+            raise errors.BadRequest("Flavor's memory is too small for requested image.")
+        if flavor.root_gb and (image.min_disk or 0) > flavor.root_gb:
+            raise errors.BadRequest("Flavor's disk is too small for requested image.")
+        key_data = None
+        if req.key_name:
+            keypair = s.scalars(sa.select(models.KeyPair).where(
+                models.KeyPair.user_id == ctxt.user_id,
+                models.KeyPair.name == req.key_name)).first()
+            if keypair is None:
+                raise errors.BadRequest('Invalid key_name provided.')
+            key_data = keypair.public_key
+        if req.availability_zone:
+            zones = set(s.scalars(sa.select(models.ComputeNode.availability_zone).where(
+                models.ComputeNode.deleted.is_(False))))
+            if req.availability_zone not in zones:
+                raise errors.BadRequest('The requested availability zone is not available')
+        if len(req.metadata) > CONF.quota.metadata_items >= 0:
+            raise errors.Forbidden('Quota exceeded for metadata_items: Requested '
+                                   f'{len(req.metadata)}, but limit is '
+                                   f'{CONF.quota.metadata_items}')
+        network_ids = _resolve_networks(s, req, ctxt.project_id)
+        count = _check_quota(s, ctxt, flavor, req)
+
+        image_props = image_db.properties(image)
+        flavor_snapshot = flavor_db.snapshot(flavor)
+        spec = objects.RequestSpec(
+            instance_uuids=[], project_id=ctxt.project_id, user_id=ctxt.user_id,
+            flavor=objects.FlavorSpec(
+                flavorid=flavor.flavorid, name=flavor.name, vcpus=flavor.vcpus,
+                memory_mb=flavor.memory_mb, root_gb=flavor.root_gb,
+                ephemeral_gb=flavor.ephemeral_gb, swap=flavor.swap,
+                extra_specs=flavor_snapshot['extra_specs']),
+            image=objects.ImageSpec(
+                id=image.id, name=image.name or '', checksum=image.checksum,
+                size=image.size or 0, disk_format=image.disk_format,
+                container_format=image.container_format, min_ram=image.min_ram or 0,
+                min_disk=image.min_disk or 0, properties=image_props),
+            availability_zone=req.availability_zone, scheduler_hints=hints,
+            requested_networks=network_ids)
+        uuids = []
+        for index in range(count):
+            uuid = str(uuidlib.uuid4())
+            uuids.append(uuid)
+            multi = count > 1
+            name = f'{req.name}-{index + 1}' if multi else req.name
+            hostname = req.hostname or sanitize_hostname(req.name, f'Server-{uuid}')
+            if multi and not req.hostname:
+                hostname = f'{hostname}-{index + 1}'
+            instance = models.Instance(
+                uuid=uuid, project_id=ctxt.project_id, user_id=ctxt.user_id,
+                display_name=name,
+                display_description=name if req.description_from_name else req.description,
+                hostname=hostname, reservation_id=reservation_id, launch_index=index,
+                image_ref=image.id, kernel_id=image_props.get('kernel_id'),
+                ramdisk_id=image_props.get('ramdisk_id'), instance_type_id=flavor.id,
+                flavor=flavor_snapshot, vcpus=flavor.vcpus, memory_mb=flavor.memory_mb,
+                root_gb=flavor.root_gb, ephemeral_gb=flavor.ephemeral_gb,
+                key_name=req.key_name, key_data=key_data, user_data=req.user_data,
+                admin_password=admin_pass,
+                config_drive='True' if (req.config_drive or CONF.force_config_drive)
+                else '',
+                auto_disk_config=req.auto_disk_config, access_ip_v4=req.access_ip_v4,
+                access_ip_v6=req.access_ip_v6, trusted_certs=req.trusted_certs,
+                vm_state=states.BUILDING, task_state=states.task.SCHEDULING,
+                power_state=states.power.NOSTATE, progress=0,
+                availability_zone=req.availability_zone or CONF.default_availability_zone,
+                pinned_availability_zone=req.availability_zone,
+                root_device_name='/dev/vda', os_type=image_props.get('os_type'),
+                architecture=image_props.get('architecture'))
+            instance.metadata_items = [models.InstanceMetadata(key=k, value=v)
+                                       for k, v in req.metadata.items()]
+            instance.system_metadata = [
+                models.InstanceSystemMetadata(key=f'image_{k}', value=v)
+                for k, v in image_props.items()]
+            instance.tags = [models.Tag(tag=t) for t in dict.fromkeys(req.tags)]
+            s.add(instance)
+            s.flush()
+            instance_spec = objects.RequestSpec(**{**spec.__dict__, 'instance_uuids': [uuid]})
+            s.add(models.RequestSpecRecord(instance_uuid=uuid,
+                                           spec=instance_spec.to_primitive(),
+                                           scheduler_hints=hints))
+            instance_db.start_action(s, uuid, 'create', ctxt)
+        spec.instance_uuids = uuids
+    LOG.info('Accepted %d server(s) %s, reservation %s', len(uuids), ', '.join(uuids),
+             reservation_id)
+    _conductor().build_instances(ctxt, spec)
+    return CreateResult(uuids, reservation_id, admin_pass)
+
+
+def delete_server(ctxt, instance: models.Instance) -> None:
+    """Mark a server deleting and have the conductor destroy it."""
+    with session.transaction() as s:
+        instance_db.update_if(s, instance.uuid, {'task_state': states.task.DELETING})
+        instance_db.start_action(s, instance.uuid, 'delete', ctxt)
+    _conductor().delete_instance(ctxt, instance.uuid)
+
+
+def decode_user_data(value: str | None) -> None:
+    if value is None:
+        return
+    try:
+        base64.b64decode(value, validate=True)
+    except ValueError as exc:
+        raise errors.BadRequest('User data needs to be valid base 64.') from exc

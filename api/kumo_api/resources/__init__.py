@@ -1,0 +1,1 @@
+"""API resources: one Flask blueprint per resource."""

@@ -1,0 +1,1 @@
+"""JSON Schemas of request bodies, as data keyed by microversion window."""

@@ -1,0 +1,1 @@
+"""Response views: plain functions from database rows to Nova's JSON, per microversion."""

@@ -1,0 +1,229 @@
+"""Server views: GET /servers, /servers/detail, /servers/{id} at every microversion."""
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from kumo_api.microversion import APIVersion
+from kumo_api.views import links, times
+from kumo_common import states
+from kumo_common.db import compute_nodes as node_db
+from kumo_common.db import instances as instance_db
+from kumo_common.db import models
+from kumo_common.db import networks as network_db
+
+CONF = cfg.CONF
+
+
+@dataclass
+class Related:
+    """Rows the views need beside the instances, loaded once per request."""
+    faults: dict = field(default_factory=dict)
+    ports: dict = field(default_factory=dict)
+    network_names: dict = field(default_factory=dict)
+    image_properties: dict = field(default_factory=dict)
+    hints: dict = field(default_factory=dict)
+    services: dict = field(default_factory=dict)
+    groups: dict = field(default_factory=dict)
+
+
+@dataclass
+class Audience:
+    """What the caller may see, decided by policy once per request."""
+    extended_attributes: bool = False
+    host_status: bool = False
+
+
+def load_related(session, instances: list[models.Instance], want: APIVersion,
+                 audience: Audience, show: bool = False) -> Related:
+    uuids = [i.uuid for i in instances]
+    related = Related()
+    related.faults = instance_db.latest_faults(
+        session, [i.uuid for i in instances if _status(i) in states.FAULT_STATUSES])
+    related.ports = network_db.ports_for_instances(session, uuids)
+    related.network_names = network_db.network_names(
+        session, {p.network_id for ps in related.ports.values() for p in ps})
+    if want.at_least(2, 98):
+        image_ids = {i.image_ref for i in instances if i.image_ref}
+        if image_ids:
+            for image_id, name, value in session.execute(
+                    sa.select(models.ImageProperty.image_id, models.ImageProperty.name,
+                              models.ImageProperty.value)
+                    .where(models.ImageProperty.image_id.in_(image_ids))):
+                related.image_properties.setdefault(image_id, {})[name] = value
+    if want.at_least(2, 100) and uuids:
+        for uuid, hints in session.execute(
+                sa.select(models.RequestSpecRecord.instance_uuid,
+                          models.RequestSpecRecord.scheduler_hints)
+                .where(models.RequestSpecRecord.instance_uuid.in_(uuids))):
+            related.hints[uuid] = hints or {}
+    if want.at_least(2, 16) and audience.host_status:
+        related.services = node_db.services_by_host(
+            session, {i.host for i in instances if i.host})
+    if show and want.at_least(2, 71) and uuids:
+        for uuid, group_uuid in session.execute(
+                sa.select(models.ServerGroupMember.instance_uuid, models.ServerGroup.uuid)
+                .join(models.ServerGroup,
+                      models.ServerGroup.id == models.ServerGroupMember.group_id)
+                .where(models.ServerGroupMember.instance_uuid.in_(uuids))):
+            related.groups.setdefault(uuid, []).append(group_uuid)
+    return related
+
+
+def _status(instance: models.Instance) -> str:
+    return states.status_from_state(instance.vm_state, instance.task_state,
+                                    deleted=bool(instance.deleted))
+
+
+def host_id(project_id: str, host: str | None) -> str:
+    if not host:
+        return ''
+    return hashlib.sha224((project_id + host).encode()).hexdigest()
+
+
+def server_minimal(instance: models.Instance) -> dict:
+    return {'id': instance.uuid, 'name': instance.display_name,
+            'links': links.resource_links('servers', instance.uuid)}
+
+
+def _addresses(instance: models.Instance, related: Related) -> dict:
+    if instance.vm_state == states.BUILDING:
+        return {}
+    addresses: dict[str, list] = {}
+    for port in related.ports.get(instance.uuid, []):
+        name = related.network_names.get(port.network_id, port.network_id)
+        entries = addresses.setdefault(name, [])
+        for ip in port.fixed_ips:
+            entries.append({'version': 6 if ':' in ip.ip_address else 4,
+                            'addr': ip.ip_address,
+                            'OS-EXT-IPS:type': 'fixed',
+                            'OS-EXT-IPS-MAC:mac_addr': port.mac_address})
+    return addresses
+
+
+def _flavor(instance: models.Instance, want: APIVersion) -> dict:
+    snap = instance.flavor or {}
+    if not want.at_least(2, 47):
+        flavorid = snap.get('flavorid', '')
+        return {'id': flavorid, 'links': links.bookmark('flavors', flavorid)}
+    return {'vcpus': snap.get('vcpus', instance.vcpus),
+            'ram': snap.get('memory_mb', instance.memory_mb),
+            'disk': snap.get('root_gb', instance.root_gb),
+            'ephemeral': snap.get('ephemeral_gb', instance.ephemeral_gb),
+            'swap': snap.get('swap', 0),
+            'original_name': snap.get('name', ''),
+            'extra_specs': snap.get('extra_specs', {})}
+
+
+def _image(instance: models.Instance, want: APIVersion, related: Related):
+    if not instance.image_ref:
+        return ''
+    view = {'id': instance.image_ref, 'links': links.bookmark('images', instance.image_ref)}
+    if want.at_least(2, 98):
+        view['properties'] = related.image_properties.get(instance.image_ref, {})
+    return view
+
+
+def _fault(instance: models.Instance, related: Related, audience: Audience):
+    fault = related.faults.get(instance.uuid)
+    if fault is None:
+        return None
+    view = {'code': fault.code, 'created': times.iso_z(fault.created_at),
+            'message': fault.message}
+    if fault.details and (audience.extended_attributes or fault.code != 500):
+        view['details'] = fault.details
+    return view
+
+
+def _host_status(instance: models.Instance, related: Related) -> str:
+    if not instance.host:
+        return ''
+    service = related.services.get(instance.host)
+    if service is None:
+        return 'UNKNOWN'
+    if service.forced_down:
+        return 'DOWN'
+    if service.disabled:
+        return 'MAINTENANCE'
+    last = service.last_seen_up
+    if last is None or (models.utcnow() - last) > datetime.timedelta(
+            seconds=CONF.service_down_time):
+        return 'UNKNOWN'
+    return 'UP'
+
+
+def server_view(instance: models.Instance, want: APIVersion, related: Related,
+                audience: Audience, show: bool = False) -> dict:
+    """The full representation of one server (show and detail list)."""
+    status = _status(instance)
+    view = {
+        'id': instance.uuid,
+        'name': instance.display_name,
+        'status': status,
+        'tenant_id': instance.project_id,
+        'user_id': instance.user_id,
+        'metadata': {m.key: m.value for m in instance.metadata_items},
+        'hostId': host_id(instance.project_id, instance.host),
+        'image': _image(instance, want, related),
+        'flavor': _flavor(instance, want),
+        'created': times.iso_z(instance.created_at),
+        'updated': times.iso_z(instance.updated_at or instance.created_at),
+        'addresses': _addresses(instance, related),
+        'accessIPv4': instance.access_ip_v4 or '',
+        'accessIPv6': instance.access_ip_v6 or '',
+        'links': links.resource_links('servers', instance.uuid),
+        'OS-DCF:diskConfig': 'AUTO' if instance.auto_disk_config else 'MANUAL',
+        'OS-EXT-AZ:availability_zone': instance.availability_zone or '',
+        'config_drive': instance.config_drive or '',
+        'key_name': instance.key_name,
+        'OS-SRV-USG:launched_at': times.iso_naive(instance.launched_at),
+        'OS-SRV-USG:terminated_at': times.iso_naive(instance.terminated_at),
+        'OS-EXT-STS:task_state': instance.task_state,
+        'OS-EXT-STS:vm_state': instance.vm_state,
+        'OS-EXT-STS:power_state': instance.power_state or 0,
+        'os-extended-volumes:volumes_attached': [],
+    }
+    if status in states.PROGRESS_STATUSES:
+        view['progress'] = instance.progress or 0
+    if related.ports.get(instance.uuid):
+        view['security_groups'] = [{'name': 'default'}]
+    fault = _fault(instance, related, audience) if status in states.FAULT_STATUSES else None
+    if fault:
+        view['fault'] = fault
+    if audience.extended_attributes:
+        view['OS-EXT-SRV-ATTR:host'] = instance.host
+        view['OS-EXT-SRV-ATTR:instance_name'] = 'instance-%08x' % instance.id
+        view['OS-EXT-SRV-ATTR:hypervisor_hostname'] = instance.node
+        if want.at_least(2, 3):
+            view['OS-EXT-SRV-ATTR:reservation_id'] = instance.reservation_id
+            view['OS-EXT-SRV-ATTR:launch_index'] = instance.launch_index
+            view['OS-EXT-SRV-ATTR:kernel_id'] = instance.kernel_id or ''
+            view['OS-EXT-SRV-ATTR:ramdisk_id'] = instance.ramdisk_id or ''
+            view['OS-EXT-SRV-ATTR:hostname'] = instance.hostname
+            view['OS-EXT-SRV-ATTR:root_device_name'] = instance.root_device_name
+            view['OS-EXT-SRV-ATTR:user_data'] = instance.user_data
+    if want.at_least(2, 90):
+        view['OS-EXT-SRV-ATTR:hostname'] = instance.hostname
+    if want.at_least(2, 9):
+        view['locked'] = bool(instance.locked)
+    if want.at_least(2, 16) and audience.host_status:
+        view['host_status'] = _host_status(instance, related)
+    if want.at_least(2, 19):
+        view['description'] = instance.display_description
+    if want.at_least(2, 26):
+        view['tags'] = sorted(t.tag for t in instance.tags)
+    if want.at_least(2, 63):
+        view['trusted_image_certificates'] = instance.trusted_certs
+    if show and want.at_least(2, 71):
+        view['server_groups'] = related.groups.get(instance.uuid, [])
+    if want.at_least(2, 73):
+        view['locked_reason'] = instance.locked_reason
+    if want.at_least(2, 96):
+        view['pinned_availability_zone'] = instance.pinned_availability_zone
+    if want.at_least(2, 100):
+        view['scheduler_hints'] = related.hints.get(instance.uuid, {})
+    return view

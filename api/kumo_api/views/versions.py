@@ -1,0 +1,39 @@
+"""Version documents (GET / and GET /v2.1/)."""
+from kumo_api import microversion
+
+V21_UPDATED = '2013-07-23T11:33:21Z'
+V20_UPDATED = '2025-07-04T12:00:00Z'
+
+
+def _v21(base: str) -> dict:
+    return {
+        'id': 'v2.1',
+        'links': [{'href': f'{base}/v2.1/', 'rel': 'self'}],
+        'status': 'CURRENT',
+        'version': str(microversion.MAX),
+        'min_version': str(microversion.MIN),
+        'updated': V21_UPDATED,
+    }
+
+
+def versions_index(base: str) -> dict:
+    return {'versions': [
+        {
+            'id': 'v2.0',
+            'links': [{'href': f'{base}/v2/', 'rel': 'self'}],
+            'status': 'DEPRECATED',
+            'version': '',
+            'min_version': '',
+            'updated': V20_UPDATED,
+        },
+        _v21(base),
+    ]}
+
+
+def version_v21(base: str) -> dict:
+    doc = _v21(base)
+    doc['links'].append({'href': 'http://docs.openstack.org/', 'rel': 'describedby',
+                         'type': 'text/html'})
+    doc['media-types'] = [{'base': 'application/json',
+                           'type': 'application/vnd.openstack.compute+json;version=2.1'}]
+    return {'version': doc}

@@ -1,0 +1,60 @@
+"""[DEFAULT] options shared by every service (names follow Nova's)."""
+import socket
+
+from oslo_config import cfg
+
+opts = [
+    cfg.StrOpt('host', default=socket.gethostname(), sample_default='<current_hostname>',
+               help='Name of this node. Compute agents listen on topic "compute" with '
+                    'this server name, and the scheduler reports hosts by it.'),
+    cfg.StrOpt('my_ip', default='127.0.0.1',
+               help='IP address of this host, reported to the scheduler as the host IP '
+                    'used by the SimpleCIDRAffinityFilter (cidr/build_near_host_ip hints).'),
+    cfg.StrOpt('cell_name', default='cell1',
+               help='Cell label of this compute node, used by the target_cell and '
+                    'different_cell hints and the list views.'),
+    cfg.StrOpt('default_availability_zone', default='nova',
+               help='Availability zone of compute hosts that are not in an aggregate '
+                    'with an availability zone. "nova" as Nova, so clients see the '
+                    'zone they expect.'),
+    cfg.StrOpt('default_schedule_zone',
+               help='Zone new servers are pinned to when the request names none. '
+                    'Unset (the default) lets the scheduler pick any zone.'),
+    cfg.IntOpt('report_interval', default=10, min=1,
+               help='Seconds between heartbeats of a service. Must be well below '
+                    'service_down_time.'),
+    cfg.IntOpt('service_down_time', default=60, min=1,
+               help='Seconds without a heartbeat after which a service counts as down '
+                    'and the scheduler stops picking it.'),
+    cfg.StrOpt('state_path', default='/var/lib/kumo',
+               help='Top-level directory for the state of Kumo services: node identity '
+                    'files, instance files, image cache.'),
+    cfg.IntOpt('password_length', default=12, min=0,
+               help='Length of generated admin passwords.'),
+    cfg.IntOpt('reclaim_instance_interval', default=0, min=0,
+               help='Seconds a deleted server stays soft-deleted before it is reclaimed. '
+                    '0 (default) deletes at once, as Nova.'),
+    cfg.BoolOpt('force_config_drive', default=False,
+                help='Build a config drive for every server, whether asked or not.'),
+    cfg.FloatOpt('cpu_allocation_ratio', default=4.0, min=0.0,
+                 help='Virtual CPUs that may be allocated per physical CPU of a host. '
+                      'Nova\'s initial default, so existing configs carry over.'),
+    cfg.FloatOpt('ram_allocation_ratio', default=1.0, min=0.0,
+                 help='Memory that may be allocated per MiB of host memory.'),
+    cfg.FloatOpt('disk_allocation_ratio', default=1.0, min=0.0,
+                 help='Disk that may be allocated per GiB of host disk.'),
+    cfg.IntOpt('reserved_host_memory_mb', default=512, min=0,
+               help='Memory kept for the host itself, not offered to guests.'),
+    cfg.IntOpt('reserved_host_disk_mb', default=0, min=0,
+               help='Disk kept for the host itself, not offered to guests.'),
+    cfg.IntOpt('reserved_host_cpus', default=0, min=0,
+               help='Physical CPUs kept for the host itself, not offered to guests.'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_opts(opts)
+
+
+def list_opts():
+    return {'DEFAULT': opts}

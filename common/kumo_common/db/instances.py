@@ -1,0 +1,111 @@
+"""Queries on instances and the rows that hang off them (metadata, faults, actions)."""
+from __future__ import annotations
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from kumo_common import exceptions
+from kumo_common.db import models
+from kumo_common.db.models import utcnow
+
+
+def get_instance(session: orm.Session, uuid: str, project_id: str | None = None,
+                 read_deleted: bool = True) -> models.Instance:
+    """One instance by uuid (optionally scoped to a project), or InstanceNotFound."""
+    query = sa.select(models.Instance).where(models.Instance.uuid == uuid)
+    if project_id is not None:
+        query = query.where(models.Instance.project_id == project_id)
+    if not read_deleted:
+        query = query.where(models.Instance.deleted == 0)
+    instance = session.scalars(query).first()
+    if instance is None:
+        raise exceptions.InstanceNotFound(instance_id=uuid)
+    return instance
+
+
+def update_if(session: orm.Session, uuid: str, values: dict,
+              expected_task_state: tuple | None = None,
+              expected_vm_state: tuple | None = None) -> bool:
+    """Conditionally update a live instance: only if its task/vm state is as expected.
+
+    Returns False (and changes nothing) when another actor moved the instance on in
+    the meantime, e.g. a delete arrived while it was being scheduled.
+    """
+    stmt = (sa.update(models.Instance)
+            .where(models.Instance.uuid == uuid, models.Instance.deleted == 0)
+            .values(updated_at=utcnow(), **values))
+    if expected_task_state is not None:
+        conds = [models.Instance.task_state.is_(None) if s is None
+                 else models.Instance.task_state == s for s in expected_task_state]
+        stmt = stmt.where(sa.or_(*conds))
+    if expected_vm_state is not None:
+        stmt = stmt.where(models.Instance.vm_state.in_(expected_vm_state))
+    return session.execute(stmt, execution_options={'synchronize_session': False}
+                           ).rowcount == 1
+
+
+def mark_deleted(session: orm.Session, uuid: str) -> bool:
+    """Soft-delete the row the Nova way (deleted = id). False if already deleted."""
+    now = utcnow()
+    stmt = (sa.update(models.Instance)
+            .where(models.Instance.uuid == uuid, models.Instance.deleted == 0)
+            .values(deleted=models.Instance.id, deleted_at=now, terminated_at=now,
+                    updated_at=now, vm_state='deleted', task_state=None,
+                    power_state=0, task_deadline=None)
+            .execution_options(synchronize_session=False))
+    return session.execute(stmt).rowcount == 1
+
+
+def add_fault(session: orm.Session, uuid: str, code: int, message: str,
+              details: str | None = None, host: str | None = None) -> None:
+    session.add(models.InstanceFault(instance_uuid=uuid, code=code, message=message[:255],
+                                     details=details, host=host))
+
+
+def latest_faults(session: orm.Session, uuids: list[str]) -> dict[str, models.InstanceFault]:
+    """The newest fault of each instance, for the views."""
+    if not uuids:
+        return {}
+    rows = session.scalars(
+        sa.select(models.InstanceFault)
+        .where(models.InstanceFault.instance_uuid.in_(uuids))
+        .order_by(models.InstanceFault.created_at.desc(), models.InstanceFault.id.desc()))
+    faults: dict[str, models.InstanceFault] = {}
+    for row in rows:
+        faults.setdefault(row.instance_uuid, row)
+    return faults
+
+
+def start_action(session: orm.Session, uuid: str, action: str, ctxt) -> models.InstanceAction:
+    record = models.InstanceAction(action=action, instance_uuid=uuid,
+                                   request_id=ctxt.request_id, user_id=ctxt.user_id,
+                                   project_id=ctxt.project_id, start_time=utcnow())
+    session.add(record)
+    return record
+
+
+def record_event(session: orm.Session, uuid: str, request_id: str | None, event: str,
+                 result: str | None, host: str | None = None,
+                 details: str | None = None) -> None:
+    """Add an event to the instance action of the request (if that action exists)."""
+    action = session.scalars(
+        sa.select(models.InstanceAction)
+        .where(models.InstanceAction.instance_uuid == uuid,
+               models.InstanceAction.request_id == request_id)).first()
+    if action is None:
+        return
+    now = utcnow()
+    session.add(models.InstanceActionEvent(action_id=action.id, event=event, result=result,
+                                           start_time=now,
+                                           finish_time=now if result else None,
+                                           host=host, details=details))
+    if result is not None and result != 'Success':
+        action.message = 'Error'
+    if result is not None:
+        action.finish_time = now
+
+
+def deadline(seconds: int) -> datetime.datetime:
+    return utcnow() + datetime.timedelta(seconds=seconds)

@@ -1,0 +1,83 @@
+"""Exceptions shared between services.
+
+Each carries the HTTP code the API answers with when it escapes a request, so the API
+maps them to Nova-format errors in one place.
+"""
+
+
+class KumoException(Exception):
+    code = 500
+    message = 'An unknown exception occurred.'
+
+    def __init__(self, message: str | None = None, **kwargs):
+        if message is None:
+            message = self.message % kwargs if kwargs else self.message
+        self.kwargs = kwargs
+        super().__init__(message)
+
+    @property
+    def msg(self) -> str:
+        return str(self)
+
+
+class Invalid(KumoException):
+    code = 400
+    message = 'Unacceptable parameters.'
+
+
+class Forbidden(KumoException):
+    code = 403
+    message = 'Forbidden.'
+
+
+class NotFound(KumoException):
+    code = 404
+    message = 'Resource could not be found.'
+
+
+class Conflict(KumoException):
+    code = 409
+    message = 'Conflict.'
+
+
+class InstanceNotFound(NotFound):
+    message = 'Instance %(instance_id)s could not be found.'
+
+
+class FlavorNotFound(NotFound):
+    message = 'Flavor %(flavor_id)s could not be found.'
+
+
+class ImageNotFound(NotFound):
+    message = 'Image %(image_id)s could not be found.'
+
+
+class NetworkNotFound(NotFound):
+    message = 'Network %(network_id)s could not be found.'
+
+
+class ComputeHostNotFound(NotFound):
+    message = 'Compute host %(host)s could not be found.'
+
+
+class InstanceInvalidState(Conflict):
+    message = ('Cannot \'%(action)s\' instance %(instance_uuid)s while it is in '
+               '%(attr)s %(state)s')
+
+
+class NoValidHost(KumoException):
+    code = 500
+    message = 'No valid host was found. %(reason)s'
+
+
+class ClaimFailed(Conflict):
+    message = 'Could not claim resources on %(host)s: %(reason)s'
+
+
+class NoFixedIpsAvailable(Conflict):
+    message = 'No fixed IP addresses available for network %(network_id)s'
+
+
+class DBNotSynced(KumoException):
+    message = ('The database schema is not at the current revision; run '
+               '"kumo-manage db sync".')

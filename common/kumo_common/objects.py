@@ -1,0 +1,192 @@
+"""Typed payloads that cross RPC.
+
+Each is a dataclass with an explicit wire form: {"kumo_object.name", ".version",
+".data"}. No free-form dicts travel between services; a test pins every field so a
+change to a payload is a deliberate, versioned change.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+NAME_KEY = 'kumo_object.name'
+VERSION_KEY = 'kumo_object.version'
+DATA_KEY = 'kumo_object.data'
+
+
+@dataclass
+class Payload:
+    VERSION: ClassVar[str] = '1.0'
+    # Fields holding nested payloads: {field: class} or {field: [class]} for lists.
+    NESTED: ClassVar[dict[str, Any]] = {}
+
+    def to_primitive(self) -> dict:
+        data = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Payload):
+                value = value.to_primitive()
+            elif isinstance(value, list) and value and isinstance(value[0], Payload):
+                value = [v.to_primitive() for v in value]
+            data[f.name] = value
+        return {NAME_KEY: type(self).__name__, VERSION_KEY: self.VERSION, DATA_KEY: data}
+
+    @classmethod
+    def from_primitive(cls, primitive: dict) -> Payload:
+        name = primitive[NAME_KEY]
+        target = REGISTRY.get(name)
+        if target is None:
+            raise ValueError(f'Unknown payload type {name!r}')
+        major = primitive[VERSION_KEY].split('.')[0]
+        if major != target.VERSION.split('.')[0]:
+            raise ValueError(f'{name} version {primitive[VERSION_KEY]} is not compatible '
+                             f'with {target.VERSION}')
+        known = {f.name for f in dataclasses.fields(target)}
+        # Unknown fields come from a newer minor version of the sender: drop them.
+        data = {k: v for k, v in primitive[DATA_KEY].items() if k in known}
+        for key, value in list(data.items()):
+            if isinstance(value, dict) and NAME_KEY in value:
+                data[key] = Payload.from_primitive(value)
+            elif isinstance(value, list) and value and isinstance(value[0], dict) \
+                    and NAME_KEY in value[0]:
+                data[key] = [Payload.from_primitive(v) for v in value]
+        return target(**data)
+
+
+def is_payload_primitive(value: Any) -> bool:
+    return isinstance(value, dict) and NAME_KEY in value and DATA_KEY in value
+
+
+@dataclass
+class FlavorSpec(Payload):
+    """The resources a server asks for (a snapshot of its flavor)."""
+    flavorid: str
+    name: str
+    vcpus: int
+    memory_mb: int
+    root_gb: int
+    ephemeral_gb: int = 0
+    swap: int = 0
+    extra_specs: dict = field(default_factory=dict)
+
+    @property
+    def disk_gb(self) -> int:
+        return self.root_gb + self.ephemeral_gb + (self.swap + 1023) // 1024
+
+
+@dataclass
+class ImageSpec(Payload):
+    """The image a server boots from, with the properties filters and drivers read."""
+    id: str
+    name: str = ''
+    checksum: str | None = None
+    size: int = 0
+    disk_format: str | None = None
+    container_format: str | None = None
+    min_ram: int = 0
+    min_disk: int = 0
+    properties: dict = field(default_factory=dict)
+
+
+@dataclass
+class RequestSpec(Payload):
+    """What the scheduler needs to place one or more servers of one request."""
+    instance_uuids: list[str]
+    project_id: str
+    user_id: str
+    flavor: FlavorSpec
+    image: ImageSpec | None = None
+    availability_zone: str | None = None
+    scheduler_hints: dict = field(default_factory=dict)
+    # Networks to give each instance a port on (resolved by the API).
+    requested_networks: list[str] = field(default_factory=list)
+    # Hosts already tried (reschedules) that must not be picked again.
+    ignore_hosts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Selection(Payload):
+    """A host the scheduler chose and claimed for one instance."""
+    instance_uuid: str
+    service_host: str
+    nodename: str
+    compute_node_uuid: str
+    cell_name: str | None = None
+    # Other hosts that passed the filters, best first, for a reschedule.
+    alternate_hosts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PortSpec(Payload):
+    """A network port given to a server."""
+    id: str
+    network_id: str
+    network_name: str
+    mac_address: str
+    fixed_ips: list[dict] = field(default_factory=list)  # [{"ip_address", "version"}]
+
+
+@dataclass
+class InstanceBuild(Payload):
+    """Everything a compute agent needs to build one server."""
+    uuid: str
+    name: str
+    hostname: str
+    project_id: str
+    user_id: str
+    flavor: FlavorSpec
+    image: ImageSpec | None
+    node_uuid: str
+    metadata: dict = field(default_factory=dict)
+    user_data: str | None = None
+    key_data: str | None = None
+    config_drive: bool = False
+    admin_password: str | None = None
+    ports: list[PortSpec] = field(default_factory=list)
+    availability_zone: str | None = None
+    attempt: int = 1
+
+
+@dataclass
+class BuildResult(Payload):
+    """What a compute agent reports back after trying to build a server."""
+    instance_uuid: str
+    host: str
+    success: bool
+    power_state: int = 0
+    error: str | None = None
+    # True when the failure is the host's fault and another host may succeed.
+    reschedulable: bool = True
+
+
+@dataclass
+class NodeReport(Payload):
+    """A compute agent's identity, capacity and liveness, sent at start and as heartbeat."""
+    host: str
+    node_uuid: str
+    hypervisor_hostname: str
+    hypervisor_type: str
+    hypervisor_version: int
+    host_ip: str
+    cell_name: str
+    vcpus: int
+    memory_mb: int
+    local_gb: int
+    cpu_info: str = '{}'
+    running_instances: list[str] = field(default_factory=list)
+    # Overcommit and reservations are the node's own configuration, as in Nova.
+    cpu_allocation_ratio: float = 4.0
+    ram_allocation_ratio: float = 1.0
+    disk_allocation_ratio: float = 1.0
+    reserved_host_cpus: int = 0
+    reserved_host_memory_mb: int = 0
+    reserved_host_disk_mb: int = 0
+
+
+# Every payload type, by wire name. Explicit, so nothing is registered by import magic.
+REGISTRY: dict[str, type[Payload]] = {
+    cls.__name__: cls
+    for cls in (FlavorSpec, ImageSpec, RequestSpec, Selection, PortSpec, InstanceBuild,
+                BuildResult, NodeReport)
+}

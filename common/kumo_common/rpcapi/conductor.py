@@ -1,0 +1,45 @@
+"""Client side of the conductor's RPC API.
+
+Version history:
+    1.0 - build_instances, delete_instance, build_finished, instance_destroyed,
+          report_node, register_node
+"""
+import oslo_messaging as messaging
+from oslo_config import cfg
+
+from kumo_common import objects, rpc
+
+CONF = cfg.CONF
+
+
+class ConductorAPI:
+    VERSION = '1.0'
+
+    def __init__(self):
+        target = messaging.Target(topic=CONF.conductor.topic, version=self.VERSION)
+        self.client = rpc.get_client(target, version_cap=self.VERSION)
+
+    # --- from the API --------------------------------------------------------------
+    def build_instances(self, ctxt, request_spec: objects.RequestSpec) -> None:
+        """Schedule and build every instance of one create request."""
+        self.client.prepare().cast(ctxt, 'build_instances', request_spec=request_spec)
+
+    def delete_instance(self, ctxt, instance_uuid: str) -> None:
+        """Destroy a server wherever it is and mark it deleted."""
+        self.client.prepare().cast(ctxt, 'delete_instance', instance_uuid=instance_uuid)
+
+    # --- from compute agents (their only path to the database) ---------------------
+    def register_node(self, ctxt, report: objects.NodeReport) -> dict:
+        """Create or update the agent's service and compute node; returns their ids."""
+        return self.client.prepare().call(ctxt, 'register_node', report=report)
+
+    def report_node(self, ctxt, report: objects.NodeReport) -> None:
+        """Heartbeat with current capacity."""
+        self.client.prepare().cast(ctxt, 'report_node', report=report)
+
+    def build_finished(self, ctxt, result: objects.BuildResult) -> None:
+        self.client.prepare().cast(ctxt, 'build_finished', result=result)
+
+    def instance_destroyed(self, ctxt, instance_uuid: str, host: str) -> None:
+        self.client.prepare().cast(ctxt, 'instance_destroyed',
+                                   instance_uuid=instance_uuid, host=host)

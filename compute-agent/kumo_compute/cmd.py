@@ -1,0 +1,48 @@
+"""kumo-compute: run one compute agent as its own process."""
+from __future__ import annotations
+
+import os
+import sys
+
+from oslo_config import cfg
+
+from kumo_common import rpc, service
+from kumo_common.rpcapi import compute as compute_rpcapi
+from kumo_common.rpcapi import conductor as conductor_rpcapi
+from kumo_compute import node, virt
+from kumo_compute.manager import ComputeManager
+
+CONF = cfg.CONF
+
+
+class ComputeAgent:
+    """One compute agent: its driver, RPC server and reporter. kumo-all runs several."""
+
+    def __init__(self, host: str, host_ip: str, cell_name: str, state_dir: str):
+        self.host = host
+        conductor = conductor_rpcapi.ConductorAPI()
+        self.driver = virt.load_driver(CONF.compute.virt_driver, host)
+        self.manager = ComputeManager(host, self.driver, conductor)
+        self.rpc_server = service.RPCService(compute_rpcapi.TOPIC, self.manager, server=host)
+        self.reporter = node.NodeReporter(host, host_ip, cell_name,
+                                          node.stable_node_uuid(state_dir), self.driver,
+                                          conductor)
+
+    def start(self) -> None:
+        self.rpc_server.start()
+        self.reporter.register()
+        self.reporter.start_heartbeat()
+
+    def stop(self) -> None:
+        self.reporter.stop()
+        self.rpc_server.stop()
+
+
+def main(argv=None) -> None:
+    service.prepare(sys.argv[1:] if argv is None else argv, 'kumo-compute')
+    rpc.init()
+    agent = ComputeAgent(CONF.host, CONF.my_ip, CONF.cell_name,
+                         os.path.join(CONF.state_path, 'compute'))
+    agent.start()
+    service.wait_for_signal()
+    agent.stop()

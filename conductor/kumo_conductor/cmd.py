@@ -1,0 +1,25 @@
+"""kumo-conductor: run the conductor as its own process."""
+import sys
+
+from oslo_config import cfg
+
+from kumo_common import rpc, service
+from kumo_conductor.manager import ConductorManager
+
+CONF = cfg.CONF
+
+
+def start() -> service.RPCService:
+    """Start the conductor's RPC server in this process (also used by kumo-all)."""
+    server = service.RPCService(CONF.conductor.topic, ConductorManager())
+    server.start()
+    service.start_heartbeat(CONF.host, 'kumo-conductor', CONF.conductor.topic)
+    return server
+
+
+def main(argv=None) -> None:
+    service.prepare(sys.argv[1:] if argv is None else argv, 'kumo-conductor')
+    rpc.init()
+    server = start()
+    service.wait_for_signal()
+    server.stop()

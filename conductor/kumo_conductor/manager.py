@@ -1,0 +1,224 @@
+"""The conductor's RPC endpoint: build, reschedule, delete, and agents' reports."""
+from __future__ import annotations
+
+import oslo_messaging as messaging
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from kumo_common import exceptions, objects, states
+from kumo_common.db import compute_nodes as node_db
+from kumo_common.db import instances as instance_db
+from kumo_common.db import models, session
+from kumo_common.db import networks as network_db
+from kumo_common.rpcapi import compute as compute_rpcapi
+from kumo_common.rpcapi import scheduler as scheduler_rpcapi
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+task = states.task
+
+
+class ConductorManager:
+    """Answers kumo_common.rpcapi.conductor.ConductorAPI."""
+
+    target = messaging.Target(version='1.0')
+
+    def __init__(self):
+        self.scheduler = scheduler_rpcapi.SchedulerAPI()
+        self.compute = compute_rpcapi.ComputeAPI()
+
+    # --- builds ------------------------------------------------------------------
+    def build_instances(self, ctxt, request_spec: objects.RequestSpec) -> None:
+        LOG.info('Scheduling %d instance(s): %s', len(request_spec.instance_uuids),
+                 ', '.join(request_spec.instance_uuids))
+        try:
+            selections = self.scheduler.select_destinations(ctxt, request_spec)
+        except exceptions.NoValidHost as exc:
+            LOG.warning('No valid host for %s: %s', request_spec.instance_uuids, exc)
+            for uuid in request_spec.instance_uuids:
+                self._fail_build(ctxt, uuid, str(exc), code=500)
+            return
+        except messaging.MessagingTimeout:
+            LOG.error('Scheduler did not answer for %s', request_spec.instance_uuids)
+            for uuid in request_spec.instance_uuids:
+                self._fail_build(ctxt, uuid, 'Timed out waiting for the scheduler.')
+            return
+        for selection in selections:
+            self._dispatch(ctxt, request_spec, selection)
+
+    def _dispatch(self, ctxt, spec: objects.RequestSpec, selection: objects.Selection) -> None:
+        """Record the chosen host, give the instance its ports, and cast the build."""
+        uuid = selection.instance_uuid
+        with session.transaction() as s:
+            moved = instance_db.update_if(
+                s, uuid,
+                {'host': selection.service_host, 'node': selection.nodename,
+                 'compute_node_uuid': selection.compute_node_uuid,
+                 'cell_name': selection.cell_name, 'task_state': task.NETWORKING,
+                 'scheduled_at': models.utcnow()},
+                expected_task_state=(task.SCHEDULING,))
+            if not moved:
+                # Deleted (or otherwise taken over) while we were scheduling it.
+                LOG.info('Instance %s changed while scheduling; releasing its claim', uuid)
+                node_db.free_allocations(s, uuid)
+                return
+        try:
+            ports = self._allocate_ports(ctxt, uuid, spec)
+        except exceptions.KumoException as exc:
+            self._fail_build(ctxt, uuid, str(exc), free=True)
+            return
+        with session.transaction() as s:
+            instance = instance_db.get_instance(s, uuid)
+            if not instance_db.update_if(s, uuid, {'task_state': task.SPAWNING},
+                                         expected_task_state=(task.NETWORKING,)):
+                node_db.free_allocations(s, uuid)
+                network_db.release_ports(s, uuid)
+                return
+            build = self._build_payload(instance, spec, selection, ports)
+            instance_db.record_event(s, uuid, ctxt.request_id, 'compute_build_and_run_instance',
+                                     None, host=selection.service_host)
+        LOG.info('Building instance %s on %s', uuid, selection.service_host)
+        self.compute.build_and_run_instance(ctxt, selection.service_host, build)
+
+    def _allocate_ports(self, ctxt, uuid: str, spec: objects.RequestSpec
+                        ) -> list[objects.PortSpec]:
+        """One port per requested network, each with a fixed IP per subnet."""
+        result = []
+        for network_id in spec.requested_networks:
+            port = network_db.allocate_port(session.transaction, network_id, uuid,
+                                            spec.project_id)
+            with session.reader() as s:
+                name = network_db.get_network(s, network_id).name
+            result.append(objects.PortSpec(
+                id=port.id, network_id=network_id, network_name=name,
+                mac_address=port.mac_address,
+                fixed_ips=[{'ip_address': ip.ip_address,
+                            'version': 6 if ':' in ip.ip_address else 4}
+                           for ip in port.fixed_ips]))
+        return result
+
+    @staticmethod
+    def _build_payload(instance: models.Instance, spec: objects.RequestSpec,
+                       selection: objects.Selection, ports: list[objects.PortSpec]
+                       ) -> objects.InstanceBuild:
+        return objects.InstanceBuild(
+            uuid=instance.uuid, name=instance.display_name or '',
+            hostname=instance.hostname or '', project_id=instance.project_id,
+            user_id=instance.user_id, flavor=spec.flavor, image=spec.image,
+            node_uuid=selection.compute_node_uuid,
+            metadata={m.key: m.value for m in instance.metadata_items},
+            user_data=instance.user_data, key_data=instance.key_data,
+            config_drive=bool(instance.config_drive),
+            admin_password=instance.admin_password, ports=ports,
+            availability_zone=instance.availability_zone,
+            attempt=len(spec.ignore_hosts) + 1)
+
+    def build_finished(self, ctxt, result: objects.BuildResult) -> None:
+        uuid = result.instance_uuid
+        if result.success:
+            with session.transaction() as s:
+                done = instance_db.update_if(
+                    s, uuid,
+                    {'vm_state': states.ACTIVE, 'task_state': None,
+                     'power_state': result.power_state, 'launched_at': models.utcnow(),
+                     'progress': 0, 'task_deadline': None, 'admin_password': None},
+                    expected_task_state=(task.SPAWNING,))
+                instance_db.record_event(s, uuid, ctxt.request_id,
+                                         'compute_build_and_run_instance', 'Success',
+                                         host=result.host)
+            if done:
+                LOG.info('Instance %s is ACTIVE on %s', uuid, result.host)
+            else:
+                LOG.info('Instance %s finished building on %s but was changed meanwhile',
+                         uuid, result.host)
+            return
+        LOG.warning('Build of %s failed on %s: %s', uuid, result.host, result.error)
+        self._reschedule_or_fail(ctxt, uuid, result)
+
+    def _reschedule_or_fail(self, ctxt, uuid: str, result: objects.BuildResult) -> None:
+        """Try the instance on another host while attempts remain, else fail it."""
+        spec = None
+        with session.transaction() as s:
+            record = s.query(models.RequestSpecRecord).filter_by(instance_uuid=uuid).first()
+            if record is not None and result.reschedulable:
+                spec = objects.Payload.from_primitive(record.spec)
+                attempts = len(spec.ignore_hosts) + 1
+                if attempts < CONF.scheduler.max_attempts and instance_db.update_if(
+                        s, uuid, {'task_state': task.SCHEDULING, 'host': None, 'node': None},
+                        expected_task_state=(task.SPAWNING,)):
+                    node_db.free_allocations(s, uuid)
+                    network_db.release_ports(s, uuid)
+                    spec.ignore_hosts = list(spec.ignore_hosts) + [result.host]
+                    spec.instance_uuids = [uuid]
+                    record.spec = spec.to_primitive()
+                    instance_db.record_event(s, uuid, ctxt.request_id,
+                                             'compute_build_and_run_instance', 'Error',
+                                             host=result.host, details=result.error)
+                else:
+                    spec = None
+        if spec is not None:
+            LOG.info('Rescheduling %s away from %s (attempt %d of %d)', uuid, result.host,
+                     len(spec.ignore_hosts) + 1, CONF.scheduler.max_attempts)
+            self.build_instances(ctxt, spec)
+            return
+        self._fail_build(ctxt, uuid, f'Build failed on {result.host}: {result.error}',
+                         free=True, host=result.host)
+
+    def _fail_build(self, ctxt, uuid: str, message: str, code: int = 500,
+                    free: bool = False, host: str | None = None) -> None:
+        with session.transaction() as s:
+            changed = instance_db.update_if(
+                s, uuid, {'vm_state': states.ERROR, 'task_state': None,
+                          'task_deadline': None},
+                expected_task_state=(task.SCHEDULING, task.NETWORKING, task.SPAWNING))
+            if not changed:
+                return
+            instance_db.add_fault(s, uuid, code, message, host=host)
+            instance_db.record_event(s, uuid, ctxt.request_id, 'conductor_schedule_and_build',
+                                     'Error', details=message)
+            if free:
+                node_db.free_allocations(s, uuid)
+                network_db.release_ports(s, uuid)
+
+    # --- deletes -----------------------------------------------------------------
+    def delete_instance(self, ctxt, instance_uuid: str) -> None:
+        with session.reader() as s:
+            try:
+                instance = instance_db.get_instance(s, instance_uuid, read_deleted=False)
+            except exceptions.InstanceNotFound:
+                return
+        if instance.host:
+            LOG.info('Asking %s to destroy instance %s', instance.host, instance_uuid)
+            self.compute.terminate_instance(ctxt, instance.host, instance_uuid)
+        else:
+            self._finish_delete(ctxt, instance_uuid, None)
+
+    def instance_destroyed(self, ctxt, instance_uuid: str, host: str) -> None:
+        self._finish_delete(ctxt, instance_uuid, host)
+
+    def _finish_delete(self, ctxt, uuid: str, host: str | None) -> None:
+        with session.transaction() as s:
+            if instance_db.mark_deleted(s, uuid):
+                node_db.free_allocations(s, uuid)
+                network_db.release_ports(s, uuid)
+                instance_db.record_event(s, uuid, ctxt.request_id, 'compute_terminate_instance',
+                                         'Success', host=host)
+        LOG.info('Instance %s deleted', uuid)
+
+    # --- compute agents' reports ---------------------------------------------------
+    def register_node(self, ctxt, report: objects.NodeReport) -> dict:
+        with session.transaction() as s:
+            node = self._upsert_node(s, report)
+            result = {'node_uuid': node.uuid, 'service_id': node.service_id}
+        LOG.info('Compute node %s (%s) registered on host %s', report.node_uuid,
+                 report.hypervisor_hostname, report.host)
+        return result
+
+    def report_node(self, ctxt, report: objects.NodeReport) -> None:
+        with session.transaction() as s:
+            self._upsert_node(s, report)
+
+    @staticmethod
+    def _upsert_node(s, report: objects.NodeReport) -> models.ComputeNode:
+        return node_db.upsert_node(s, report, CONF.default_availability_zone)

@@ -1,0 +1,1 @@
+"""kumo-scheduler: the filter scheduler (host states, filters, weighers, claims)."""

@@ -1,0 +1,27 @@
+"""kumo-scheduler: run the filter scheduler as its own process."""
+import sys
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from kumo_common import rpc, service
+from kumo_scheduler.manager import SchedulerManager
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+
+def start() -> service.RPCService:
+    """Start the scheduler's RPC server in this process (also used by kumo-all)."""
+    server = service.RPCService(CONF.scheduler.topic, SchedulerManager())
+    server.start()
+    service.start_heartbeat(CONF.host, 'kumo-scheduler', CONF.scheduler.topic)
+    return server
+
+
+def main(argv=None) -> None:
+    service.prepare(sys.argv[1:] if argv is None else argv, 'kumo-scheduler')
+    rpc.init()
+    server = start()
+    service.wait_for_signal()
+    server.stop()
