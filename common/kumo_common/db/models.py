@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
@@ -36,7 +37,14 @@ def utcnow() -> datetime.datetime:
 
 
 class Base(DeclarativeBase):
-    pass
+    # Every constraint gets a name we choose rather than one each backend invents,
+    # so later migrations can drop or alter it the same way on all three backends.
+    metadata = MetaData(naming_convention={
+        'uq': 'uniq_%(table_name)s0%(column_0_N_name)s',
+        'ix': 'ix_%(column_0_label)s',
+        'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
+        'pk': 'pk_%(table_name)s',
+    })
 
 
 class TimestampMixin:
