@@ -83,3 +83,32 @@ def json_body():
     if body is None:
         raise errors.BadRequest('Malformed request body')
     return body
+
+
+def query_params() -> dict[str, list[str]]:
+    """The query string as Nova's query schemas see it: every value a list."""
+    return {key: request.args.getlist(key) for key in request.args}
+
+
+def validate_query(schema: dict) -> dict[str, list[str]]:
+    """Validate the query string (each property an array of strings); 400 on error."""
+    params = query_params()
+    validator = Draft4Validator(schema, format_checker=_format_checker)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(params))
+    if error is not None:
+        if error.path:
+            field = error.path[0]
+            raise errors.BadRequest(f'Invalid input for query parameters {field}. Value: '
+                                    f'{error.instance}. {error.message}')
+        raise errors.BadRequest(error.message)
+    return params
+
+
+def query_schema(properties: dict, allow_unknown: bool) -> dict:
+    """A query schema: unknown parameters are ignored before 2.75 and 400 from 2.75."""
+    return {'type': 'object', 'properties': properties,
+            'additionalProperties': allow_unknown}
+
+
+# A query parameter that must appear once with a non-negative integer value, etc.
+single_param = {'type': 'array', 'minItems': 1, 'maxItems': 1}

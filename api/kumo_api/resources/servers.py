@@ -1,13 +1,11 @@
 """The servers resource: /servers, /servers/detail, /servers/{id}."""
 from __future__ import annotations
 
-import urllib.parse
-
 import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, request
 from oslo_config import cfg
 
-from kumo_api import compute_api, errors, policy, validation
+from kumo_api import compute_api, errors, paging, policy, validation
 from kumo_api.schemas import servers as schemas
 from kumo_api.schemas import types
 from kumo_api.views import links
@@ -154,35 +152,17 @@ def _sort(query, args):
     return query.order_by(*order)
 
 
-def _page_limit(args) -> int:
-    raw = args.get('limit')
-    max_limit = CONF.api.max_limit
-    if raw is None:
-        return max_limit
-    try:
-        limit = int(raw)
-    except ValueError as exc:
-        raise errors.BadRequest(f'Invalid input for query parameters limit. Value: {raw}. '
-                                f"'{raw}' is not a 'integer'") from exc
-    if limit < 0:
-        raise errors.BadRequest(f'Invalid input for query parameters limit. Value: {raw}.')
-    return min(limit, max_limit)
-
-
 def _list(detail: bool):
     ctxt = g.context
     policy.authorize(ctxt, f"os_compute_api:servers:{'detail' if detail else 'index'}")
     args = request.args
-    limit = _page_limit(args)
+    limit = paging.page_limit(args)
     with session.reader() as s:
         query = _sort(_list_query(ctxt, args), args)
         marker = args.get('marker')
         if marker:
-            rows = s.scalars(query).all()
-            index = next((i for i, r in enumerate(rows) if r.uuid == marker), None)
-            if index is None:
-                raise errors.BadRequest(f'marker [{marker}] not found')
-            instances = rows[index + 1:index + 1 + limit]
+            instances = paging.after_marker(s.scalars(query).all(), marker,
+                                            lambda i: i.uuid, limit)
         else:
             instances = list(s.scalars(query.limit(limit)))
         if detail:
@@ -192,12 +172,9 @@ def _list(detail: bool):
         else:
             items = [views.server_minimal(i) for i in instances]
     body = {'servers': items}
-    if instances and len(instances) == limit:
-        params = {k: v for k, v in sorted(args.items())}
-        params['marker'] = instances[-1].uuid
-        path = 'servers/detail' if detail else 'servers'
-        body['servers_links'] = [{'rel': 'next', 'href': links.collection_url(path) + '?'
-                                  + urllib.parse.urlencode(sorted(params.items()))}]
+    body.update(paging.next_links(args, instances, limit,
+                                  'servers/detail' if detail else 'servers',
+                                  lambda i: i.uuid, 'servers_links'))
     return jsonify(body)
 
 
