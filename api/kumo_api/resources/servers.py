@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, request
 from oslo_config import cfg
 
-from kumo_api import compute_api, errors, paging, policy, validation
+from kumo_api import compute_api, errors, paging, policy, server_filters, validation
 from kumo_api.schemas import servers as schemas
 from kumo_api.schemas import types
 from kumo_api.views import links
@@ -17,10 +17,20 @@ from kumo_common.db import models, session
 CONF = cfg.CONF
 bp = Blueprint('servers', __name__)
 
-_SORT_KEYS = {'created_at', 'updated_at', 'display_name', 'uuid', 'vm_state',
-              'task_state', 'power_state', 'host', 'node', 'launched_at', 'project_id',
-              'user_id', 'hostname', 'key_name', 'availability_zone', 'image_ref',
-              'terminated_at', 'progress', 'launch_index', 'instance_type_id'}
+# Sort keys Nova accepts (2.1-2.72), and those it accepts but ignores before 2.75.
+_SORT_KEYS = {
+    'access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'availability_zone',
+    'config_drive', 'created_at', 'display_description', 'display_name', 'host',
+    'hostname', 'image_ref', 'instance_type_id', 'kernel_id', 'key_name', 'launch_index',
+    'launched_at', 'locked_by', 'node', 'power_state', 'progress', 'project_id',
+    'ramdisk_id', 'root_device_name', 'task_state', 'terminated_at', 'updated_at',
+    'user_id', 'uuid', 'vm_state'}
+_IGNORED_SORT_KEYS = {
+    'architecture', 'cell_name', 'cleaned', 'default_ephemeral_device',
+    'default_swap_device', 'deleted', 'deleted_at', 'disable_terminate', 'ephemeral_gb',
+    'ephemeral_key_uuid', 'id', 'key_data', 'launched_on', 'locked', 'memory_mb',
+    'os_type', 'reservation_id', 'root_gb', 'shutdown_terminate', 'user_data', 'vcpus',
+    'vm_mode'}
 
 
 def _audience() -> views.Audience:
@@ -109,70 +119,89 @@ def create_server():
     return response
 
 
-def _list_query(ctxt, args):
-    """The instances a list call returns (before paging), scoped by project."""
-    query = sa.select(models.Instance)
-    all_tenants = 'all_tenants' in args and (args.get('all_tenants') == ''
-                                             or types.to_bool(args.get('all_tenants')))
-    if 'all_tenants' in args and args.get('all_tenants') not in ('',) and \
-            str(args.get('all_tenants')).lower() not in {
-                'true', '1', 'on', 'yes', 't', 'y', 'false', '0', 'off', 'no', 'f', 'n'}:
-        raise errors.BadRequest('Invalid input for query parameters all_tenants. '
-                                f"Value: {args.get('all_tenants')}.")
-    if all_tenants:
-        rule = 'detail' if request.path.endswith('/detail') else 'index'
-        policy.authorize(ctxt, f'os_compute_api:servers:{rule}:get_all_tenants')
-        project = args.get('project_id') or args.get('tenant_id')
-        if project:
-            query = query.where(models.Instance.project_id == project)
-    else:
-        query = query.where(models.Instance.project_id == ctxt.project_id)
-    changes_since = args.get('changes-since')
-    if not changes_since:
-        query = query.where(models.Instance.deleted == 0)
-    return query
+def _project_scope(ctxt, last: dict, detail: bool) -> list:
+    """Without all_tenants every caller sees its own project only; with it (admin)
+    tenant_id/project_id narrow the projects."""
+    raw = last.get('all_tenants')
+    all_tenants = 'all_tenants' in last and (raw == '' or server_filters.strict_bool(
+        'all_tenants', raw))
+    if not all_tenants:
+        return [models.Instance.project_id == ctxt.project_id]
+    policy.authorize(ctxt, f"os_compute_api:servers:{'detail' if detail else 'index'}"
+                           ':get_all_tenants')
+    project = last.get('project_id') or last.get('tenant_id')
+    return [models.Instance.project_id == project] if project else []
 
 
-def _sort(query, args):
-    keys = args.getlist('sort_key') or ['created_at']
-    dirs = args.getlist('sort_dir') or ['desc'] * len(keys)
-    if len(dirs) > len(keys):
+def _sort(ctxt, want, params: dict) -> list:
+    keys = params.get('sort_key') or []
+    dirs = params.get('sort_dir') or []
+    if len(dirs) > len(keys) and keys:
         raise errors.BadRequest('Sort direction size exceeds sort key size')
     order = []
     for i, key in enumerate(keys):
-        if key not in _SORT_KEYS:
-            raise errors.BadRequest(f'Invalid input for query parameters sort_key. '
-                                    f'Value: {key}.')
-        direction = dirs[i] if i < len(dirs) else 'asc'
+        direction = dirs[i] if i < len(dirs) else ('desc' if not dirs else 'asc')
         if direction not in ('asc', 'desc'):
             raise errors.BadRequest('Unknown sort direction, must be one of: asc, desc')
-        column = getattr(models.Instance, key)
+        if key == 'locked' and want.at_least(2, 73):
+            column = models.Instance.locked
+        elif key in _SORT_KEYS:
+            column = getattr(models.Instance, key)
+            if key in ('host', 'node') and not ctxt.is_admin_role:
+                raise errors.Forbidden(f"Policy doesn't allow sort_key={key} to be "
+                                       'performed.')
+        elif key in _IGNORED_SORT_KEYS and not want.at_least(2, 75):
+            continue
+        else:
+            raise errors.BadRequest(f'Invalid input for query parameters sort_key. '
+                                    f'Value: {key}.')
         order.append(column.desc() if direction == 'desc' else column.asc())
-    order.append(models.Instance.id.desc())
-    return query.order_by(*order)
+    if not order:
+        order.append(models.Instance.created_at.desc())
+    # Stable order for paging: Nova's tie-breakers.
+    order.extend([models.Instance.uuid.asc(), models.Instance.id.desc()])
+    return order
 
 
 def _list(detail: bool):
     ctxt = g.context
+    want = g.want
     policy.authorize(ctxt, f"os_compute_api:servers:{'detail' if detail else 'index'}")
-    args = request.args
-    limit = paging.page_limit(args)
+    params = validation.validate_query(server_filters.query_schema(want))
+    params = server_filters.allowed_params(ctxt, want, params)
+    last = {k: v[-1] for k, v in params.items() if v}
+    limit = paging.page_limit(last)
     with session.reader() as s:
-        query = _sort(_list_query(ctxt, args), args)
-        marker = args.get('marker')
-        if marker:
-            instances = paging.after_marker(s.scalars(query).all(), marker,
-                                            lambda i: i.uuid, limit)
-        else:
-            instances = list(s.scalars(query.limit(limit)))
+        filters = server_filters.build(ctxt, want, params, s)
+        query = sa.select(models.Instance).where(*_project_scope(ctxt, last, detail),
+                                                 *filters.conditions)
+        instances: list = []
+        if not filters.empty:
+            matching = server_filters.regex_matching_ids(s, query, filters)
+            if matching is not None:
+                query = query.where(models.Instance.id.in_(matching or [-1]))
+            query = query.order_by(*_sort(ctxt, want, params))
+            marker = last.get('marker')
+            if marker:
+                # Walk only (id, uuid) pairs to find the page, then load its rows.
+                pairs = s.execute(query.with_only_columns(models.Instance.id,
+                                                          models.Instance.uuid)).all()
+                page = paging.after_marker(pairs, marker, lambda p: p[1], limit)
+                by_id = {i.id: i for i in s.scalars(sa.select(models.Instance).where(
+                    models.Instance.id.in_([p[0] for p in page])))}
+                instances = [by_id[p[0]] for p in page]
+            else:
+                instances = list(s.scalars(query.limit(limit)))
+        elif last.get('marker'):
+            raise errors.BadRequest(f"marker [{last['marker']}] not found")
         if detail:
             audience = _audience()
-            related = views.load_related(s, instances, g.want, audience)
-            items = [views.server_view(i, g.want, related, audience) for i in instances]
+            related = views.load_related(s, instances, want, audience)
+            items = [views.server_view(i, want, related, audience) for i in instances]
         else:
             items = [views.server_minimal(i) for i in instances]
     body = {'servers': items}
-    body.update(paging.next_links(args, instances, limit,
+    body.update(paging.next_links(request.args, instances, limit,
                                   'servers/detail' if detail else 'servers',
                                   lambda i: i.uuid, 'servers_links'))
     return jsonify(body)
