@@ -17,7 +17,7 @@ from oslo_middleware import request_id
 from werkzeug.exceptions import HTTPException
 
 from kumo_api import auth, errors, microversion
-from kumo_api.resources import images, servers, versions
+from kumo_api.resources import images, server_actions, servers, versions
 from kumo_common import context as kumo_context
 from kumo_common import exceptions
 
@@ -25,7 +25,7 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 # Blueprints served under /v2.1 and /v2.1/{project_id}.
-API_BLUEPRINTS = (servers.bp, images.bp)
+API_BLUEPRINTS = (servers.bp, server_actions.bp, images.bp)
 _JSON_TYPES = ('application/json', 'application/vnd.openstack.compute+json')
 
 

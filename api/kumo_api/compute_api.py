@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from kumo_api import errors
+from kumo_api import errors, lifecycle
 from kumo_common import exceptions, objects, states
 from kumo_common.db import flavors as flavor_db
 from kumo_common.db import images as image_db
@@ -275,8 +275,14 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
     return CreateResult(uuids, reservation_id, admin_pass)
 
 
-def delete_server(ctxt, instance: models.Instance) -> None:
-    """Mark a server deleting and have the conductor destroy it."""
+def delete_server(ctxt, instance: models.Instance, force: bool = False) -> None:
+    """Delete a server: a soft delete when reclaim_instance_interval is set and the
+    server has launched (unless forced), else mark it deleting and have the conductor
+    destroy it."""
+    if (not force and CONF.reclaim_instance_interval > 0 and instance.launched_at
+            and instance.vm_state != states.SOFT_DELETED):
+        lifecycle.run(ctxt, instance, 'soft_delete', record_as='delete', check_lock=False)
+        return
     with session.transaction() as s:
         instance_db.update_if(s, instance.uuid, {'task_state': states.task.DELETING})
         instance_db.start_action(s, instance.uuid, 'delete', ctxt)

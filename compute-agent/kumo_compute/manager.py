@@ -7,7 +7,7 @@ from collections import defaultdict
 import oslo_messaging as messaging
 from oslo_log import log as logging
 
-from kumo_common import objects
+from kumo_common import lifecycle, objects
 from kumo_common.rpcapi import conductor as conductor_rpcapi
 from kumo_compute.virt.driver import ComputeDriver
 
@@ -17,7 +17,7 @@ LOG = logging.getLogger(__name__)
 class ComputeManager:
     """Answers kumo_common.rpcapi.compute.ComputeAPI for one host."""
 
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def __init__(self, host: str, driver: ComputeDriver,
                  conductor: conductor_rpcapi.ConductorAPI):
@@ -59,3 +59,18 @@ class ComputeManager:
             self._terminated.add(instance_uuid)
             self.driver.destroy(instance_uuid)
         self.conductor.instance_destroyed(ctxt, instance_uuid, self.host)
+
+    def perform_action(self, ctxt, instance_uuid: str, action: str) -> None:
+        """Run one lifecycle action on the guest and report the outcome."""
+        spec = lifecycle.get(action)
+        with self._lock(instance_uuid):
+            LOG.info('Running %s on instance %s', action, instance_uuid)
+            try:
+                getattr(self.driver, spec.driver_call)(instance_uuid)
+                error = None
+            except Exception as exc:
+                LOG.exception('%s of %s failed', action, instance_uuid)
+                error = str(exc)
+            power_state = self.driver.power_state(instance_uuid)
+        self.conductor.action_finished(ctxt, instance_uuid, self.host, action,
+                                       error is None, power_state, error)

@@ -3,7 +3,7 @@ import sys
 
 from oslo_config import cfg
 
-from kumo_common import rpc, service
+from kumo_common import context, rpc, service
 from kumo_conductor.manager import ConductorManager
 
 CONF = cfg.CONF
@@ -11,9 +11,15 @@ CONF = cfg.CONF
 
 def start() -> service.RPCService:
     """Start the conductor's RPC server in this process (also used by kumo-all)."""
-    server = service.RPCService(CONF.conductor.topic, ConductorManager())
+    manager = ConductorManager()
+    server = service.RPCService(CONF.conductor.topic, manager)
     server.start()
     service.start_heartbeat(CONF.host, 'kumo-conductor', CONF.conductor.topic)
+    if CONF.reclaim_instance_interval > 0:
+        service.PeriodicTask(
+            min(60, CONF.reclaim_instance_interval),
+            lambda: manager.reclaim_soft_deleted(context.get_admin_context()),
+            'reclaim-soft-deleted').start()
     return server
 
 

@@ -5,7 +5,7 @@ import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from kumo_common import exceptions, objects, states
+from kumo_common import exceptions, lifecycle, objects, states
 from kumo_common.db import compute_nodes as node_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, session
@@ -22,7 +22,7 @@ task = states.task
 class ConductorManager:
     """Answers kumo_common.rpcapi.conductor.ConductorAPI."""
 
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def __init__(self):
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
@@ -205,6 +205,57 @@ class ConductorManager:
                 instance_db.record_event(s, uuid, ctxt.request_id, 'compute_terminate_instance',
                                          'Success', host=host)
         LOG.info('Instance %s deleted', uuid)
+
+    # --- lifecycle actions ---------------------------------------------------------
+    def action_finished(self, ctxt, instance_uuid: str, host: str, action: str,
+                        success: bool, power_state: int, error: str | None = None) -> None:
+        """Record where a lifecycle action left the server."""
+        spec = lifecycle.get(action)
+        values: dict = {'task_state': None, 'power_state': power_state,
+                        'task_deadline': None}
+        if success:
+            values['vm_state'] = spec.done_vm_state
+            if spec.done_vm_state == states.SOFT_DELETED:
+                values['deleted_at'] = models.utcnow()
+            elif action == 'restore':
+                values['deleted_at'] = None
+        with session.transaction() as s:
+            changed = instance_db.update_if(s, instance_uuid, values,
+                                            expected_task_state=(spec.task_state,))
+            instance_db.record_event(s, instance_uuid, ctxt.request_id,
+                                     f'compute_{spec.driver_call}',
+                                     'Success' if success else 'Error', host=host,
+                                     details=error)
+            if not success and changed:
+                instance_db.add_fault(s, instance_uuid, 500,
+                                      f'{action} failed on {host}: {error}', host=host)
+        LOG.info('%s of instance %s on %s: %s', action, instance_uuid, host,
+                 'done' if success else f'failed ({error})')
+
+    def reclaim_soft_deleted(self, ctxt) -> int:
+        """Delete soft-deleted servers older than reclaim_instance_interval.
+
+        Nova does this on each compute node; here the conductor decides and tells the
+        agent, so a host that is down cannot keep a server soft-deleted forever.
+        """
+        interval = CONF.reclaim_instance_interval
+        if interval <= 0:
+            return 0
+        with session.reader() as s:
+            uuids = instance_db.soft_deleted_before(s, interval)
+        reclaimed = 0
+        for uuid in uuids:
+            with session.transaction() as s:
+                # Only one conductor wins the conditional update for a given server.
+                if not instance_db.update_if(s, uuid, {'task_state': task.DELETING},
+                                             expected_task_state=(None,),
+                                             expected_vm_state=(states.SOFT_DELETED,)):
+                    continue
+                instance_db.start_action(s, uuid, 'delete', ctxt)
+            LOG.info('Reclaiming soft-deleted instance %s', uuid)
+            self.delete_instance(ctxt, uuid)
+            reclaimed += 1
+        return reclaimed
 
     # --- compute agents' reports ---------------------------------------------------
     def register_node(self, ctxt, report: objects.NodeReport) -> dict:

@@ -5,7 +5,15 @@ import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, request
 from oslo_config import cfg
 
-from kumo_api import compute_api, errors, paging, policy, server_filters, validation
+from kumo_api import (
+    compute_api,
+    errors,
+    lifecycle,
+    paging,
+    policy,
+    server_filters,
+    validation,
+)
 from kumo_api.schemas import servers as schemas
 from kumo_api.schemas import types
 from kumo_api.views import links
@@ -42,7 +50,7 @@ def _audience() -> views.Audience:
                                      fatal=False))
 
 
-def _get_instance(server_id: str, s) -> models.Instance:
+def get_instance(server_id: str, s) -> models.Instance:
     ctxt = g.context
     try:
         instance = instance_db.get_instance(s, server_id)
@@ -221,7 +229,7 @@ def list_servers_detail():
 def show_server(server_id: str):
     ctxt = g.context
     with session.reader() as s:
-        instance = _get_instance(server_id, s)
+        instance = get_instance(server_id, s)
         policy.authorize(ctxt, 'os_compute_api:servers:show',
                          {'project_id': instance.project_id, 'user_id': instance.user_id})
         audience = _audience()
@@ -234,10 +242,9 @@ def show_server(server_id: str):
 def delete_server(server_id: str):
     ctxt = g.context
     with session.reader() as s:
-        instance = _get_instance(server_id, s)
+        instance = get_instance(server_id, s)
     policy.authorize(ctxt, 'os_compute_api:servers:delete',
                      {'project_id': instance.project_id, 'user_id': instance.user_id})
-    if instance.locked and not ctxt.is_admin_role:
-        raise errors.Conflict(f'Instance {server_id} is locked')
+    lifecycle.check_not_locked(ctxt, instance)
     compute_api.delete_server(ctxt, instance)
     return '', 204

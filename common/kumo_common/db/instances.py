@@ -109,3 +109,13 @@ def record_event(session: orm.Session, uuid: str, request_id: str | None, event:
 
 def deadline(seconds: int) -> datetime.datetime:
     return utcnow() + datetime.timedelta(seconds=seconds)
+
+
+def soft_deleted_before(session: orm.Session, seconds: int) -> list[str]:
+    """Idle soft-deleted instances whose deletion is older than `seconds`."""
+    cutoff = utcnow() - datetime.timedelta(seconds=seconds)
+    return list(session.scalars(sa.select(models.Instance.uuid).where(
+        models.Instance.deleted == 0,
+        models.Instance.vm_state == 'soft-delete',
+        models.Instance.task_state.is_(None),
+        models.Instance.deleted_at <= cutoff)))

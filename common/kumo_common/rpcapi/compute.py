@@ -2,6 +2,7 @@
 
 Version history:
     1.0 - build_and_run_instance, terminate_instance
+    1.1 - perform_action (a kumo_common.lifecycle action on a built guest)
 """
 import oslo_messaging as messaging
 
@@ -11,7 +12,7 @@ TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.0'
+    VERSION = '1.1'
 
     def __init__(self):
         target = messaging.Target(topic=TOPIC, version=self.VERSION)
@@ -23,3 +24,8 @@ class ComputeAPI:
     def terminate_instance(self, ctxt, host: str, instance_uuid: str) -> None:
         self.client.prepare(server=host).cast(ctxt, 'terminate_instance',
                                               instance_uuid=instance_uuid)
+
+    def perform_action(self, ctxt, host: str, instance_uuid: str, action: str) -> None:
+        """Run a lifecycle action (kumo_common.lifecycle.ACTIONS) on the guest."""
+        self.client.prepare(server=host, version='1.1').cast(
+            ctxt, 'perform_action', instance_uuid=instance_uuid, action=action)

@@ -3,6 +3,7 @@
 Version history:
     1.0 - build_instances, delete_instance, build_finished, instance_destroyed,
           report_node, register_node
+    1.1 - action_finished (an agent's result of a lifecycle action), soft_delete_instance
 """
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -13,7 +14,7 @@ CONF = cfg.CONF
 
 
 class ConductorAPI:
-    VERSION = '1.0'
+    VERSION = '1.1'
 
     def __init__(self):
         target = messaging.Target(topic=CONF.conductor.topic, version=self.VERSION)
@@ -43,3 +44,9 @@ class ConductorAPI:
     def instance_destroyed(self, ctxt, instance_uuid: str, host: str) -> None:
         self.client.prepare().cast(ctxt, 'instance_destroyed',
                                    instance_uuid=instance_uuid, host=host)
+
+    def action_finished(self, ctxt, instance_uuid: str, host: str, action: str,
+                        success: bool, power_state: int, error: str | None = None) -> None:
+        self.client.prepare(version='1.1').cast(
+            ctxt, 'action_finished', instance_uuid=instance_uuid, host=host, action=action,
+            success=success, power_state=power_state, error=error)

@@ -40,3 +40,36 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     def list_instances(self) -> list[str]:
         """UUIDs of the guests the hypervisor has."""
+
+    # --- lifecycle (kumo_common.lifecycle names these as each action's driver_call) ---
+    @abc.abstractmethod
+    def power_off(self, instance_uuid: str) -> None:
+        """Shut the guest down (it keeps its disks)."""
+
+    @abc.abstractmethod
+    def power_on(self, instance_uuid: str) -> None:
+        """Start a shut-down guest."""
+
+    @abc.abstractmethod
+    def reboot_soft(self, instance_uuid: str) -> None:
+        """Ask the guest to reboot."""
+
+    @abc.abstractmethod
+    def reboot_hard(self, instance_uuid: str) -> None:
+        """Reset the guest, whatever its state."""
+
+    @abc.abstractmethod
+    def pause(self, instance_uuid: str) -> None:
+        """Freeze the guest's vCPUs in memory."""
+
+    @abc.abstractmethod
+    def unpause(self, instance_uuid: str) -> None:
+        """Let a paused guest run again."""
+
+    @abc.abstractmethod
+    def suspend(self, instance_uuid: str) -> None:
+        """Save the guest's memory to disk and stop it."""
+
+    @abc.abstractmethod
+    def resume(self, instance_uuid: str) -> None:
+        """Restore a suspended guest."""

@@ -44,3 +44,33 @@ class FakeDriver(ComputeDriver):
     def list_instances(self) -> list[str]:
         with self._lock:
             return list(self._guests)
+
+    def _set(self, instance_uuid: str, state: int) -> None:
+        with self._lock:
+            if instance_uuid not in self._guests:
+                raise RuntimeError(f'Guest {instance_uuid} does not exist on {self.host}')
+            self._guests[instance_uuid] = state
+
+    def power_off(self, instance_uuid: str) -> None:
+        self._set(instance_uuid, power.SHUTDOWN)
+
+    def power_on(self, instance_uuid: str) -> None:
+        self._set(instance_uuid, power.RUNNING)
+
+    def reboot_soft(self, instance_uuid: str) -> None:
+        self._set(instance_uuid, power.RUNNING)
+
+    def reboot_hard(self, instance_uuid: str) -> None:
+        self._set(instance_uuid, power.RUNNING)
+
+    def pause(self, instance_uuid: str) -> None:
+        self._set(instance_uuid, power.PAUSED)
+
+    def unpause(self, instance_uuid: str) -> None:
+        self._set(instance_uuid, power.RUNNING)
+
+    def suspend(self, instance_uuid: str) -> None:
+        self._set(instance_uuid, power.SUSPENDED)
+
+    def resume(self, instance_uuid: str) -> None:
+        self._set(instance_uuid, power.RUNNING)

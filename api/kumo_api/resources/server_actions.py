@@ -1,0 +1,106 @@
+"""POST /servers/{id}/action: one handler per action, chosen from an explicit table."""
+from __future__ import annotations
+
+from flask import Blueprint, g
+
+from kumo_api import compute_api, errors, lifecycle, policy, validation
+from kumo_api.resources.servers import get_instance
+from kumo_api.schemas import server_actions as schemas
+from kumo_common.db import instances as instance_db
+from kumo_common.db import session
+
+bp = Blueprint('server_actions', __name__)
+
+
+def _authorize(rule: str, instance) -> None:
+    policy.authorize(g.context, f'os_compute_api:{rule}',
+                     {'project_id': instance.project_id, 'user_id': instance.user_id})
+
+
+def _lifecycle(action: str, rule: str, record_as: str | None = None):
+    def handler(instance, body):
+        _authorize(rule, instance)
+        lifecycle.run(g.context, instance, action, record_as=record_as)
+    return handler
+
+
+def _reboot(instance, body):
+    _authorize('servers:reboot', instance)
+    hard = body['type'].upper() == 'HARD'
+    lifecycle.run(g.context, instance, 'reboot_hard' if hard else 'reboot',
+                  record_as='reboot')
+
+
+def _lock(instance, body):
+    _authorize('os-lock-server:lock', instance)
+    ctxt = g.context
+    owner = instance.project_id == ctxt.project_id
+    if instance.locked and owner:
+        return  # already locked: a silent no-op for the owner, as Nova
+    reason = (body or {}).get('locked_reason')
+    with session.transaction() as s:
+        instance_db.update_if(s, instance.uuid, {
+            'locked': True, 'locked_by': 'owner' if owner else 'admin',
+            'locked_reason': reason})
+        instance_db.start_action(s, instance.uuid, 'lock', ctxt)
+
+
+def _unlock(instance, body):
+    _authorize('os-lock-server:unlock', instance)
+    ctxt = g.context
+    owner = instance.project_id == ctxt.project_id
+    if instance.locked and instance.locked_by != ('owner' if owner else 'admin'):
+        _authorize('os-lock-server:unlock:unlock_override', instance)
+    with session.transaction() as s:
+        instance_db.update_if(s, instance.uuid, {'locked': False, 'locked_by': None,
+                                                 'locked_reason': None})
+        instance_db.start_action(s, instance.uuid, 'unlock', ctxt)
+
+
+def _restore(instance, body):
+    _authorize('os-deferred-delete:restore', instance)
+    if not instance.launched_at:
+        raise lifecycle.invalid_state('restore', instance, 'vm_state', instance.vm_state)
+    lifecycle.run(g.context, instance, 'restore')
+
+
+def _force_delete(instance, body):
+    _authorize('os-deferred-delete:force', instance)
+    lifecycle.check_not_locked(g.context, instance)
+    compute_api.delete_server(g.context, instance, force=True)
+
+
+# action key -> (handler, request schemas by microversion window)
+ACTIONS = {
+    'os-stop': (_lifecycle('stop', 'servers:stop'), schemas.NULL_BODY),
+    'os-start': (_lifecycle('start', 'servers:start'), schemas.NULL_BODY),
+    'reboot': (_reboot, schemas.REBOOT),
+    'pause': (_lifecycle('pause', 'os-pause-server:pause'), schemas.NULL_BODY),
+    'unpause': (_lifecycle('unpause', 'os-pause-server:unpause'), schemas.NULL_BODY),
+    'suspend': (_lifecycle('suspend', 'os-suspend-server:suspend'), schemas.NULL_BODY),
+    'resume': (_lifecycle('resume', 'os-suspend-server:resume'), schemas.NULL_BODY),
+    'lock': (_lock, schemas.LOCK),
+    'unlock': (_unlock, schemas.NULL_BODY),
+    'restore': (_restore, schemas.NULL_BODY),
+    'forceDelete': (_force_delete, schemas.NULL_BODY),
+}
+
+
+@bp.post('/servers/<server_id>/action')
+def server_action(server_id: str):
+    body = validation.json_body()
+    if not isinstance(body, dict) or len(body) != 1:
+        raise errors.BadRequest('Malformed request body')
+    name, payload = next(iter(body.items()))
+    if name not in ACTIONS:
+        raise errors.BadRequest(f'There is no such action: {name}')
+    handler, windows = ACTIONS[name]
+    # Validated as the whole body, so errors name the field as Nova's do
+    # ("Invalid input for field/attribute reboot. ...").
+    validation.validate(body, {'type': 'object',
+                               'properties': {name: validation.schema_for(windows, g.want)},
+                               'required': [name], 'additionalProperties': False})
+    with session.reader() as s:
+        instance = get_instance(server_id, s)
+    handler(instance, payload)
+    return '', 202
