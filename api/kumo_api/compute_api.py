@@ -14,26 +14,16 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from kumo_api import errors, lifecycle
-from kumo_common import exceptions, objects, states
+from kumo_api import errors, lifecycle, rpc_clients
+from kumo_common import deadlines, exceptions, objects, states
 from kumo_common.db import flavors as flavor_db
 from kumo_common.db import images as image_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, session
 from kumo_common.db import networks as network_db
-from kumo_common.rpcapi import conductor as conductor_rpcapi
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
-
-_CONDUCTOR: conductor_rpcapi.ConductorAPI | None = None
-
-
-def _conductor() -> conductor_rpcapi.ConductorAPI:
-    global _CONDUCTOR
-    if _CONDUCTOR is None:
-        _CONDUCTOR = conductor_rpcapi.ConductorAPI()
-    return _CONDUCTOR
 
 
 @dataclass
@@ -250,6 +240,7 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
                 auto_disk_config=req.auto_disk_config, access_ip_v4=req.access_ip_v4,
                 access_ip_v6=req.access_ip_v6, trusted_certs=req.trusted_certs,
                 vm_state=states.BUILDING, task_state=states.task.SCHEDULING,
+                task_deadline=deadlines.deadline_for(states.task.SCHEDULING),
                 power_state=states.power.NOSTATE, progress=0,
                 availability_zone=req.availability_zone or CONF.default_availability_zone,
                 pinned_availability_zone=req.availability_zone,
@@ -271,7 +262,7 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
         spec.instance_uuids = uuids
     LOG.info('Accepted %d server(s) %s, reservation %s', len(uuids), ', '.join(uuids),
              reservation_id)
-    _conductor().build_instances(ctxt, spec)
+    rpc_clients.conductor().build_instances(ctxt, spec)
     return CreateResult(uuids, reservation_id, admin_pass)
 
 
@@ -286,7 +277,7 @@ def delete_server(ctxt, instance: models.Instance, force: bool = False) -> None:
     with session.transaction() as s:
         instance_db.update_if(s, instance.uuid, {'task_state': states.task.DELETING})
         instance_db.start_action(s, instance.uuid, 'delete', ctxt)
-    _conductor().delete_instance(ctxt, instance.uuid)
+    rpc_clients.conductor().delete_instance(ctxt, instance.uuid)
 
 
 def decode_user_data(value: str | None) -> None:

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from oslo_log import log as logging
 
-from kumo_api import errors
+from kumo_api import errors, rpc_clients
 from kumo_common import lifecycle
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, session
-from kumo_common.rpcapi import compute as compute_rpcapi
 
 LOG = logging.getLogger(__name__)
-
-_COMPUTE: compute_rpcapi.ComputeAPI | None = None
-
-
-def _compute() -> compute_rpcapi.ComputeAPI:
-    global _COMPUTE
-    if _COMPUTE is None:
-        _COMPUTE = compute_rpcapi.ComputeAPI()
-    return _COMPUTE
 
 
 def check_not_locked(ctxt, instance: models.Instance) -> None:
@@ -56,4 +46,4 @@ def run(ctxt, instance: models.Instance, action: str, record_as: str | None = No
             raise invalid_state(shown, fresh, 'task_state', fresh.task_state)
         instance_db.start_action(s, instance.uuid, shown, ctxt)
     LOG.info('%s of instance %s on %s requested', shown, instance.uuid, instance.host)
-    _compute().perform_action(ctxt, instance.host, instance.uuid, action)
+    rpc_clients.compute().perform_action(ctxt, instance.host, instance.uuid, action)

@@ -5,6 +5,7 @@ from oslo_config import cfg
 
 from kumo_common import context, rpc, service
 from kumo_conductor.manager import ConductorManager
+from kumo_conductor.reaper import Reaper
 
 CONF = cfg.CONF
 
@@ -15,6 +16,10 @@ def start() -> service.RPCService:
     server = service.RPCService(CONF.conductor.topic, manager)
     server.start()
     service.start_heartbeat(CONF.host, 'kumo-conductor', CONF.conductor.topic)
+    reaper = Reaper(manager)
+    service.PeriodicTask(CONF.conductor.reaper_interval,
+                         lambda: reaper.run_once(context.get_admin_context()),
+                         'deadline-reaper').start()
     if CONF.reclaim_instance_interval > 0:
         service.PeriodicTask(
             min(60, CONF.reclaim_instance_interval),

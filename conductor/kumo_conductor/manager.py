@@ -44,6 +44,11 @@ class ConductorManager:
             for uuid in request_spec.instance_uuids:
                 self._fail_build(ctxt, uuid, 'Timed out waiting for the scheduler.')
             return
+        except Exception as exc:  # a scheduler bug must not leave servers in BUILD
+            LOG.exception('Scheduling %s failed', request_spec.instance_uuids)
+            for uuid in request_spec.instance_uuids:
+                self._fail_build(ctxt, uuid, f'Scheduling failed: {exc}')
+            return
         for selection in selections:
             self._dispatch(ctxt, request_spec, selection)
 

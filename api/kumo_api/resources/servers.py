@@ -238,6 +238,41 @@ def show_server(server_id: str):
     return jsonify({'server': view})
 
 
+# PUT body field -> instance column.
+_UPDATABLE = {'name': 'display_name', 'description': 'display_description',
+              'accessIPv4': 'access_ip_v4', 'accessIPv6': 'access_ip_v6',
+              'hostname': 'hostname'}
+
+
+@bp.put('/servers/<server_id>')
+def update_server(server_id: str):
+    ctxt = g.context
+    want = g.want
+    body = validation.json_body()
+    validation.validate(body, validation.schema_for(schemas.UPDATE, want))
+    changes = body['server']
+    values = {column: changes[field] for field, column in _UPDATABLE.items()
+              if field in changes}
+    if 'OS-DCF:diskConfig' in changes:
+        values['auto_disk_config'] = changes['OS-DCF:diskConfig'] == 'AUTO'
+    with session.transaction() as s:
+        instance = get_instance(server_id, s)
+        policy.authorize(ctxt, 'os_compute_api:servers:update',
+                         {'project_id': instance.project_id, 'user_id': instance.user_id})
+        # Not lock-checked, as Nova: renaming a locked server is allowed.
+        if values:
+            instance_db.update_if(s, instance.uuid, values)
+    with session.reader() as s:
+        instance = get_instance(server_id, s)
+        audience = _audience()
+        related = views.load_related(s, [instance], want, audience, show=True)
+        if want.at_least(2, 75):
+            view = views.server_view(instance, want, related, audience, show=True)
+        else:
+            view = views.basic_server_view(instance, want, related, audience)
+    return jsonify({'server': view})
+
+
 @bp.delete('/servers/<server_id>')
 def delete_server(server_id: str):
     ctxt = g.context

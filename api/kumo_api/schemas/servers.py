@@ -125,3 +125,29 @@ CREATE = [
     ((2, 90), (2, 93), _create(_s_2_90)),
     ((2, 94), (2, 100), _create(_s_2_94)),
 ]
+
+
+def _update(extra: dict) -> dict:
+    server = {
+        'type': 'object',
+        'properties': {
+            'name': types.name,
+            'OS-DCF:diskConfig': {'type': 'string', 'enum': ['AUTO', 'MANUAL']},
+            'accessIPv4': types.accessIPv4,
+            'accessIPv6': types.accessIPv6,
+            **extra,
+        },
+        'additionalProperties': False,
+    }
+    return {'type': 'object', 'properties': {'server': server}, 'required': ['server'],
+            'additionalProperties': False}
+
+
+UPDATE = [
+    ((2, 1), (2, 18), _update({})),
+    ((2, 19), (2, 89), _update({'description': types.description})),
+    ((2, 90), (2, 93), _update({'description': types.description,
+                                'hostname': types.hostname_290})),
+    ((2, 94), (2, 100), _update({'description': types.description,
+                                 'hostname': types.hostname_294})),
+]

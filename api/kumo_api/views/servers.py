@@ -156,6 +156,19 @@ def _host_status(instance: models.Instance, related: Related) -> str:
     return 'UP'
 
 
+# Keys Nova leaves out of the PUT /servers/{id} response before 2.75.
+_NOT_IN_BASIC_VIEW = ('OS-EXT-AZ:', 'config_drive', 'key_name', 'OS-SRV-USG:', 'OS-EXT-STS:',
+                      'os-extended-volumes:', 'security_groups', 'OS-EXT-SRV-ATTR:',
+                      'host_status')
+
+
+def basic_server_view(instance: models.Instance, want: APIVersion, related: Related,
+                      audience: Audience) -> dict:
+    """The cut-down representation PUT returned before 2.75."""
+    view = server_view(instance, want, related, audience, show=True)
+    return {k: v for k, v in view.items() if not k.startswith(_NOT_IN_BASIC_VIEW)}
+
+
 def server_view(instance: models.Instance, want: APIVersion, related: Related,
                 audience: Audience, show: bool = False) -> dict:
     """The full representation of one server (show and detail list)."""

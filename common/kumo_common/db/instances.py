@@ -6,7 +6,7 @@ import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from kumo_common import exceptions
+from kumo_common import deadlines, exceptions
 from kumo_common.db import models
 from kumo_common.db.models import utcnow
 
@@ -31,8 +31,12 @@ def update_if(session: orm.Session, uuid: str, values: dict,
     """Conditionally update a live instance: only if its task/vm state is as expected.
 
     Returns False (and changes nothing) when another actor moved the instance on in
-    the meantime, e.g. a delete arrived while it was being scheduled.
+    the meantime, e.g. a delete arrived while it was being scheduled. Setting a
+    task_state also sets its deadline (kumo_common.deadlines), so no step can go
+    unwatched by the conductor's reaper.
     """
+    if 'task_state' in values and 'task_deadline' not in values:
+        values = {**values, 'task_deadline': deadlines.deadline_for(values['task_state'])}
     stmt = (sa.update(models.Instance)
             .where(models.Instance.uuid == uuid, models.Instance.deleted == 0)
             .values(updated_at=utcnow(), **values))
@@ -107,10 +111,6 @@ def record_event(session: orm.Session, uuid: str, request_id: str | None, event:
         action.finish_time = now
 
 
-def deadline(seconds: int) -> datetime.datetime:
-    return utcnow() + datetime.timedelta(seconds=seconds)
-
-
 def soft_deleted_before(session: orm.Session, seconds: int) -> list[str]:
     """Idle soft-deleted instances whose deletion is older than `seconds`."""
     cutoff = utcnow() - datetime.timedelta(seconds=seconds)
@@ -119,3 +119,13 @@ def soft_deleted_before(session: orm.Session, seconds: int) -> list[str]:
         models.Instance.vm_state == 'soft-delete',
         models.Instance.task_state.is_(None),
         models.Instance.deleted_at <= cutoff)))
+
+
+def past_deadline(session: orm.Session, limit: int = 500) -> list[models.Instance]:
+    """Live instances whose current task has outlived its deadline."""
+    return list(session.scalars(
+        sa.select(models.Instance)
+        .where(models.Instance.deleted == 0, models.Instance.task_state.is_not(None),
+               models.Instance.task_deadline.is_not(None),
+               models.Instance.task_deadline < utcnow())
+        .order_by(models.Instance.task_deadline).limit(limit)))

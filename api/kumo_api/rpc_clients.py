@@ -1,0 +1,29 @@
+"""The API's RPC clients, made once per process (a client holds its transport)."""
+from __future__ import annotations
+
+from kumo_common.rpcapi import compute as compute_rpcapi
+from kumo_common.rpcapi import conductor as conductor_rpcapi
+
+_CONDUCTOR: conductor_rpcapi.ConductorAPI | None = None
+_COMPUTE: compute_rpcapi.ComputeAPI | None = None
+
+
+def conductor() -> conductor_rpcapi.ConductorAPI:
+    global _CONDUCTOR
+    if _CONDUCTOR is None:
+        _CONDUCTOR = conductor_rpcapi.ConductorAPI()
+    return _CONDUCTOR
+
+
+def compute() -> compute_rpcapi.ComputeAPI:
+    global _COMPUTE
+    if _COMPUTE is None:
+        _COMPUTE = compute_rpcapi.ComputeAPI()
+    return _COMPUTE
+
+
+def reset() -> None:
+    """Forget the clients (tests replace the transport between clouds)."""
+    global _CONDUCTOR, _COMPUTE
+    _CONDUCTOR = None
+    _COMPUTE = None
