@@ -3,8 +3,9 @@
 WSGI order, outermost first, and why:
   1. RequestId  - every response, errors from auth included, carries
                   x-openstack-request-id (and Nova's x-compute-request-id).
-  2. auth       - noauth2 or keystonemiddleware: identity into the environ.
-  3. Flask      - per request: build the RequestContext (it carries the request id
+  2. healthcheck - /healthcheck answers before auth, so load balancers need no token.
+  3. auth       - noauth2 or keystonemiddleware: identity into the environ.
+  4. Flask      - per request: build the RequestContext (it carries the request id
                   into every log line), negotiate the microversion, then dispatch to
                   a resource; errors become Nova-format faults.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from flask import Flask, g, request
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_middleware import request_id
+from oslo_middleware import healthcheck, request_id
 from werkzeug.exceptions import HTTPException
 
 from kumo_api import auth, errors, microversion
@@ -56,7 +57,8 @@ def create_app() -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
 
-    app.wsgi_app = ComputeRequestId(auth.wrap(app.wsgi_app))
+    app.wsgi_app = ComputeRequestId(
+        healthcheck.Healthcheck(auth.wrap(app.wsgi_app), {'path': '/healthcheck'}))
     return app
 
 
