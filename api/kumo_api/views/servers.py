@@ -5,13 +5,13 @@ import datetime
 import hashlib
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from oslo_config import cfg
 
 from kumo_api.microversion import APIVersion
 from kumo_api.views import links, times
 from kumo_common import states
 from kumo_common.db import compute_nodes as node_db
+from kumo_common.db import images as image_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models
 from kumo_common.db import networks as network_db
@@ -48,29 +48,15 @@ def load_related(session, instances: list[models.Instance], want: APIVersion,
     related.network_names = network_db.network_names(
         session, {p.network_id for ps in related.ports.values() for p in ps})
     if want.at_least(2, 98):
-        image_ids = {i.image_ref for i in instances if i.image_ref}
-        if image_ids:
-            for image_id, name, value in session.execute(
-                    sa.select(models.ImageProperty.image_id, models.ImageProperty.name,
-                              models.ImageProperty.value)
-                    .where(models.ImageProperty.image_id.in_(image_ids))):
-                related.image_properties.setdefault(image_id, {})[name] = value
-    if want.at_least(2, 100) and uuids:
-        for uuid, hints in session.execute(
-                sa.select(models.RequestSpecRecord.instance_uuid,
-                          models.RequestSpecRecord.scheduler_hints)
-                .where(models.RequestSpecRecord.instance_uuid.in_(uuids))):
-            related.hints[uuid] = hints or {}
+        related.image_properties = image_db.properties_by_image(
+            session, {i.image_ref for i in instances if i.image_ref})
+    if want.at_least(2, 100):
+        related.hints = instance_db.scheduler_hints(session, uuids)
     if want.at_least(2, 16) and audience.host_status:
         related.services = node_db.services_by_host(
             session, {i.host for i in instances if i.host})
-    if show and want.at_least(2, 71) and uuids:
-        for uuid, group_uuid in session.execute(
-                sa.select(models.ServerGroupMember.instance_uuid, models.ServerGroup.uuid)
-                .join(models.ServerGroup,
-                      models.ServerGroup.id == models.ServerGroupMember.group_id)
-                .where(models.ServerGroupMember.instance_uuid.in_(uuids))):
-            related.groups.setdefault(uuid, []).append(group_uuid)
+    if show and want.at_least(2, 71):
+        related.groups = instance_db.server_groups(session, uuids)
     return related
 
 

@@ -33,3 +33,16 @@ def create(session: orm.Session, image_id: str, name: str, status: str = 'active
 
 def properties(image: models.Image) -> dict:
     return {p.name: p.value for p in image.properties}
+
+
+def properties_by_image(session: orm.Session, image_ids: set[str]) -> dict[str, dict]:
+    """{image id: {property: value}} for several images in one query."""
+    result: dict[str, dict] = {}
+    if not image_ids:
+        return result
+    for image_id, name, value in session.execute(
+            sa.select(models.ImageProperty.image_id, models.ImageProperty.name,
+                      models.ImageProperty.value)
+            .where(models.ImageProperty.image_id.in_(image_ids))):
+        result.setdefault(image_id, {})[name] = value
+    return result

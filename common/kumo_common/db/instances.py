@@ -129,3 +129,27 @@ def past_deadline(session: orm.Session, limit: int = 500) -> list[models.Instanc
                models.Instance.task_deadline.is_not(None),
                models.Instance.task_deadline < utcnow())
         .order_by(models.Instance.task_deadline).limit(limit)))
+
+
+def scheduler_hints(session: orm.Session, uuids: list[str]) -> dict[str, dict]:
+    """The hints each instance was created with (2.100 view)."""
+    if not uuids:
+        return {}
+    return {uuid: hints or {} for uuid, hints in session.execute(
+        sa.select(models.RequestSpecRecord.instance_uuid,
+                  models.RequestSpecRecord.scheduler_hints)
+        .where(models.RequestSpecRecord.instance_uuid.in_(uuids)))}
+
+
+def server_groups(session: orm.Session, uuids: list[str]) -> dict[str, list[str]]:
+    """{instance uuid: [uuids of the server groups it belongs to]} (2.71 view)."""
+    result: dict[str, list[str]] = {}
+    if not uuids:
+        return result
+    for uuid, group_uuid in session.execute(
+            sa.select(models.ServerGroupMember.instance_uuid, models.ServerGroup.uuid)
+            .join(models.ServerGroup,
+                  models.ServerGroup.id == models.ServerGroupMember.group_id)
+            .where(models.ServerGroupMember.instance_uuid.in_(uuids))):
+        result.setdefault(uuid, []).append(group_uuid)
+    return result
