@@ -14,13 +14,14 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from kumo_api import errors, lifecycle, rpc_clients
-from kumo_common import deadlines, exceptions, objects, states
+from kumo_api import errors, lifecycle, rpc_clients, scheduling
+from kumo_common import deadlines, exceptions, objects, quota, states
 from kumo_common.db import flavors as flavor_db
 from kumo_common.db import images as image_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, session
 from kumo_common.db import networks as network_db
+from kumo_common.db import server_groups as group_db
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -50,6 +51,9 @@ class CreateRequest:
     trusted_certs: list | None = None
     scheduler_hints: dict = field(default_factory=dict)
     description_from_name: bool = False
+    # 2.74 admin `host` / `hypervisor_hostname` (requested destination).
+    requested_host: str | None = None
+    requested_node: str | None = None
 
 
 @dataclass
@@ -117,52 +121,24 @@ def _resolve_networks(s, req: CreateRequest, project_id: str) -> list[str]:
     return ids
 
 
-def _check_quota(s, ctxt, flavor: models.Flavor, req: CreateRequest) -> int:
-    """How many of min..max instances fit the project's quota (403 if not min)."""
-    inst = models.Instance
-    used_count, used_cores, used_ram = s.execute(
-        sa.select(sa.func.count(inst.id), sa.func.coalesce(sa.func.sum(inst.vcpus), 0),
-                  sa.func.coalesce(sa.func.sum(inst.memory_mb), 0))
-        .where(inst.project_id == ctxt.project_id, inst.deleted == 0)).one()
-    limits = _project_limits(s, ctxt.project_id)
-    fits = req.max_count
-    over = []
-    for resource, used, per in (('instances', used_count, 1), ('cores', used_cores,
-                                                               flavor.vcpus),
-                                ('ram', used_ram, flavor.memory_mb)):
-        limit = limits[resource]
-        if limit < 0 or per == 0:
-            continue
-        allowed = (limit - used) // per
-        if allowed < req.min_count:
-            over.append((resource, limit, used))
-        fits = min(fits, max(allowed, 0))
-    if over:
-        resource, limit, used = over[0]
-        raise errors.Forbidden(f'Quota exceeded for {resource}: Requested '
-                               f'{req.min_count}, but already used {used} of {limit} '
-                               f'{resource}')
-    return fits
-
-
-def _project_limits(s, project_id: str) -> dict:
-    limits = {r: getattr(CONF.quota, r) for r in ('instances', 'cores', 'ram')}
-    for resource, hard_limit in s.execute(
-            sa.select(models.Quota.resource, models.Quota.hard_limit)
-            .where(models.Quota.project_id == project_id, models.Quota.user_id == '')):
-        limits[resource] = hard_limit
-    return limits
-
-
 def create_servers(ctxt, req: CreateRequest) -> CreateResult:
     """Admit and record a create request, then cast it to the conductor."""
     reservation_id = 'r-' + ''.join(secrets.choice(string.ascii_lowercase + string.digits)
                                     for _ in range(8))
     admin_pass = req.admin_pass or generate_password()
+    scheduling.validate_hints(req.scheduler_hints or {})
     hints = normalise_hints(req.scheduler_hints)
+    where = scheduling.placement(ctxt, req.availability_zone, req.requested_host,
+                                 req.requested_node)
+    quota.ensure_usage(ctxt.project_id, ctxt.user_id)
     with session.transaction() as s:
+        group = scheduling.resolve_group(s, ctxt, hints)
+        scheduling.check_enabled(hints, group)
+        scheduling.check_destination(s, where)
         try:
-            flavor = flavor_db.get_by_flavorid(s, _ref_id(req.flavor_ref))
+            # Another project's private flavor does not exist for this caller.
+            flavor = flavor_db.get_visible(s, _ref_id(req.flavor_ref), ctxt.project_id,
+                                           ctxt.is_admin_role)
         except exceptions.FlavorNotFound as exc:
             raise errors.BadRequest('Invalid flavorRef provided.') from exc
         if flavor.disabled:
@@ -187,17 +163,14 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
             if keypair is None:
                 raise errors.BadRequest('Invalid key_name provided.')
             key_data = keypair.public_key
-        if req.availability_zone:
-            zones = set(s.scalars(sa.select(models.ComputeNode.availability_zone).where(
-                models.ComputeNode.deleted.is_(False))))
-            if req.availability_zone not in zones:
+        if where.availability_zone:
+            if where.availability_zone not in scheduling.known_zones(s):
                 raise errors.BadRequest('The requested availability zone is not available')
-        if len(req.metadata) > CONF.quota.metadata_items >= 0:
-            raise errors.Forbidden('Quota exceeded for metadata_items: Requested '
-                                   f'{len(req.metadata)}, but limit is '
-                                   f'{CONF.quota.metadata_items}')
+        quota.check_metadata_items(s, ctxt.project_id, len(req.metadata))
         network_ids = _resolve_networks(s, req, ctxt.project_id)
-        count = _check_quota(s, ctxt, flavor, req)
+        # Atomic: charged in this transaction, so concurrent creates cannot overshoot.
+        count = quota.admit_instances(s, ctxt.project_id, ctxt.user_id, flavor.vcpus,
+                                      flavor.memory_mb, req.min_count, req.max_count)
 
         image_props = image_db.properties(image)
         flavor_snapshot = flavor_db.snapshot(flavor)
@@ -212,9 +185,9 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
                 id=image.id, name=image.name or '', checksum=image.checksum,
                 size=image.size or 0, disk_format=image.disk_format,
                 container_format=image.container_format, min_ram=image.min_ram or 0,
-                min_disk=image.min_disk or 0, properties=image_props),
-            availability_zone=req.availability_zone, scheduler_hints=hints,
-            requested_networks=network_ids)
+                min_disk=image.min_disk or 0, properties=image_props,
+                location=image.location),
+            scheduler_hints=hints, requested_networks=network_ids, **where.spec_fields())
         uuids = []
         for index in range(count):
             uuid = str(uuidlib.uuid4())
@@ -242,8 +215,8 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
                 vm_state=states.BUILDING, task_state=states.task.SCHEDULING,
                 task_deadline=deadlines.deadline_for(states.task.SCHEDULING),
                 power_state=states.power.NOSTATE, progress=0,
-                availability_zone=req.availability_zone or CONF.default_availability_zone,
-                pinned_availability_zone=req.availability_zone,
+                availability_zone=where.availability_zone or CONF.default_availability_zone,
+                pinned_availability_zone=where.availability_zone,
                 root_device_name='/dev/vda', os_type=image_props.get('os_type'),
                 architecture=image_props.get('architecture'))
             instance.metadata_items = [models.InstanceMetadata(key=k, value=v)
@@ -260,6 +233,10 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
                                            scheduler_hints=hints))
             instance_db.start_action(s, uuid, 'create', ctxt)
         spec.instance_uuids = uuids
+        if group is not None:
+            # Membership is written with the servers; the scheduler's claim checks the
+            # policy under a lock on the group (kumo_common.db.scheduling.claim).
+            group_db.add_members(s, group, uuids)
     LOG.info('Accepted %d server(s) %s, reservation %s', len(uuids), ', '.join(uuids),
              reservation_id)
     rpc_clients.conductor().build_instances(ctxt, spec)

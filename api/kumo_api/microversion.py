@@ -2,21 +2,33 @@
 
 History (what each version changed; the API reference has the details):
     2.1  - baseline: strict JSON-Schema validation of every body
+    2.2  - keypair `type` (ssh/x509); keypair create 201, delete 204
     2.3  - admin-only OS-EXT-SRV-ATTR extras in server views
+    2.7  - flavor access to a public flavor -> 409
     2.9  - `locked` in server views
+    2.10 - keypairs of other users for admins (`user_id`)
     2.16 - `host_status` in server views (policy)
     2.19 - server `description`
     2.26 - server tags
+    2.35 - keypair paging (limit/marker, keypairs_links)
     2.35 - last version with the images proxy API (/images -> 404 from 2.36)
+    2.36 - network quotas and limits gone from os-quota-sets and GET /limits
     2.37 - `networks` required on create; "auto"/"none"
     2.38 - invalid `status` list filter -> 400
+    2.39 - maxImageMeta gone from GET /limits
     2.47 - embedded flavor in server views
+    2.55 - flavor `description`; PUT /flavors/{id}
+    2.57 - personality quotas and limits gone
+    2.61 - flavor `extra_specs` in flavor views (policy)
     2.63 - trusted_image_certificates
     2.69 - down-cell minimal records
     2.71 - `server_groups` in server show
     2.73 - `locked_reason`
     2.75 - unknown query parameters -> 400
+           flavor `swap` 0 rather than ""
+    2.86 - flavor extra spec values validated
     2.90 - `hostname` on create/update/rebuild, visible to all
+    2.92 - keypairs: import only, names may use '@' and '.'
     2.96 - `pinned_availability_zone`
     2.98 - image properties in server views
     2.100 - `scheduler_hints` in server views (Kumo's maximum)

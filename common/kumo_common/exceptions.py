@@ -56,6 +56,10 @@ class NetworkNotFound(NotFound):
     message = 'Network %(network_id)s could not be found.'
 
 
+class InstanceGroupNotFound(NotFound):
+    message = 'Instance group %(group_uuid)s could not be found.'
+
+
 class ComputeHostNotFound(NotFound):
     message = 'Compute host %(host)s could not be found.'
 
@@ -81,3 +85,34 @@ class NoFixedIpsAvailable(Conflict):
 class DBNotSynced(KumoException):
     message = ('The database schema is not at the current revision; run '
                '"kumo-manage db sync".')
+
+
+# --- flavors and keypairs (Nova's messages) ------------------------------------------
+
+class FlavorExists(Conflict):
+    message = 'Flavor with name %(name)s already exists.'
+
+
+class FlavorIdExists(Conflict):
+    message = 'Flavor with ID %(flavor_id)s already exists.'
+
+
+class FlavorAccessExists(Conflict):
+    message = ('Flavor access already exists for flavor %(flavor_id)s and project '
+               '%(project_id)s combination.')
+
+
+class FlavorAccessNotFound(NotFound):
+    message = 'Flavor access not found for %(flavor_id)s / %(project_id)s combination.'
+
+
+class KeypairNotFound(NotFound):
+    message = 'Keypair %(name)s not found for user %(user_id)s'
+
+
+class KeyPairExists(Conflict):
+    message = "Key pair '%(key_name)s' already exists."
+
+
+class InvalidKeypair(Invalid):
+    message = 'Keypair data is invalid: %(reason)s'

@@ -1,0 +1,61 @@
+"""Request schemas of os-keypairs, per microversion window."""
+import copy
+import string
+
+from kumo_api import validation
+from kumo_api.schemas import types
+
+_keypair = {
+    'type': 'object',
+    'properties': {'name': types.name, 'public_key': {'type': 'string'}},
+    'required': ['name'],
+    'additionalProperties': False,
+}
+_keypair_22 = copy.deepcopy(_keypair)
+_keypair_22['properties']['type'] = {'type': 'string', 'enum': ['ssh', 'x509']}
+_keypair_210 = copy.deepcopy(_keypair_22)
+_keypair_210['properties']['user_id'] = {'type': 'string'}
+# 2.92: no more generated keys.
+_keypair_292 = copy.deepcopy(_keypair_210)
+_keypair_292['required'] = ['name', 'public_key']
+
+
+def _body(keypair: dict) -> dict:
+    return {'type': 'object', 'properties': {'keypair': keypair}, 'required': ['keypair'],
+            'additionalProperties': False}
+
+
+CREATE = [
+    ((2, 1), (2, 1), _body(_keypair)),
+    ((2, 2), (2, 9), _body(_keypair_22)),
+    ((2, 10), (2, 91), _body(_keypair_210)),
+    ((2, 92), (2, 100), _body(_keypair_292)),
+]
+
+# Characters a key pair name may use (checked after the schema, in Nova's words).
+NAME_CHARS = '_- ' + string.digits + string.ascii_letters
+NAME_CHARS_292 = '@._- ' + string.digits + string.ascii_letters
+
+
+def _param(schema: dict) -> dict:
+    return {'type': 'array', 'items': schema}
+
+
+_user = {'user_id': _param({'type': 'string'})}
+_paging = {'limit': _param({'type': 'string', 'pattern': '^[0-9]*$'}),
+           'marker': _param({'type': 'string'})}
+
+
+def index_query(want) -> dict:
+    props = {}
+    if want.at_least(2, 10):
+        props.update(_user)
+    if want.at_least(2, 35):
+        props.update(_paging)
+    return validation.query_schema(props, allow_unknown=not want.at_least(2, 75))
+
+
+def item_query(want) -> dict:
+    """GET/DELETE /os-keypairs/{name}: user_id from 2.10."""
+    props = dict(_user) if want.at_least(2, 10) else {}
+    return validation.query_schema(props, allow_unknown=not want.at_least(2, 75))
