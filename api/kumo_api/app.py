@@ -18,7 +18,26 @@ from oslo_middleware import healthcheck, request_id
 from werkzeug.exceptions import HTTPException
 
 from kumo_api import auth, errors, microversion
-from kumo_api.resources import images, server_actions, servers, versions
+from kumo_api.resources import (
+    aggregates,
+    availability_zones,
+    flavor_access,
+    flavor_extra_specs,
+    flavors,
+    hypervisors,
+    images,
+    instance_actions,
+    keypairs,
+    limits,
+    quota_sets,
+    scheduler,
+    server_actions,
+    server_metadata,
+    server_tags,
+    servers,
+    services,
+    versions,
+)
 from kumo_common import context as kumo_context
 from kumo_common import exceptions
 
@@ -26,7 +45,10 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 # Blueprints served under /v2.1 and /v2.1/{project_id}.
-API_BLUEPRINTS = (servers.bp, server_actions.bp, images.bp)
+API_BLUEPRINTS = (servers.bp, server_actions.bp, images.bp, flavors.bp, flavor_access.bp,
+                  flavor_extra_specs.bp, keypairs.bp, limits.bp, quota_sets.bp,
+                  scheduler.bp, services.bp, hypervisors.bp, availability_zones.bp,
+                  aggregates.bp, instance_actions.bp, server_metadata.bp, server_tags.bp)
 _JSON_TYPES = ('application/json', 'application/vnd.openstack.compute+json')
 
 
@@ -57,9 +79,20 @@ def create_app() -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
 
-    app.wsgi_app = ComputeRequestId(
-        healthcheck.Healthcheck(auth.wrap(app.wsgi_app), {'path': '/healthcheck'}))
+    app.wsgi_app = ComputeRequestId(_healthcheck_at('/healthcheck', auth.wrap(app.wsgi_app)))
     return app
+
+
+def _healthcheck_at(path: str, app):
+    """oslo.middleware's Healthcheck answers EVERY request it sees (it has no path
+    option; Nova mounts it with a paste urlmap), so only `path` is routed to it."""
+    health = healthcheck.Healthcheck(None, {})
+
+    def dispatch(environ, start_response):
+        if environ.get('PATH_INFO') == path:
+            return health(environ, start_response)
+        return app(environ, start_response)
+    return dispatch
 
 
 def _before_request():

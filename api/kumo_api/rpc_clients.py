@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from kumo_common.rpcapi import compute as compute_rpcapi
 from kumo_common.rpcapi import conductor as conductor_rpcapi
+from kumo_common.rpcapi import scheduler as scheduler_rpcapi
 
 _CONDUCTOR: conductor_rpcapi.ConductorAPI | None = None
 _COMPUTE: compute_rpcapi.ComputeAPI | None = None
+_SCHEDULER: scheduler_rpcapi.SchedulerAPI | None = None
 
 
 def conductor() -> conductor_rpcapi.ConductorAPI:
@@ -22,8 +24,17 @@ def compute() -> compute_rpcapi.ComputeAPI:
     return _COMPUTE
 
 
+def scheduler() -> scheduler_rpcapi.SchedulerAPI:
+    """Only for the admin dry run; builds go through the conductor."""
+    global _SCHEDULER
+    if _SCHEDULER is None:
+        _SCHEDULER = scheduler_rpcapi.SchedulerAPI()
+    return _SCHEDULER
+
+
 def reset() -> None:
     """Forget the clients (tests replace the transport between clouds)."""
-    global _CONDUCTOR, _COMPUTE
+    global _CONDUCTOR, _COMPUTE, _SCHEDULER
     _CONDUCTOR = None
     _COMPUTE = None
+    _SCHEDULER = None

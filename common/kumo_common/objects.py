@@ -77,7 +77,11 @@ class FlavorSpec(Payload):
 
 @dataclass
 class ImageSpec(Payload):
-    """The image a server boots from, with the properties filters and drivers read."""
+    """The image a server boots from, with the properties filters and drivers read.
+
+    1.1: location (where the agent fetches the bits: for now a local file path).
+    """
+    VERSION: ClassVar[str] = '1.1'
     id: str
     name: str = ''
     checksum: str | None = None
@@ -87,11 +91,17 @@ class ImageSpec(Payload):
     min_ram: int = 0
     min_disk: int = 0
     properties: dict = field(default_factory=dict)
+    location: str | None = None
 
 
 @dataclass
 class RequestSpec(Payload):
-    """What the scheduler needs to place one or more servers of one request."""
+    """What the scheduler needs to place one or more servers of one request.
+
+    1.1: force_hosts/force_nodes (az:host:node, filters bypassed) and
+    requested_destination ({"host", "node"}, 2.74, filters still run).
+    """
+    VERSION: ClassVar[str] = '1.1'
     instance_uuids: list[str]
     project_id: str
     user_id: str
@@ -103,6 +113,11 @@ class RequestSpec(Payload):
     requested_networks: list[str] = field(default_factory=list)
     # Hosts already tried (reschedules) that must not be picked again.
     ignore_hosts: list[str] = field(default_factory=list)
+    # `availability_zone` "az:host:node" (admin): only these, and no filter runs.
+    force_hosts: list[str] = field(default_factory=list)
+    force_nodes: list[str] = field(default_factory=list)
+    # 2.74 `host` / `hypervisor_hostname` (admin): only there, filters still run.
+    requested_destination: dict | None = None
 
 
 @dataclass
@@ -118,6 +133,14 @@ class Selection(Payload):
 
 
 @dataclass
+class DryRunResult(Payload):
+    """What the scheduler would do with a request, nothing claimed: the hosts it
+    would pick (one per instance, in order) and its report for each instance."""
+    selected_hosts: list[dict] = field(default_factory=list)
+    reports: list[dict] = field(default_factory=list)
+
+
+@dataclass
 class PortSpec(Payload):
     """A network port given to a server."""
     id: str
@@ -129,7 +152,13 @@ class PortSpec(Payload):
 
 @dataclass
 class InstanceBuild(Payload):
-    """Everything a compute agent needs to build one server."""
+    """Everything a compute agent needs to build one server.
+
+    1.1: instance_name (the hypervisor's name for it, 'instance-%08x' as the API
+    shows), key_name, and kernel/ramdisk (the images the boot image's kernel_id and
+    ramdisk_id properties name, resolved by the conductor; None when absent).
+    """
+    VERSION: ClassVar[str] = '1.1'
     uuid: str
     name: str
     hostname: str
@@ -146,6 +175,10 @@ class InstanceBuild(Payload):
     ports: list[PortSpec] = field(default_factory=list)
     availability_zone: str | None = None
     attempt: int = 1
+    instance_name: str = ''
+    key_name: str | None = None
+    kernel: ImageSpec | None = None
+    ramdisk: ImageSpec | None = None
 
 
 @dataclass
@@ -184,9 +217,28 @@ class NodeReport(Payload):
     reserved_host_disk_mb: int = 0
 
 
+@dataclass
+class PowerStateReport(Payload):
+    """A compute agent's guests and their power states, for the conductor to apply
+    Nova's sync rules. `complete`: every guest of the host is listed (the periodic and
+    start-up sync), so an instance of the host that is missing has no guest."""
+    host: str
+    power_states: dict = field(default_factory=dict)   # {instance uuid: power state}
+    complete: bool = False
+
+
+@dataclass
+class PowerSyncResult(Payload):
+    """The conductor's answer to a PowerStateReport: `pending` instances had a task
+    running (report them again later); `strays` are guests the database does not know
+    or knows as deleted (the agent applies running_deleted_instance_action)."""
+    pending: list[str] = field(default_factory=list)
+    strays: list[str] = field(default_factory=list)
+
+
 # Every payload type, by wire name. Explicit, so nothing is registered by import magic.
 REGISTRY: dict[str, type[Payload]] = {
     cls.__name__: cls
     for cls in (FlavorSpec, ImageSpec, RequestSpec, Selection, PortSpec, InstanceBuild,
-                BuildResult, NodeReport)
+                BuildResult, NodeReport, DryRunResult, PowerStateReport, PowerSyncResult)
 }

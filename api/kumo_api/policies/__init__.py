@@ -1,9 +1,31 @@
 """Default policy rules, one module per resource (documented in policy.yaml.sample)."""
 import itertools
 
-from kumo_api.policies import base, images, server_actions, servers
+from kumo_api.policies import (
+    aggregates,
+    availability_zones,
+    base,
+    flavors,
+    hypervisors,
+    images,
+    instance_actions,
+    keypairs,
+    quotas,
+    scheduler,
+    server_actions,
+    server_metadata,
+    server_tags,
+    servers,
+    services,
+)
 
 
 def list_rules():
     return list(itertools.chain(base.list_rules(), servers.list_rules(),
-                                images.list_rules(), server_actions.list_rules()))
+                                images.list_rules(), server_actions.list_rules(),
+                                services.list_rules(), hypervisors.list_rules(),
+                                availability_zones.list_rules(), aggregates.list_rules(),
+                                instance_actions.list_rules(), server_metadata.list_rules(),
+                                server_tags.list_rules(), flavors.list_rules(),
+                                keypairs.list_rules(), quotas.list_rules(),
+                                scheduler.list_rules()))

@@ -106,7 +106,9 @@ def create_server():
         auto_disk_config=server.get('OS-DCF:diskConfig', 'MANUAL') == 'AUTO',
         hostname=server.get('hostname'), tags=server.get('tags', []),
         trusted_certs=server.get('trusted_image_certificates'),
-        scheduler_hints=hints, description_from_name=not want.at_least(2, 19))
+        scheduler_hints=hints, description_from_name=not want.at_least(2, 19),
+        requested_host=server.get('host'),
+        requested_node=server.get('hypervisor_hostname'))
     compute_api.decode_user_data(req.user_data)
     result = compute_api.create_servers(ctxt, req)
 

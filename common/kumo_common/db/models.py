@@ -56,7 +56,8 @@ class TimestampMixin:
 
 class Service(TimestampMixin, Base):
     __tablename__ = 'services'
-    __table_args__ = (UniqueConstraint('host', 'binary', name='uniq_services0host0binary'),)
+    __table_args__ = (UniqueConstraint('host', 'binary', name='uniq_services0host0binary'),
+                      Index('ix_services_updated_at', 'updated_at'))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
@@ -73,6 +74,8 @@ class Service(TimestampMixin, Base):
 
 class ComputeNode(TimestampMixin, Base):
     __tablename__ = 'compute_nodes'
+    # The scheduler re-reads only nodes changed since its last look (0002).
+    __table_args__ = (Index('ix_compute_nodes_updated_at', 'updated_at'),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
@@ -100,6 +103,8 @@ class ComputeNode(TimestampMixin, Base):
     reserved_host_disk_mb: Mapped[int] = mapped_column(Integer, default=0)
     reserved_host_cpus: Mapped[int] = mapped_column(Integer, default=0)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Consecutive failed builds (a success resets it): the BuildFailureWeigher's input.
+    failed_builds: Mapped[int] = mapped_column(Integer, default=0, server_default='0')
 
     service: Mapped[Service | None] = relationship(lazy='joined')
 
@@ -380,6 +385,20 @@ class RequestSpecRecord(TimestampMixin, Base):
     instance_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     spec: Mapped[dict] = mapped_column(JSONText)
     scheduler_hints: Mapped[dict | None] = mapped_column(JSONText)
+
+
+class SchedulingReport(Base):
+    """Why the scheduler placed (or could not place) an instance, per attempt."""
+    __tablename__ = 'scheduling_reports'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(255))
+    attempt: Mapped[int] = mapped_column(Integer)
+    result: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str | None] = mapped_column(String(1024))
+    report: Mapped[dict] = mapped_column(JSONText)
+    created_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, default=utcnow)
 
 
 # --- keypairs, groups, quotas --------------------------------------------------------

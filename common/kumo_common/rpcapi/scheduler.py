@@ -2,6 +2,8 @@
 
 Version history:
     1.0 - select_destinations
+    1.1 - dry_run (what select_destinations would do, with reports, nothing claimed);
+          RequestSpec 1.1 (force_hosts, force_nodes, requested_destination)
 """
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -12,7 +14,7 @@ CONF = cfg.CONF
 
 
 class SchedulerAPI:
-    VERSION = '1.0'
+    VERSION = '1.1'
 
     def __init__(self):
         target = messaging.Target(topic=CONF.scheduler.topic, version=self.VERSION)
@@ -24,3 +26,8 @@ class SchedulerAPI:
         """Pick and claim a host for every instance of the spec, or raise NoValidHost."""
         return self.client.prepare().call(ctxt, 'select_destinations',
                                           request_spec=request_spec)
+
+    def dry_run(self, ctxt, request_spec: objects.RequestSpec) -> objects.DryRunResult:
+        """The hosts select_destinations would pick and its reports; claims nothing."""
+        return self.client.prepare(version='1.1').call(ctxt, 'dry_run',
+                                                       request_spec=request_spec)

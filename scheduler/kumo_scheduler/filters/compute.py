@@ -1,6 +1,9 @@
 """ComputeFilter: only hosts whose compute service is enabled and alive."""
+import datetime
+
 from oslo_config import cfg
 
+from kumo_common.db.models import utcnow
 from kumo_scheduler.filters import PASS, BaseFilter, Verdict, reject
 
 CONF = cfg.CONF
@@ -9,16 +12,34 @@ CONF = cfg.CONF
 class ComputeFilter(BaseFilter):
     name = 'ComputeFilter'
 
-    def passes(self, host, spec) -> Verdict:
+    def passes(self, host, request) -> Verdict:
+        return self._judge(host, utcnow())
+
+    @staticmethod
+    def _judge(host, now) -> Verdict:
         if host.service_disabled:
             reason = host.service_disabled_reason or 'no reason given'
-            return reject(f'compute service disabled ({reason})')
+            return reject('compute.disabled', f'compute service disabled ({reason})')
         if host.service_forced_down:
-            return reject('compute service forced down')
-        age = host.seconds_since_heartbeat
-        if age is None:
-            return reject('compute service never reported')
+            return reject('compute.forced_down', 'compute service forced down')
+        last = host.last_seen_up
+        if last is None:
+            return reject('compute.never_reported', 'compute service never reported')
+        age = (now - last).total_seconds()
         if age > CONF.service_down_time:
-            return reject(f'compute service down: last heartbeat {age:.0f}s ago '
-                          f'(service_down_time {CONF.service_down_time}s)')
+            return reject('compute.down', f'compute service down: last heartbeat '
+                          f'{age:.0f}s ago (service_down_time {CONF.service_down_time}s)')
         return PASS
+
+    def filter_all(self, hosts, request):
+        now = utcnow()
+        cutoff = now - datetime.timedelta(seconds=CONF.service_down_time)
+        passed = [h for h in hosts if not h.service_disabled and not h.service_forced_down
+                  and h.last_seen_up is not None and h.last_seen_up >= cutoff]
+        if len(passed) == len(hosts):
+            return passed, []
+        ok = set(map(id, passed))
+        return passed, [(h, self._judge(h, now)) for h in hosts if id(h) not in ok]
+
+    def settings(self) -> dict:
+        return {'service_down_time': CONF.service_down_time}
