@@ -17,6 +17,11 @@ opts = [
                help='Availability zone of compute hosts that are not in an aggregate '
                     'with an availability zone. "nova" as Nova, so clients see the '
                     'zone they expect.'),
+    cfg.StrOpt('internal_service_availability_zone', default='internal',
+               help='Availability zone shown for services that are not compute '
+                    'services (conductor, scheduler) in os-services and the detailed '
+                    'availability zone list; hidden from the plain zone list. '
+                    '"internal" as Nova.'),
     cfg.StrOpt('default_schedule_zone',
                help='Zone new servers are pinned to when the request names none. '
                     'Unset (the default) lets the scheduler pick any zone.'),
@@ -49,6 +54,24 @@ opts = [
                help='Disk kept for the host itself, not offered to guests.'),
     cfg.IntOpt('reserved_host_cpus', default=0, min=0,
                help='Physical CPUs kept for the host itself, not offered to guests.'),
+    # --- compute agents' guests (names and defaults as Nova's) ---
+    cfg.StrOpt('instances_path', sample_default='$state_path/instances',
+               help='Where the libvirt driver keeps guests\' files (one directory per '
+                    'instance) and the image cache (_base/). Default: '
+                    '$state_path/instances.'),
+    cfg.IntOpt('sync_power_state_interval', default=600, min=-1,
+               help='Seconds between two syncs of every guest\'s power state with the '
+                    'database (libvirt events report changes at once; this catches the '
+                    'rest). 0 or -1 disables the periodic sync (the agent still syncs '
+                    'when it starts).'),
+    cfg.StrOpt('running_deleted_instance_action', default='reap',
+               choices=('noop', 'log', 'shutdown', 'reap'),
+               help='What an agent does with a guest the database does not know or '
+                    'knows as deleted: nothing, log it, power it off, or destroy it and '
+                    'its files (reap).'),
+    cfg.IntOpt('shutdown_timeout', default=60, min=0,
+               help='Seconds a guest gets to power off cleanly (ACPI) on stop before '
+                    'it is powered off hard. 0 powers off at once.'),
 ]
 
 

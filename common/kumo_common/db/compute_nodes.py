@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from kumo_common import exceptions, objects
+from kumo_common.db import aggregates as aggregate_db
 from kumo_common.db import models
 from kumo_common.db.models import utcnow
 
@@ -30,10 +31,12 @@ def record_service_up(session: orm.Session, host: str, binary: str, topic: str |
 
 
 def upsert_node(session: orm.Session, report: objects.NodeReport,
-                availability_zone: str) -> models.ComputeNode:
+                availability_zone: str | None = None) -> models.ComputeNode:
     """Register or refresh a compute agent's service and node from its report.
 
     Usage columns are left alone: they are the sum of claims, kept by claim/free.
+    The node's availability_zone comes from the host's aggregates (db/aggregates.py,
+    the source of truth); `availability_zone` is ignored and kept only for callers.
     """
     service = record_service_up(session, report.host, COMPUTE_BINARY, 'compute')
     node = session.scalars(sa.select(models.ComputeNode).where(
@@ -49,7 +52,7 @@ def upsert_node(session: orm.Session, report: objects.NodeReport,
     node.hypervisor_version = report.hypervisor_version
     node.host_ip = report.host_ip
     node.cell_name = report.cell_name
-    node.availability_zone = availability_zone
+    node.availability_zone = aggregate_db.zone_of_host(session, report.host)
     node.cpu_info = report.cpu_info
     node.vcpus = report.vcpus
     node.memory_mb = report.memory_mb

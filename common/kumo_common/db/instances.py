@@ -83,9 +83,12 @@ def latest_faults(session: orm.Session, uuids: list[str]) -> dict[str, models.In
 
 
 def start_action(session: orm.Session, uuid: str, action: str, ctxt) -> models.InstanceAction:
+    now = utcnow()
+    # updated_at starts at start_time, as Nova's (the 2.58 changes-since filter).
     record = models.InstanceAction(action=action, instance_uuid=uuid,
                                    request_id=ctxt.request_id, user_id=ctxt.user_id,
-                                   project_id=ctxt.project_id, start_time=utcnow())
+                                   project_id=ctxt.project_id, start_time=now,
+                                   updated_at=now)
     session.add(record)
     return record
 
@@ -93,7 +96,8 @@ def start_action(session: orm.Session, uuid: str, action: str, ctxt) -> models.I
 def record_event(session: orm.Session, uuid: str, request_id: str | None, event: str,
                  result: str | None, host: str | None = None,
                  details: str | None = None) -> None:
-    """Add an event to the instance action of the request (if that action exists)."""
+    """Start (result None) or finish an event of the request's instance action, if
+    that action exists; a finish with no started event records both at once."""
     action = session.scalars(
         sa.select(models.InstanceAction)
         .where(models.InstanceAction.instance_uuid == uuid,
@@ -101,10 +105,26 @@ def record_event(session: orm.Session, uuid: str, request_id: str | None, event:
     if action is None:
         return
     now = utcnow()
-    session.add(models.InstanceActionEvent(action_id=action.id, event=event, result=result,
-                                           start_time=now,
-                                           finish_time=now if result else None,
-                                           host=host, details=details))
+    started = None
+    if result is not None:
+        # The end of an event this request started: finish that row, as Nova's
+        # action_event_finish does, rather than adding a second one.
+        ev = models.InstanceActionEvent
+        started = session.scalars(
+            sa.select(ev).where(ev.action_id == action.id, ev.event == event,
+                                ev.finish_time.is_(None))
+            .order_by(ev.id.desc())).first()
+    if started is not None:
+        started.result = result
+        started.finish_time = now
+        started.host = host or started.host
+        started.details = details if details is not None else started.details
+    else:
+        session.add(models.InstanceActionEvent(action_id=action.id, event=event,
+                                               result=result, start_time=now,
+                                               finish_time=now if result else None,
+                                               host=host, details=details))
+    action.updated_at = now
     if result is not None and result != 'Success':
         action.message = 'Error'
     if result is not None:
@@ -153,3 +173,21 @@ def server_groups(session: orm.Session, uuids: list[str]) -> dict[str, list[str]
             .where(models.ServerGroupMember.instance_uuid.in_(uuids))):
         result.setdefault(uuid, []).append(group_uuid)
     return result
+
+
+def on_host(session: orm.Session, host: str, uuids: list[str] | None = None
+            ) -> list[models.Instance]:
+    """Live instances of a compute host (only those of `uuids` when given)."""
+    query = sa.select(models.Instance).where(models.Instance.host == host,
+                                             models.Instance.deleted == 0)
+    if uuids is not None:
+        query = query.where(models.Instance.uuid.in_(uuids))
+    return list(session.scalars(query))
+
+
+def by_uuids(session: orm.Session, uuids: list[str]) -> dict[str, models.Instance]:
+    """{uuid: instance} of those uuids the database knows, deleted ones included."""
+    if not uuids:
+        return {}
+    return {i.uuid: i for i in session.scalars(
+        sa.select(models.Instance).where(models.Instance.uuid.in_(uuids)))}

@@ -1,0 +1,118 @@
+"""Server tags (2.26+): /servers/{id}/tags and /servers/{id}/tags/{tag}.
+
+Writes need the server in a vm_state that allows metadata changes, as Nova (which
+does not check the server lock for tags); the 50-tag limit is checked under the
+server's row lock.
+"""
+from __future__ import annotations
+
+import urllib.parse
+
+import jsonschema
+from flask import Blueprint, g, jsonify, request
+
+from kumo_api import errors, policy, validation
+from kumo_api.resources.server_metadata import check_writable
+from kumo_api.resources.servers import get_instance
+from kumo_api.schemas import server_tags as schemas
+from kumo_api.views import links
+from kumo_common.db import instance_metadata as meta_db
+from kumo_common.db import models, session
+
+bp = Blueprint('server_tags', __name__)
+
+
+def _require_version() -> None:
+    if not g.want.at_least(2, 26):
+        raise errors.NotFound('The resource could not be found.')
+
+
+def _authorize(action: str, instance: models.Instance) -> None:
+    policy.authorize(g.context, f'os_compute_api:os-server-tags:{action}',
+                     {'project_id': instance.project_id, 'user_id': instance.user_id})
+
+
+def _locked_for_write(s, server_id: str, rule: str, action: str) -> models.Instance:
+    instance = get_instance(server_id, s)
+    _authorize(rule, instance)
+    locked = meta_db.lock_instance(s, instance.uuid)
+    check_writable(locked, action, check_lock=False)
+    return locked
+
+
+@bp.get('/servers/<server_id>/tags')
+def list_tags(server_id: str):
+    _require_version()
+    with session.reader() as s:
+        instance = get_instance(server_id, s)
+        _authorize('index', instance)
+        return jsonify({'tags': meta_db.tags_of(instance)})
+
+
+@bp.put('/servers/<server_id>/tags')
+def replace_tags(server_id: str):
+    _require_version()
+    body = validation.json_body()
+    validation.validate(body, schemas.REPLACE)
+    with session.transaction() as s:
+        instance = _locked_for_write(s, server_id, 'update_all', 'update tags')
+        meta_db.replace_tags(s, instance, body['tags'])
+        return jsonify({'tags': meta_db.tags_of(instance)})
+
+
+@bp.delete('/servers/<server_id>/tags')
+def delete_all_tags(server_id: str):
+    _require_version()
+    with session.transaction() as s:
+        instance = _locked_for_write(s, server_id, 'delete_all', 'delete tags')
+        meta_db.replace_tags(s, instance, [])
+    return '', 204
+
+
+@bp.get('/servers/<server_id>/tags/<tag>')
+def check_tag(server_id: str, tag: str):
+    _require_version()
+    with session.reader() as s:
+        instance = get_instance(server_id, s)
+        _authorize('show', instance)
+        if tag not in meta_db.tags_of(instance):
+            raise errors.NotFound(f"Server {server_id} has no tag '{tag}'")
+    return '', 204
+
+
+@bp.put('/servers/<server_id>/tags/<tag>')
+def add_tag(server_id: str, tag: str):
+    _require_version()
+    # No body (or a JSON null) is expected; anything else is refused as Nova does.
+    data = request.get_data(cache=True)
+    if data and data.strip() != b'null':
+        validation.validate(validation.json_body(), schemas.ADD_ONE)
+    with session.transaction() as s:
+        instance = _locked_for_write(s, server_id, 'update', 'update tag')
+        try:
+            jsonschema.validate(tag, schemas.TAG)
+        except jsonschema.ValidationError as exc:
+            raise errors.BadRequest(
+                f"Tag '{tag}' is invalid. It must be a non empty string without "
+                f"characters '/' and ','. Validation error message: {exc.message}"
+            ) from exc
+        tags = meta_db.tags_of(instance)
+        if len(tags) >= meta_db.MAX_TAGS:
+            raise errors.BadRequest('The number of tags exceeded the per-server limit '
+                                    f'{meta_db.MAX_TAGS}')
+        if tag in tags:
+            return '', 204
+        meta_db.add_tag(s, instance, tag)
+    location = links.collection_url(
+        f'servers/{server_id}/tags/{urllib.parse.quote(tag, safe="")}')
+    return '', 201, {'Location': location}
+
+
+@bp.delete('/servers/<server_id>/tags/<tag>')
+def delete_tag(server_id: str, tag: str):
+    _require_version()
+    with session.transaction() as s:
+        instance = _locked_for_write(s, server_id, 'delete', 'delete tag')
+        if not meta_db.delete_tag(s, instance, tag):
+            raise errors.NotFound(f"Instance {server_id} has no tag '{tag}'")
+    return '', 204

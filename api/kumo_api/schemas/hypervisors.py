@@ -1,0 +1,27 @@
+"""Query schemas of os-hypervisors, per microversion (values are lists of strings)."""
+
+_non_negative_integer = {'type': 'array', 'minItems': 1, 'maxItems': 1,
+                         'items': {'type': 'string', 'pattern': '^[0-9]+$'}}
+_string = {'type': 'array', 'minItems': 1, 'maxItems': 1, 'items': {'type': 'string'}}
+_hostname = {'type': 'array', 'minItems': 1, 'maxItems': 1,
+             'items': {'type': 'string', 'minLength': 1, 'maxLength': 255,
+                       'pattern': '^[a-zA-Z0-9-._]*$'}}
+_boolean = {'type': 'array', 'minItems': 1, 'maxItems': 1,
+            'items': {'type': 'string',
+                      'enum': ['True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes',
+                               'yes', 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off',
+                               'NO', 'No', 'no']}}
+
+# GET /os-hypervisors and /detail: paging from 2.33 (unknown parameters ignored),
+# hostname pattern and with_servers from 2.53 (unknown parameters rejected).
+INDEX_233 = {'type': 'object',
+             'properties': {'limit': _non_negative_integer, 'marker': _string},
+             'additionalProperties': True}
+INDEX_253 = {'type': 'object',
+             'properties': {'limit': _non_negative_integer, 'marker': _string,
+                            'hypervisor_hostname_pattern': _hostname,
+                            'with_servers': _boolean},
+             'additionalProperties': False}
+# GET /os-hypervisors/{id} from 2.53.
+SHOW_253 = {'type': 'object', 'properties': {'with_servers': _boolean},
+            'additionalProperties': False}

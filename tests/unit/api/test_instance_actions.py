@@ -1,0 +1,207 @@
+"""os-instance-actions end to end: the actions create, delete and other server
+operations record, per microversion against the samples (2.21 deleted servers,
+2.51 events for owners, 2.58 paging and updated_at, 2.62 host/hostId, 2.84 details),
+and who sees what."""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import urllib.parse
+
+import sqlalchemy as sa
+
+from kumo_common.db import models, session
+from tests.fixtures import cloud
+from tests.unit.api import api_samples, roles
+
+ADMIN = cloud.ADMIN_TOKEN
+VOLATILE = ('instance_uuid', 'project_id', 'request_id', 'start_time', 'user_id',
+            'updated_at', 'finish_time', 'hostId', 'host', 'action', 'event', 'events')
+
+
+class ActionsTestCase(cloud.CloudTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.token = cls.new_token()
+        cls.user, cls.project = cls.token.split(':')
+        server = cls.cloud.create_server(token=cls.token)
+        cls.server = cls.cloud.wait_for_status(server['id'], 'ACTIVE')
+        cls.server_id = server['id']
+        cls.host = cls.server['OS-EXT-SRV-ATTR:host']
+        for action in ('lock', 'unlock'):
+            resp = cls.cloud.request('POST', f'/v2.1/servers/{server["id"]}/action',
+                                     token=cls.token, json={action: None})
+            assert resp.status_code == 202, resp.get_data(True)
+
+    def actions(self, version=None, query='', token=None, code=200, server_id=None):
+        resp = self.cloud.request(
+            'GET', f'/v2.1/servers/{server_id or self.server_id}/os-instance-actions{query}',
+            token=token or self.token, version=version)
+        self.assertEqual(code, resp.status_code, resp.get_data(True))
+        return resp.json
+
+    def action(self, request_id, version=None, token=None, code=200, server_id=None):
+        resp = self.cloud.request(
+            'GET',
+            f'/v2.1/servers/{server_id or self.server_id}/os-instance-actions/{request_id}',
+            token=token or self.token, version=version)
+        self.assertEqual(code, resp.status_code, resp.get_data(True))
+        return resp.json
+
+    def request_id(self, name):
+        return next(a['request_id'] for a in self.actions()['instanceActions']
+                    if a['action'] == name)
+
+
+class TestActionViews(ActionsTestCase):
+
+    def test_list_per_version(self):
+        for version, path in (('2.1', 'instance-actions-list-resp.json'),
+                              ('2.21', 'v2.21/instance-actions-list-resp.json'),
+                              ('2.51', 'v2.51/instance-actions-list-resp.json'),
+                              ('2.58', 'v2.58/instance-actions-list-resp.json'),
+                              ('2.62', 'v2.62/instance-actions-list-resp.json'),
+                              ('2.84', 'v2.84/instance-actions-list-resp.json')):
+            body = self.actions(version)
+            self.assertEqual(['unlock', 'lock', 'create'],
+                             [a['action'] for a in body['instanceActions']], version)
+            sample = api_samples.load(f'os-instance-actions/{path}')
+            for action in body['instanceActions']:
+                api_samples.assert_like(self, sample['instanceActions'][0], action,
+                                        skip=VOLATILE, where=version)
+                self.assertEqual((self.server_id, self.project, self.user),
+                                 (action['instance_uuid'], action['project_id'],
+                                  action['user_id']))
+                self.assertRegex(action['request_id'], r'^req-[0-9a-f-]{36}$')
+
+    def test_create_is_recorded_with_its_build_event(self):
+        create = self.action(self.request_id('create'), '2.84', token=ADMIN)
+        event = create['instanceAction']['events']
+        self.assertEqual(1, len(event))
+        self.assertEqual(('compute_build_and_run_instance', 'Success', self.host, None,
+                          None),
+                         (event[0]['event'], event[0]['result'], event[0]['host'],
+                          event[0]['traceback'], event[0]['details']))
+        self.assertLessEqual(event[0]['start_time'], event[0]['finish_time'])
+        self.assertIsNone(create['instanceAction']['message'])
+        # updated_at is the last event's time.
+        self.assertEqual(event[0]['finish_time'], create['instanceAction']['updated_at'])
+
+    def test_show_per_version_and_audience(self):
+        request_id = self.request_id('create')
+        host_id = hashlib.sha224((self.project + self.host).encode()).hexdigest()
+        cases = [
+            ('2.1', 'instance-action-get-resp.json', ADMIN),
+            ('2.21', 'v2.21/instance-action-get-resp.json', ADMIN),
+            ('2.51', 'v2.51/instance-action-get-resp.json', ADMIN),
+            ('2.51', 'v2.51/instance-action-get-non-admin-resp.json', None),
+            ('2.58', 'v2.58/instance-action-get-resp.json', ADMIN),
+            ('2.58', 'v2.58/instance-action-get-non-admin-resp.json', None),
+            ('2.62', 'v2.62/instance-action-get-resp.json', ADMIN),
+            ('2.62', 'v2.62/instance-action-get-non-admin-resp.json', None),
+            ('2.66', 'v2.66/instance-action-get-resp.json', ADMIN),
+            ('2.66', 'v2.66/instance-action-get-non-admin-resp.json', None),
+            ('2.84', 'v2.84/instance-action-get-resp.json', ADMIN),
+            ('2.84', 'v2.84/instance-action-get-non-admin-resp.json', None),
+        ]
+        for version, path, token in cases:
+            body = self.action(request_id, version, token=token)
+            sample = api_samples.load(f'os-instance-actions/{path}')
+            api_samples.assert_like(self, {**sample['instanceAction'], 'events': []},
+                                    {**body['instanceAction'], 'events': []},
+                                    skip=VOLATILE, where=path)
+            api_samples.assert_like(self, sample['instanceAction']['events'][0],
+                                    body['instanceAction']['events'][0], skip=VOLATILE,
+                                    where=path)
+            event = body['instanceAction']['events'][0]
+            if 'hostId' in event:
+                self.assertEqual(host_id, event['hostId'])
+            if 'host' in event:
+                self.assertEqual(self.host, event['host'])
+        # Before 2.51 only admins see the events.
+        self.assertNotIn('events', self.action(request_id, '2.50')['instanceAction'])
+
+    def test_deleted_servers_from_2_21(self):
+        server = self.cloud.create_server(token=self.token)
+        self.cloud.wait_for_status(server['id'], 'ACTIVE')
+        self.cloud.request('DELETE', f'/v2.1/servers/{server["id"]}', token=self.token)
+        self.cloud.wait_for_status(server['id'], 'DELETED')
+        self.actions('2.20', server_id=server['id'], code=404)
+        body = self.actions('2.21', server_id=server['id'])
+        self.assertEqual(['delete', 'create'],
+                         [a['action'] for a in body['instanceActions']])
+        delete = self.action(body['instanceActions'][0]['request_id'], '2.62', token=ADMIN,
+                             server_id=server['id'])['instanceAction']
+        self.assertEqual([('compute_terminate_instance', 'Success')],
+                         [(e['event'], e['result']) for e in delete['events']])
+
+    def test_scoping(self):
+        self.actions(token=self.new_token(), code=404)
+        self.action(self.request_id('lock'), token=self.new_token(), code=404)
+        self.actions(server_id='00000000-0000-0000-0000-000000000000', code=404)
+        resp = self.action('req-nope', code=404)
+        self.assertEqual('Action req-nope not found', resp['itemNotFound']['message'])
+        # A reader of the project may look; the admin may look at any project's.
+        roles.allow_role_override(self.cloud.app)
+        resp = self.cloud.request(
+            'GET', f'/v2.1/servers/{self.server_id}/os-instance-actions', token=self.token,
+            headers=roles.READER)
+        self.assertEqual(200, resp.status_code)
+        self.assertEqual(3, len(self.actions(token=ADMIN)['instanceActions']))
+
+
+class TestActionPaging(ActionsTestCase):
+
+    def test_limit_and_marker(self):
+        for version, sample in (('2.58', 'v2.58/instance-actions-list-with-limit-resp.json'),
+                                ('2.84', 'v2.84/instance-actions-list-with-limit-resp.json')):
+            first = self.actions(version, '?limit=1')
+            api_samples.assert_like(self, api_samples.load(f'os-instance-actions/{sample}'),
+                                    {**first, 'links': [{**first['links'][0],
+                                                         'href': 'x'}]},
+                                    skip=VOLATILE + ('href',))
+            newest = first['instanceActions'][0]
+            self.assertEqual('unlock', newest['action'])
+            href = urllib.parse.urlsplit(first['links'][0]['href'])
+            self.assertEqual(f'/v2.1/servers/{self.server_id}/os-instance-actions',
+                             href.path)
+            self.assertEqual({'limit': ['1'], 'marker': [newest['request_id']]},
+                             urllib.parse.parse_qs(href.query))
+            rest = self.actions(version, f'?marker={newest["request_id"]}')
+            self.assertEqual(['lock', 'create'],
+                             [a['action'] for a in rest['instanceActions']])
+            self.assertNotIn('links', rest)
+            bad = self.actions(version, '?marker=req-unknown', code=400)
+            self.assertEqual('Marker req-unknown could not be found.',
+                             bad['badRequest']['message'])
+        # Paging arrived in 2.58: before, limit is ignored.
+        self.assertEqual(3, len(self.actions('2.57', '?limit=1')['instanceActions']))
+        self.actions('2.58', '?limit=-1', code=400)
+        self.actions('2.58', '?foo=1', code=400)
+
+    def test_changes_since_and_before(self):
+        with session.reader() as s:
+            times = dict(s.execute(sa.select(models.InstanceAction.action,
+                                             models.InstanceAction.updated_at).where(
+                models.InstanceAction.instance_uuid == self.server_id)).all())
+        since = times['lock'].isoformat() + 'Z'
+        body = self.actions('2.58', f'?changes-since={urllib.parse.quote(since)}')
+        self.assertEqual(['unlock', 'lock'], [a['action'] for a in body['instanceActions']])
+        future = (datetime.datetime.now(datetime.UTC)
+                  + datetime.timedelta(hours=1)).isoformat()
+        self.assertEqual([], self.actions(
+            '2.58', f'?changes-since={urllib.parse.quote(future)}')['instanceActions'])
+        # changes-before from 2.66 (inclusive), and never before changes-since.
+        self.actions('2.65', f'?changes-before={urllib.parse.quote(since)}', code=400)
+        body = self.actions('2.66', f'?changes-before={urllib.parse.quote(since)}')
+        self.assertEqual(['lock', 'create'], [a['action'] for a in body['instanceActions']])
+        resp = self.actions('2.66', f'?changes-since={urllib.parse.quote(future)}'
+                                    f'&changes-before={urllib.parse.quote(since)}', code=400)
+        self.assertEqual('The value of changes-since must be less than or equal to '
+                         'changes-before.', resp['badRequest']['message'])
+        resp = self.actions('2.58', '?changes-since=yesterday', code=400)
+        self.assertEqual("Invalid input for query parameters changes-since. Value: "
+                         "yesterday. 'yesterday' is not a 'date-time'",
+                         resp['badRequest']['message'])
