@@ -50,8 +50,10 @@ def _is_regex(value) -> bool:
 
 
 def _format_error(error: jsonschema.ValidationError) -> str:
-    if error.path:
-        field = '/'.join(str(p) for p in error.path)
+    # absolute_path: best_match may pick an error from inside a oneOf/anyOf, whose
+    # `path` is relative to that sub-schema (often empty), losing the field's name.
+    if error.absolute_path:
+        field = '/'.join(str(p) for p in error.absolute_path)
         return (f'Invalid input for field/attribute {field}. Value: {error.instance}. '
                 f'{error.message}')
     return error.message

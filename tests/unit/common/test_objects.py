@@ -20,11 +20,14 @@ PINNED = {
         'id: str', 'name: str', 'checksum: str | None', 'size: int',
         'disk_format: str | None', 'container_format: str | None', 'min_ram: int',
         'min_disk: int', 'properties: dict', 'location: str | None')),
-    'RequestSpec': ('1.1', (
+    'NetworkRequest': ('1.0', (
+        'network_id: str', 'port_id: str | None', 'fixed_ip: str | None',
+        'tag: str | None')),
+    'RequestSpec': ('1.2', (
         'instance_uuids: list[str]', 'project_id: str', 'user_id: str',
         'flavor: FlavorSpec', 'image: ImageSpec | None', 'availability_zone: str | None',
         'scheduler_hints: dict', 'requested_networks: list[str]',
-        'ignore_hosts: list[str]', 'force_hosts: list[str]', 'force_nodes: list[str]',
+        'network_requests: list[NetworkRequest]', 'ignore_hosts: list[str]', 'force_hosts: list[str]', 'force_nodes: list[str]',
         'requested_destination: dict | None')),
     'DryRunResult': ('1.0', ('selected_hosts: list[dict]', 'reports: list[dict]')),
     'Selection': ('1.0', (
@@ -40,7 +43,8 @@ PINNED = {
         'config_drive: bool', 'admin_password: str | None', 'ports: list[PortSpec]',
         'availability_zone: str | None', 'attempt: int', 'instance_name: str',
         'key_name: str | None', 'kernel: ImageSpec | None', 'ramdisk: ImageSpec | None')),
-    'PowerStateReport': ('1.0', ('host: str', 'power_states: dict', 'complete: bool')),
+    'PowerStateReport': ('1.0', ('host: str', 'power_states: dict', 'complete: bool',
+                                 'unsettled: list[str]')),
     'PowerSyncResult': ('1.0', ('pending: list[str]', 'strays: list[str]')),
     'BuildResult': ('1.0', (
         'instance_uuid: str', 'host: str', 'success: bool', 'power_state: int',
@@ -78,7 +82,10 @@ def _request_spec() -> objects.RequestSpec:
     return objects.RequestSpec(
         instance_uuids=['u1', 'u2'], project_id='p', user_id='u', flavor=_flavor(),
         image=_image(), availability_zone='nova',
-        scheduler_hints={'same_host': ['u0']}, requested_networks=['net-1'],
+        scheduler_hints={'same_host': ['u0']}, requested_networks=['net-1', 'net-2'],
+        network_requests=[objects.NetworkRequest(network_id='net-1', fixed_ip='10.0.0.9'),
+                          objects.NetworkRequest(network_id='net-2', port_id='port-1',
+                                                 tag='nic2')],
         ignore_hosts=['compute9'], force_hosts=['compute1'], force_nodes=['compute1'],
         requested_destination={'host': 'compute1', 'node': None})
 
@@ -104,6 +111,7 @@ def _samples() -> list[objects.Payload]:
         _flavor(), _image(), _request_spec(), _instance_build(),
         objects.PortSpec(id='p', network_id='n', network_name='private',
                          mac_address='fa:16:3e:00:00:01'),
+        objects.NetworkRequest(network_id='n', port_id='p', fixed_ip='fd00::5', tag='t'),
         objects.Selection(instance_uuid='u1', service_host='compute1',
                           nodename='compute1', compute_node_uuid='n1', cell_name='cell1',
                           alternate_hosts=['compute2']),
@@ -112,7 +120,7 @@ def _samples() -> list[objects.Payload]:
         objects.DryRunResult(selected_hosts=[{'host': 'compute1'}],
                              reports=[{'filters': [{'name': 'RamFilter'}]}]),
         objects.PowerStateReport(host='compute1', power_states={'u1': 1, 'u2': 4},
-                                 complete=True),
+                                 complete=True, unsettled=['u3']),
         objects.PowerSyncResult(pending=['u1'], strays=['u9']),
         objects.NodeReport(host='compute1', node_uuid='n1', hypervisor_hostname='compute1',
                            hypervisor_type='fake', hypervisor_version=1000,

@@ -1,0 +1,1 @@
+"""Unit tests of kumo_compute (the agent)."""
