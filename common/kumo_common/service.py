@@ -39,21 +39,32 @@ def prepare(argv: list[str] | None, prog: str, default_config_files=None) -> Non
 
 
 class RPCService:
-    """An RPC server for one endpoint object on one topic (and optionally one server)."""
+    """An RPC server for one endpoint object on one topic (and optionally one server),
+    with the periodic tasks that belong to it: started and stopped together."""
 
     def __init__(self, topic: str, endpoint, server: str | None = None):
         self.topic = topic
         self.endpoint = endpoint
         target = messaging.Target(topic=topic, server=server or CONF.host)
         self.server = rpc.get_server(target, [endpoint])
+        self.tasks: list[PeriodicTask] = []
+
+    def add_periodic(self, interval: float, func, name: str) -> None:
+        self.tasks.append(PeriodicTask(interval, func, name))
 
     def start(self) -> None:
         self.server.start()
+        for periodic in self.tasks:
+            periodic.start()
         LOG.info('Listening on topic %s', self.topic)
 
     def stop(self) -> None:
+        for periodic in self.tasks:
+            periodic.stop()
         self.server.stop()
         self.server.wait()
+        for periodic in self.tasks:
+            periodic.join(5)
 
 
 class PeriodicTask(threading.Thread):
@@ -90,11 +101,10 @@ def wait_for_signal() -> None:
         pass
 
 
-def start_heartbeat(host: str, binary: str, topic: str) -> PeriodicTask:
-    """Record a DB-backed service (API, conductor, scheduler) as up, periodically.
-
-    Compute agents have no database; they heartbeat through the conductor instead.
-    """
+def record_up(host: str, binary: str, topic: str):
+    """A function that records a DB-backed service (API, conductor, scheduler) as up;
+    called once now and then periodically. Compute agents have no database; they
+    heartbeat through the conductor instead."""
     from kumo_common.db import compute_nodes as node_db
     from kumo_common.db import session
 
@@ -106,6 +116,12 @@ def start_heartbeat(host: str, binary: str, topic: str) -> PeriodicTask:
         beat()
     except Exception:
         LOG.exception('Could not record %s on %s as up', binary, host)
-    task = PeriodicTask(CONF.report_interval, beat, f'{binary}-heartbeat')
+    return beat
+
+
+def start_heartbeat(host: str, binary: str, topic: str) -> PeriodicTask:
+    """Heartbeat of a service that has no RPC server of its own (kumo-api)."""
+    task = PeriodicTask(CONF.report_interval, record_up(host, binary, topic),
+                        f'{binary}-heartbeat')
     task.start()
     return task

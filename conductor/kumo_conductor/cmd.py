@@ -10,21 +10,29 @@ from kumo_conductor.reaper import Reaper
 CONF = cfg.CONF
 
 
-def start() -> service.RPCService:
-    """Start the conductor's RPC server in this process (also used by kumo-all)."""
+def build() -> service.RPCService:
+    """The conductor's RPC server with its periodic tasks, not yet started."""
     manager = ConductorManager()
     server = service.RPCService(CONF.conductor.topic, manager)
-    server.start()
-    service.start_heartbeat(CONF.host, 'kumo-conductor', CONF.conductor.topic)
+    server.add_periodic(CONF.report_interval,
+                        service.record_up(CONF.host, 'kumo-conductor', CONF.conductor.topic),
+                        'conductor-heartbeat')
     reaper = Reaper(manager)
-    service.PeriodicTask(CONF.conductor.reaper_interval,
-                         lambda: reaper.run_once(context.get_admin_context()),
-                         'deadline-reaper').start()
+    server.add_periodic(CONF.conductor.reaper_interval,
+                        lambda: reaper.run_once(context.get_admin_context()),
+                        'deadline-reaper')
     if CONF.reclaim_instance_interval > 0:
-        service.PeriodicTask(
-            min(60, CONF.reclaim_instance_interval),
-            lambda: manager.reclaim_soft_deleted(context.get_admin_context()),
-            'reclaim-soft-deleted').start()
+        server.add_periodic(min(60, CONF.reclaim_instance_interval),
+                            lambda: manager.reclaim_soft_deleted(
+                                context.get_admin_context()),
+                            'reclaim-soft-deleted')
+    return server
+
+
+def start() -> service.RPCService:
+    """Start the conductor in this process (also used by kumo-all); stop() ends it."""
+    server = build()
+    server.start()
     return server
 
 

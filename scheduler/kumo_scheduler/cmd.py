@@ -11,11 +11,19 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
-def start() -> service.RPCService:
-    """Start the scheduler's RPC server in this process (also used by kumo-all)."""
+def build() -> service.RPCService:
+    """The scheduler's RPC server with its heartbeat, not yet started."""
     server = service.RPCService(CONF.scheduler.topic, SchedulerManager())
+    server.add_periodic(CONF.report_interval,
+                        service.record_up(CONF.host, 'kumo-scheduler', CONF.scheduler.topic),
+                        'scheduler-heartbeat')
+    return server
+
+
+def start() -> service.RPCService:
+    """Start the scheduler in this process (also used by kumo-all); stop() ends it."""
+    server = build()
     server.start()
-    service.start_heartbeat(CONF.host, 'kumo-scheduler', CONF.scheduler.topic)
     return server
 
 
