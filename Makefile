@@ -25,7 +25,13 @@ PYPROJECTS := common/pyproject.toml api/pyproject.toml conductor/pyproject.toml 
               scheduler/pyproject.toml compute-agent/pyproject.toml
 # Same set as tox.ini's deps: the five distributions, editable, plus test deps.
 INSTALL_ARGS := -e 'common[postgresql,mysql]' -e conductor -e scheduler \
-                -e compute-agent -e 'api[all]' -r test-requirements.txt
+                -e 'compute-agent[libvirt]' -e 'api[all]' -r test-requirements.txt
+# libvirt-python compiles against these.
+BUILD_DEBS := libvirt-dev pkg-config
+# What real guests need (tests/guest/): libvirtd, QEMU, qemu-img, an ISO9660 tool.
+GUEST_DEBS := libvirt-daemon-system qemu-system-x86 qemu-utils genisoimage
+# The test guest (tools/build-test-guest.py), rebuilt only when its inputs change.
+GUEST := $(STATE)/guest
 
 # $(call apt_ensure,pkg ...): apt-get install those of the packages not yet installed.
 define apt_ensure
@@ -37,7 +43,7 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: help venv run test pep8 genconfig genpolicy clean
+.PHONY: help venv run test pep8 genconfig genpolicy clean guest libvirt
 
 help:
 	@echo "make run        start the all-in-one cloud (state under $(STATE)/, API on 127.0.0.1:8774)"
@@ -46,6 +52,8 @@ help:
 	@echo "make genconfig  generate etc/kumo/kumo.conf.sample (tox -e genconfig)"
 	@echo "make genpolicy  generate etc/kumo/policy.yaml.sample (tox -e genpolicy)"
 	@echo "make venv       only create/update $(VENV)/"
+	@echo "make guest      build the test guest into $(GUEST)/ (kernel, initramfs, disk)"
+	@echo "make libvirt    install libvirt/QEMU if missing and start virtlogd, libvirtd"
 	@echo "make clean      remove $(VENV)/, .tox/, .stestr/ and caches (keeps $(STATE)/)"
 
 venv: $(STAMP)
@@ -61,7 +69,9 @@ $(VBIN)/pip:
 	fi
 	$(VBIN)/python -m pip install -q --upgrade pip
 
-$(STAMP): $(PYPROJECTS) test-requirements.txt | $(VBIN)/pip
+# The Makefile too: INSTALL_ARGS (e.g. an added extra) changes what gets installed.
+$(STAMP): $(PYPROJECTS) test-requirements.txt Makefile | $(VBIN)/pip
+	@$(call apt_ensure,$(BUILD_DEBS))
 	$(VBIN)/pip install -q $(INSTALL_ARGS)
 	@touch $@
 
@@ -72,16 +82,36 @@ $(CONF):
 	@mv $@.tmp $@
 	@echo "Wrote $@"
 
+# The test guest becomes the seeded test image, so that guests boot for real when
+# kumo-all picks the libvirt driver (it does when libvirtd answers, and says so).
+# Without a guest (e.g. no apt), the cloud still runs on the fake driver.
+guest:
+	$(PYTHON) tools/build-test-guest.py --output $(GUEST)
+
+libvirt:
+	@$(call apt_ensure,$(GUEST_DEBS))
+	bash tools/ensure-services.sh libvirt
+
 run: venv $(CONF)
 	$(VBIN)/kumo-manage --config-file $(CONF) db sync
-	$(VBIN)/kumo-manage --config-file $(CONF) seed
+	@if $(PYTHON) tools/build-test-guest.py --output $(GUEST); then \
+	    $(VBIN)/kumo-manage --config-file $(CONF) seed --guest-dir $(GUEST); \
+	else \
+	    echo "Could not build the test guest; seeding without it"; \
+	    $(VBIN)/kumo-manage --config-file $(CONF) seed; \
+	fi
 	exec $(VBIN)/kumo-all --config-file $(CONF) --computes $(COMPUTES)
 
 # tools/test_summary.py runs stestr with --subunit, prints a line per test and the
 # failures, and closes with "N passed, M failed" counted from this run's own stream
 # (never a stale .stestr run). It exits non-zero if anything failed or no test ran.
 # stestr starts its workers with $$PYTHON when that is set: pin it to the venv's.
+# tests/guest/ boots real guests: libvirt, QEMU and the test guest come first. If
+# they cannot be had, the suite still runs and tests/guest/ says why (a failure with
+# CI=true, a skip otherwise).
 test: venv
+	@$(MAKE) --no-print-directory libvirt guest || \
+	    echo "WARNING: libvirt or the test guest is not ready; see tests/guest/"
 	PYTHON='$(CURDIR)/$(VBIN)/python' $(VBIN)/python tools/test_summary.py -- \
 	    $(VBIN)/stestr run --concurrency $(TEST_CONCURRENCY) --subunit
 

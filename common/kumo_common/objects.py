@@ -95,13 +95,26 @@ class ImageSpec(Payload):
 
 
 @dataclass
+class NetworkRequest(Payload):
+    """One NIC a create request asks for, resolved by the API: a port made beforehand
+    through the network API (already reserved for the server), or a network to
+    allocate a port on, with the fixed IP the user chose if any."""
+    network_id: str
+    port_id: str | None = None
+    fixed_ip: str | None = None
+    tag: str | None = None
+
+
+@dataclass
 class RequestSpec(Payload):
     """What the scheduler needs to place one or more servers of one request.
 
     1.1: force_hosts/force_nodes (az:host:node, filters bypassed) and
     requested_destination ({"host", "node"}, 2.74, filters still run).
+    1.2: network_requests (each requested NIC: a network, or a port made beforehand,
+    and an optional fixed IP), which supersede requested_networks when present.
     """
-    VERSION: ClassVar[str] = '1.1'
+    VERSION: ClassVar[str] = '1.2'
     instance_uuids: list[str]
     project_id: str
     user_id: str
@@ -111,6 +124,8 @@ class RequestSpec(Payload):
     scheduler_hints: dict = field(default_factory=dict)
     # Networks to give each instance a port on (resolved by the API).
     requested_networks: list[str] = field(default_factory=list)
+    # The same request NIC by NIC, with ports and fixed IPs (1.2); read this first.
+    network_requests: list[NetworkRequest] = field(default_factory=list)
     # Hosts already tried (reschedules) that must not be picked again.
     ignore_hosts: list[str] = field(default_factory=list)
     # `availability_zone` "az:host:node" (admin): only these, and no filter runs.
@@ -157,8 +172,13 @@ class InstanceBuild(Payload):
     1.1: instance_name (the hypervisor's name for it, 'instance-%08x' as the API
     shows), key_name, and kernel/ramdisk (the images the boot image's kernel_id and
     ramdisk_id properties name, resolved by the conductor; None when absent).
+    1.2: files, the request's personality (2.1-2.56): [{"path", "contents"}], contents
+    base64 as the user sent them, for the config drive.
+    1.3: deadline, the spawning step's deadline (naive UTC, ISO 8601): an agent that
+    gets the build later (it was down, the message waited in its queue) refuses it,
+    since the conductor's reaper has rescheduled or failed the server by then.
     """
-    VERSION: ClassVar[str] = '1.1'
+    VERSION: ClassVar[str] = '1.3'
     uuid: str
     name: str
     hostname: str
@@ -179,6 +199,8 @@ class InstanceBuild(Payload):
     key_name: str | None = None
     kernel: ImageSpec | None = None
     ramdisk: ImageSpec | None = None
+    files: list[dict] = field(default_factory=list)
+    deadline: str | None = None
 
 
 @dataclass
@@ -191,6 +213,29 @@ class BuildResult(Payload):
     error: str | None = None
     # True when the failure is the host's fault and another host may succeed.
     reschedulable: bool = True
+
+
+@dataclass
+class GuestCheck(Payload):
+    """What a compute agent knows of one instance, for the conductor's reaper: whether
+    its guest exists, what runs on it now, and the outcome of the operations it
+    finished (so a lost report can be recovered rather than guessed).
+
+    `busy`: the operation running or queued on it ('build', 'terminate' or a lifecycle
+    action's name), None if idle. `build`: the last build it finished,
+    {"attempt", "success", "error", "power_state"}. `actions`: finished lifecycle
+    actions by request id, {"action", "success", "error", "power_state"}. `fenced`: the
+    operation the conductor asked about had not reached the agent, which will now
+    refuse it should it arrive late.
+    """
+    host: str
+    instance_uuid: str
+    exists: bool = False
+    power_state: int = 0
+    busy: str | None = None
+    build: dict | None = None
+    actions: dict = field(default_factory=dict)
+    fenced: bool = False
 
 
 @dataclass
@@ -221,24 +266,29 @@ class NodeReport(Payload):
 class PowerStateReport(Payload):
     """A compute agent's guests and their power states, for the conductor to apply
     Nova's sync rules. `complete`: every guest of the host is listed (the periodic and
-    start-up sync), so an instance of the host that is missing has no guest."""
+    start-up sync), so an instance of the host that is missing has no guest.
+    `unsettled`: guests between two states (starting, saving...), not judged now."""
     host: str
     power_states: dict = field(default_factory=dict)   # {instance uuid: power state}
     complete: bool = False
+    unsettled: list[str] = field(default_factory=list)
 
 
 @dataclass
 class PowerSyncResult(Payload):
     """The conductor's answer to a PowerStateReport: `pending` instances had a task
     running (report them again later); `strays` are guests the database does not know
-    or knows as deleted (the agent applies running_deleted_instance_action)."""
+    or knows as deleted (the agent applies running_deleted_instance_action), `unknown`
+    those of them it never knew."""
     pending: list[str] = field(default_factory=list)
     strays: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
 
 
 # Every payload type, by wire name. Explicit, so nothing is registered by import magic.
 REGISTRY: dict[str, type[Payload]] = {
     cls.__name__: cls
-    for cls in (FlavorSpec, ImageSpec, RequestSpec, Selection, PortSpec, InstanceBuild,
-                BuildResult, NodeReport, DryRunResult, PowerStateReport, PowerSyncResult)
+    for cls in (FlavorSpec, ImageSpec, NetworkRequest, RequestSpec, Selection, PortSpec,
+                InstanceBuild, BuildResult, GuestCheck, NodeReport, DryRunResult,
+                PowerStateReport, PowerSyncResult)
 }

@@ -11,6 +11,7 @@ from kumo_common.rpcapi import compute as compute_rpcapi
 from kumo_common.rpcapi import conductor as conductor_rpcapi
 from kumo_compute import node, virt
 from kumo_compute.manager import ComputeManager
+from kumo_compute.power_sync import PowerSync
 
 CONF = cfg.CONF
 
@@ -21,21 +22,26 @@ class ComputeAgent:
     def __init__(self, host: str, host_ip: str, cell_name: str, state_dir: str):
         self.host = host
         conductor = conductor_rpcapi.ConductorAPI()
-        self.driver = virt.load_driver(CONF.compute.virt_driver, host)
+        node_uuid = node.stable_node_uuid(state_dir)
+        self.driver = virt.load_driver(CONF.compute.virt_driver, host, node_uuid)
         self.manager = ComputeManager(host, self.driver, conductor)
         self.rpc_server = service.RPCService(compute_rpcapi.TOPIC, self.manager, server=host)
-        self.reporter = node.NodeReporter(host, host_ip, cell_name,
-                                          node.stable_node_uuid(state_dir), self.driver,
+        self.reporter = node.NodeReporter(host, host_ip, cell_name, node_uuid, self.driver,
                                           conductor)
+        self.power_sync = PowerSync(host, self.driver, conductor, self.manager.instance_lock)
 
     def start(self) -> None:
         self.rpc_server.start()
         self.reporter.register()
         self.reporter.start_heartbeat()
+        # After registering: the start-up sync is the restart reconciliation.
+        self.power_sync.start()
 
     def stop(self) -> None:
+        self.power_sync.stop()
         self.reporter.stop()
         self.rpc_server.stop()
+        self.driver.cleanup_host()
 
 
 def main(argv=None) -> None:

@@ -7,8 +7,9 @@ from collections import defaultdict
 import oslo_messaging as messaging
 from oslo_log import log as logging
 
-from kumo_common import lifecycle, objects
+from kumo_common import lifecycle, objects, states
 from kumo_common.rpcapi import conductor as conductor_rpcapi
+from kumo_compute import ledger
 from kumo_compute.virt.driver import ComputeDriver
 
 LOG = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ LOG = logging.getLogger(__name__)
 class ComputeManager:
     """Answers kumo_common.rpcapi.compute.ComputeAPI for one host."""
 
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, host: str, driver: ComputeDriver,
                  conductor: conductor_rpcapi.ConductorAPI):
@@ -29,48 +30,138 @@ class ComputeManager:
         self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
         self._terminated: set[str] = set()
+        # Every operation keyed by instance and request/attempt: casts delivered twice
+        # run once, and the conductor's reaper can ask what became of one.
+        self.ledger = ledger.Ledger()
 
     def _lock(self, uuid: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks[uuid]
 
+    def instance_lock(self, uuid: str) -> threading.Lock:
+        """The lock every operation on the instance holds (power sync takes it too)."""
+        return self._lock(uuid)
+
     def build_and_run_instance(self, ctxt, build: objects.InstanceBuild) -> None:
+        key = ledger.build_key(build.attempt)
+        if ledger.expired(build.deadline):
+            LOG.warning('Build of instance %s (attempt %d) arrived after its deadline %s; '
+                        'refused: the conductor has rescheduled or failed it',
+                        build.uuid, build.attempt, build.deadline)
+            return
+        verdict = self.ledger.begin(build.uuid, key, 'build')
+        if verdict == ledger.DONE:
+            record = self.ledger.build_record(build.uuid)
+            LOG.info('Build of instance %s (attempt %d) was done already; reporting it '
+                     'again', build.uuid, build.attempt)
+            self.conductor.build_finished(ctxt, objects.BuildResult(
+                instance_uuid=build.uuid, host=self.host, success=record['success'],
+                power_state=record['power_state'], error=record['error']))
+            return
+        if verdict != ledger.GO:
+            LOG.info('Build of instance %s (attempt %d) is %s; not building it again',
+                     build.uuid, build.attempt, verdict)
+            return
+        result = None
+        try:
+            result = self._build(build)
+        finally:
+            self.ledger.finish(build.uuid, key, None if result is None else {
+                'attempt': build.attempt, 'success': result.success,
+                'error': result.error, 'power_state': result.power_state})
+        if result is not None:
+            self.conductor.build_finished(ctxt, result)
+
+    def _build(self, build: objects.InstanceBuild) -> objects.BuildResult | None:
         with self._lock(build.uuid):
             if build.uuid in self._terminated:
                 LOG.info('Instance %s was deleted before its build started', build.uuid)
-                return
+                return None
+            if build.uuid in self.driver.list_instances():
+                # Built here already (e.g. before the agent restarted): not twice.
+                LOG.info('Instance %s already has a guest on this host; not building it '
+                         'again', build.uuid)
+                return objects.BuildResult(instance_uuid=build.uuid, host=self.host,
+                                           success=True,
+                                           power_state=self.driver.power_state(build.uuid))
             LOG.info('Spawning instance %s (%s)', build.uuid, build.name)
             try:
                 self.driver.spawn(build)
             except Exception as exc:
                 LOG.exception('Spawn of %s failed', build.uuid)
-                self.driver.destroy(build.uuid)
-                result = objects.BuildResult(instance_uuid=build.uuid, host=self.host,
-                                             success=False, error=str(exc))
-            else:
-                result = objects.BuildResult(instance_uuid=build.uuid, host=self.host,
-                                             success=True,
-                                             power_state=self.driver.power_state(build.uuid))
-        self.conductor.build_finished(ctxt, result)
+                try:
+                    self.driver.destroy(build.uuid)
+                except Exception:  # the failure must be reported whatever happens here
+                    LOG.exception('Cleaning up the failed spawn of %s failed', build.uuid)
+                return objects.BuildResult(instance_uuid=build.uuid, host=self.host,
+                                           success=False, error=str(exc))
+            return objects.BuildResult(instance_uuid=build.uuid, host=self.host,
+                                       success=True,
+                                       power_state=self.driver.power_state(build.uuid))
 
     def terminate_instance(self, ctxt, instance_uuid: str) -> None:
-        with self._lock(instance_uuid):
-            LOG.info('Destroying instance %s', instance_uuid)
-            self._terminated.add(instance_uuid)
-            self.driver.destroy(instance_uuid)
+        # Idempotent: a terminate sent again (the reaper re-drives a delete whose report
+        # was lost) destroys nothing more and reports again.
+        if self.ledger.begin(instance_uuid, ledger.TERMINATE, 'terminate') != ledger.GO:
+            LOG.info('Instance %s is being destroyed already', instance_uuid)
+            return
+        try:
+            with self._lock(instance_uuid):
+                LOG.info('Destroying instance %s', instance_uuid)
+                self._terminated.add(instance_uuid)
+                self.driver.destroy(instance_uuid)
+        finally:
+            self.ledger.finish(instance_uuid, ledger.TERMINATE)
         self.conductor.instance_destroyed(ctxt, instance_uuid, self.host)
 
     def perform_action(self, ctxt, instance_uuid: str, action: str) -> None:
-        """Run one lifecycle action on the guest and report the outcome."""
+        """Run one lifecycle action on the guest and report the outcome (once per
+        request id: the same request delivered again reports the same outcome)."""
         spec = lifecycle.get(action)
-        with self._lock(instance_uuid):
-            LOG.info('Running %s on instance %s', action, instance_uuid)
-            try:
-                getattr(self.driver, spec.driver_call)(instance_uuid)
-                error = None
-            except Exception as exc:
-                LOG.exception('%s of %s failed', action, instance_uuid)
-                error = str(exc)
-            power_state = self.driver.power_state(instance_uuid)
+        key = ledger.action_key(ctxt.request_id)
+        verdict = self.ledger.begin(instance_uuid, key, action)
+        if verdict == ledger.DONE:
+            record = self.ledger.action_record(instance_uuid, ctxt.request_id)
+            self.conductor.action_finished(ctxt, instance_uuid, self.host, action,
+                                           record['success'], record['power_state'],
+                                           record['error'])
+            return
+        if verdict != ledger.GO:
+            LOG.info('%s of instance %s (%s) is %s; not running it again', action,
+                     instance_uuid, ctxt.request_id, verdict)
+            return
+        error, power_state = 'interrupted', states.power.NOSTATE
+        try:
+            with self._lock(instance_uuid):
+                LOG.info('Running %s on instance %s', action, instance_uuid)
+                try:
+                    getattr(self.driver, spec.driver_call)(instance_uuid)
+                    error = None
+                except Exception as exc:
+                    LOG.exception('%s of %s failed', action, instance_uuid)
+                    error = str(exc)
+                power_state = self.driver.power_state(instance_uuid)
+        finally:
+            self.ledger.finish(instance_uuid, key, {
+                'action': action, 'success': error is None, 'error': error,
+                'power_state': power_state})
         self.conductor.action_finished(ctxt, instance_uuid, self.host, action,
                                        error is None, power_state, error)
+
+    def check_instance(self, ctxt, instance_uuid: str, build_attempt: int | None = None,
+                       request_id: str | None = None, fence: bool = False
+                       ) -> objects.GuestCheck:
+        """What this agent knows of the instance, for the conductor's reaper."""
+        known = self.ledger.check(instance_uuid, build_attempt, request_id, fence)
+        exists = instance_uuid in self.driver.list_instances()
+        if known.fenced:
+            LOG.warning('Instance %s: %s never reached this host; it will be refused '
+                        'should it arrive', instance_uuid,
+                        f'build attempt {build_attempt}' if build_attempt is not None
+                        else f'request {request_id}')
+        return objects.GuestCheck(
+            host=self.host, instance_uuid=instance_uuid, exists=exists,
+            power_state=self.driver.power_state(instance_uuid) if exists
+            else states.power.NOSTATE,
+            busy=known.busy, build=known.build, actions=known.actions,
+            fenced=known.fenced)

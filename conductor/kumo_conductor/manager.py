@@ -4,14 +4,18 @@ from __future__ import annotations
 import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_utils import uuidutils
 
-from kumo_common import exceptions, lifecycle, objects, states
+from kumo_common import deadlines, exceptions, lifecycle, objects, quota, states
 from kumo_common.db import compute_nodes as node_db
 from kumo_common.db import instances as instance_db
-from kumo_common.db import models, session
+from kumo_common.db import models, recovery, session, system_metadata
 from kumo_common.db import networks as network_db
+from kumo_common.db import ports as port_db
+from kumo_common.db import scheduling as sched_db
 from kumo_common.rpcapi import compute as compute_rpcapi
 from kumo_common.rpcapi import scheduler as scheduler_rpcapi
+from kumo_conductor import images, power_sync
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -22,7 +26,7 @@ task = states.task
 class ConductorManager:
     """Answers kumo_common.rpcapi.conductor.ConductorAPI."""
 
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self):
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
@@ -30,6 +34,18 @@ class ConductorManager:
 
     # --- builds ------------------------------------------------------------------
     def build_instances(self, ctxt, request_spec: objects.RequestSpec) -> None:
+        # A scheduling pass first leases its instances (kumo_common.db.recovery): the
+        # same build delivered twice, or a queued one the reaper re-drove meanwhile,
+        # schedules each instance once.
+        token = uuidutils.generate_uuid()
+        with session.transaction() as s:
+            leased = recovery.lease_scheduling(s, list(request_spec.instance_uuids), token)
+        if len(leased) < len(request_spec.instance_uuids):
+            LOG.info('Not scheduling %s: deleted, or scheduled by another pass',
+                     ', '.join(u for u in request_spec.instance_uuids if u not in leased))
+        if not leased:
+            return
+        request_spec.instance_uuids = leased
         LOG.info('Scheduling %d instance(s): %s', len(request_spec.instance_uuids),
                  ', '.join(request_spec.instance_uuids))
         try:
@@ -37,62 +53,98 @@ class ConductorManager:
         except exceptions.NoValidHost as exc:
             LOG.warning('No valid host for %s: %s', request_spec.instance_uuids, exc)
             for uuid in request_spec.instance_uuids:
-                self._fail_build(ctxt, uuid, str(exc), code=500)
+                self._fail_build(ctxt, uuid, str(exc), code=500, token=token)
             return
         except messaging.MessagingTimeout:
             LOG.error('Scheduler did not answer for %s', request_spec.instance_uuids)
-            for uuid in request_spec.instance_uuids:
-                self._fail_build(ctxt, uuid, 'Timed out waiting for the scheduler.')
+            self._scheduling_lost(ctxt, request_spec.instance_uuids, token)
             return
         except Exception as exc:  # a scheduler bug must not leave servers in BUILD
             LOG.exception('Scheduling %s failed', request_spec.instance_uuids)
             for uuid in request_spec.instance_uuids:
-                self._fail_build(ctxt, uuid, f'Scheduling failed: {exc}')
+                self._fail_build(ctxt, uuid, f'Scheduling failed: {exc}', free=True,
+                                 token=token)
             return
         for selection in selections:
-            self._dispatch(ctxt, request_spec, selection)
+            self._dispatch(ctxt, request_spec, selection, token)
 
-    def _dispatch(self, ctxt, spec: objects.RequestSpec, selection: objects.Selection) -> None:
+    def _scheduling_lost(self, ctxt, uuids: list[str], token: str) -> None:
+        """The scheduler did not answer: give the instances back to the reaper, which
+        schedules them again when their deadline passes (max_step_redrives times),
+        or fail them."""
+        for uuid in uuids:
+            with session.transaction() as s:
+                if recovery.redrives(s, uuid, task.SCHEDULING) \
+                        < CONF.conductor.max_step_redrives:
+                    if recovery.update_leased(s, uuid, token, {'task_request_id': None},
+                                              (task.SCHEDULING,)):
+                        # Whatever the scheduler claimed before it went quiet.
+                        node_db.free_allocations(s, uuid)
+                        LOG.info('Instance %s waits for the reaper to schedule it again',
+                                 uuid)
+                    continue
+            self._fail_build(ctxt, uuid, 'Timed out waiting for the scheduler.', free=True,
+                             token=token)
+
+    def _dispatch(self, ctxt, spec: objects.RequestSpec, selection: objects.Selection,
+                  token: str | None = None) -> None:
         """Record the chosen host, give the instance its ports, and cast the build."""
         uuid = selection.instance_uuid
         with session.transaction() as s:
-            moved = instance_db.update_if(
-                s, uuid,
-                {'host': selection.service_host, 'node': selection.nodename,
-                 'compute_node_uuid': selection.compute_node_uuid,
-                 'cell_name': selection.cell_name, 'task_state': task.NETWORKING,
-                 'scheduled_at': models.utcnow()},
-                expected_task_state=(task.SCHEDULING,))
+            values = {'host': selection.service_host, 'node': selection.nodename,
+                      'compute_node_uuid': selection.compute_node_uuid,
+                      'cell_name': selection.cell_name, 'task_state': task.NETWORKING,
+                      'scheduled_at': models.utcnow()}
+            if token is None:
+                moved = instance_db.update_if(s, uuid, values,
+                                              expected_task_state=(task.SCHEDULING,))
+            else:
+                moved = recovery.update_leased(s, uuid, token, values, (task.SCHEDULING,))
             if not moved:
-                # Deleted (or otherwise taken over) while we were scheduling it.
+                # Deleted, or re-driven by the reaper, while we were scheduling it: give
+                # back this pass's claim only (another pass may own the others).
                 LOG.info('Instance %s changed while scheduling; releasing its claim', uuid)
-                node_db.free_allocations(s, uuid)
+                recovery.free_allocation_on(s, uuid, selection.compute_node_uuid)
                 return
         try:
-            ports = self._allocate_ports(ctxt, uuid, spec)
+            ports = self._allocate_ports(ctxt, uuid, spec, selection.service_host)
         except exceptions.KumoException as exc:
             self._fail_build(ctxt, uuid, str(exc), free=True)
             return
         with session.transaction() as s:
             instance = instance_db.get_instance(s, uuid)
-            if not instance_db.update_if(s, uuid, {'task_state': task.SPAWNING},
+            deadline = deadlines.deadline_for(task.SPAWNING)
+            if not instance_db.update_if(s, uuid, {'task_state': task.SPAWNING,
+                                                   'task_deadline': deadline},
                                          expected_task_state=(task.NETWORKING,)):
                 node_db.free_allocations(s, uuid)
                 network_db.release_ports(s, uuid)
                 return
             build = self._build_payload(instance, spec, selection, ports)
+            # The agent refuses the build if it gets it after this (it waited in a
+            # queue while the reaper rescheduled the server).
+            build.deadline = deadline.isoformat()
             instance_db.record_event(s, uuid, ctxt.request_id, 'compute_build_and_run_instance',
                                      None, host=selection.service_host)
         LOG.info('Building instance %s on %s', uuid, selection.service_host)
         self.compute.build_and_run_instance(ctxt, selection.service_host, build)
 
-    def _allocate_ports(self, ctxt, uuid: str, spec: objects.RequestSpec
-                        ) -> list[objects.PortSpec]:
-        """One port per requested network, each with a fixed IP per subnet."""
+    def _allocate_ports(self, ctxt, uuid: str, spec: objects.RequestSpec,
+                        host: str | None = None) -> list[objects.PortSpec]:
+        """One port per requested NIC: the user's own port bound to the server, or a
+        new port on the network (with the requested fixed IP, else one per subnet)."""
         result = []
-        for network_id in spec.requested_networks:
-            port = network_db.allocate_port(session.transaction, network_id, uuid,
-                                            spec.project_id)
+        nics = spec.network_requests or [objects.NetworkRequest(network_id=n)
+                                         for n in spec.requested_networks]
+        for nic in nics:
+            network_id = nic.network_id
+            if nic.port_id:
+                with session.transaction() as s:
+                    port = port_db.bind(s, nic.port_id, uuid, host)
+            else:
+                port = network_db.allocate_port(
+                    session.transaction, network_id, uuid, spec.project_id, host=host,
+                    fixed_ips=[{'ip_address': nic.fixed_ip}] if nic.fixed_ip else None)
             with session.reader() as s:
                 name = network_db.get_network(s, network_id).name
             result.append(objects.PortSpec(
@@ -117,7 +169,11 @@ class ConductorManager:
             config_drive=bool(instance.config_drive),
             admin_password=instance.admin_password, ports=ports,
             availability_zone=instance.availability_zone,
-            attempt=len(spec.ignore_hosts) + 1)
+            attempt=len(spec.ignore_hosts) + 1,
+            instance_name='instance-%08x' % instance.id, key_name=instance.key_name,
+            kernel=images.boot_image(instance, instance.kernel_id),
+            ramdisk=images.boot_image(instance, instance.ramdisk_id),
+            files=system_metadata.injected_files(instance))
 
     def build_finished(self, ctxt, result: objects.BuildResult) -> None:
         uuid = result.instance_uuid
@@ -132,13 +188,18 @@ class ConductorManager:
                 instance_db.record_event(s, uuid, ctxt.request_id,
                                          'compute_build_and_run_instance', 'Success',
                                          host=result.host)
+                sched_db.record_build_result(s, result.host, success=True)
             if done:
                 LOG.info('Instance %s is ACTIVE on %s', uuid, result.host)
             else:
                 LOG.info('Instance %s finished building on %s but was changed meanwhile',
                          uuid, result.host)
+                self._destroy_if_stray(ctxt, uuid, result.host)
             return
         LOG.warning('Build of %s failed on %s: %s', uuid, result.host, result.error)
+        with session.transaction() as s:
+            # The BuildFailureWeigher steers the next builds away from this host.
+            sched_db.record_build_result(s, result.host, success=False)
         self._reschedule_or_fail(ctxt, uuid, result)
 
     def _reschedule_or_fail(self, ctxt, uuid: str, result: objects.BuildResult) -> None:
@@ -150,7 +211,8 @@ class ConductorManager:
                 spec = objects.Payload.from_primitive(record.spec)
                 attempts = len(spec.ignore_hosts) + 1
                 if attempts < CONF.scheduler.max_attempts and instance_db.update_if(
-                        s, uuid, {'task_state': task.SCHEDULING, 'host': None, 'node': None},
+                        s, uuid, {'task_state': task.SCHEDULING, 'host': None, 'node': None,
+                                  'task_request_id': None},
                         expected_task_state=(task.SPAWNING,)):
                     node_db.free_allocations(s, uuid)
                     network_db.release_ports(s, uuid)
@@ -171,12 +233,16 @@ class ConductorManager:
                          free=True, host=result.host)
 
     def _fail_build(self, ctxt, uuid: str, message: str, code: int = 500,
-                    free: bool = False, host: str | None = None) -> None:
+                    free: bool = False, host: str | None = None,
+                    token: str | None = None) -> None:
+        """ERROR with a fault; `token`: only if that scheduling pass owns it."""
+        values = {'vm_state': states.ERROR, 'task_state': None, 'task_deadline': None}
+        steps = (task.SCHEDULING, task.NETWORKING, task.SPAWNING)
         with session.transaction() as s:
-            changed = instance_db.update_if(
-                s, uuid, {'vm_state': states.ERROR, 'task_state': None,
-                          'task_deadline': None},
-                expected_task_state=(task.SCHEDULING, task.NETWORKING, task.SPAWNING))
+            if token is None:
+                changed = instance_db.update_if(s, uuid, values, expected_task_state=steps)
+            else:
+                changed = recovery.update_leased(s, uuid, token, values, steps)
             if not changed:
                 return
             instance_db.add_fault(s, uuid, code, message, host=host)
@@ -199,7 +265,33 @@ class ConductorManager:
         else:
             self._finish_delete(ctxt, instance_uuid, None)
 
+    def _destroy_if_stray(self, ctxt, uuid: str, host: str) -> None:
+        """A build finished on `host` after the server was rescheduled elsewhere (the
+        reaper took the host for dead): that guest is a second one; destroy it."""
+        with session.reader() as s:
+            try:
+                instance = instance_db.get_instance(s, uuid)
+            except exceptions.InstanceNotFound:
+                instance = None
+        if instance is not None and instance.host == host:
+            return  # its own guest (e.g. the server was failed meanwhile): kept
+        LOG.warning('Instance %s now lives on %s; destroying the guest %s built late',
+                    uuid, instance.host if instance else None, host)
+        self.compute.terminate_instance(ctxt, host, uuid)
+
     def instance_destroyed(self, ctxt, instance_uuid: str, host: str) -> None:
+        with session.reader() as s:
+            try:
+                instance = instance_db.get_instance(s, instance_uuid, read_deleted=False)
+            except exceptions.InstanceNotFound:
+                return
+        # Only the server's own host, destroying it for a delete, completes the delete;
+        # the report of a stray guest destroyed elsewhere changes nothing.
+        if instance.task_state != task.DELETING or (host and instance.host
+                                                    and instance.host != host):
+            LOG.info('Host %s destroyed a guest of instance %s (on %s, task %s); nothing '
+                     'to record', host, instance_uuid, instance.host, instance.task_state)
+            return
         self._finish_delete(ctxt, instance_uuid, host)
 
     def _finish_delete(self, ctxt, uuid: str, host: str | None) -> None:
@@ -209,6 +301,9 @@ class ConductorManager:
                 network_db.release_ports(s, uuid)
                 instance_db.record_event(s, uuid, ctxt.request_id, 'compute_terminate_instance',
                                          'Success', host=host)
+                # In the transaction that marks it deleted, and last: quota rows are
+                # locked after every other row (kumo_common.quota).
+                quota.release_instance(s, instance_db.get_instance(s, uuid))
         LOG.info('Instance %s deleted', uuid)
 
     # --- lifecycle actions ---------------------------------------------------------
@@ -263,6 +358,11 @@ class ConductorManager:
         return reclaimed
 
     # --- compute agents' reports ---------------------------------------------------
+    def sync_power_states(self, ctxt, report: objects.PowerStateReport
+                          ) -> objects.PowerSyncResult:
+        """Nova's power state sync rules on an agent's report (power_sync.py)."""
+        return power_sync.PowerSync(self.compute).apply(ctxt, report)
+
     def register_node(self, ctxt, report: objects.NodeReport) -> dict:
         with session.transaction() as s:
             node = self._upsert_node(s, report)

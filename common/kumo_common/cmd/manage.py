@@ -4,7 +4,13 @@
     kumo-manage flavor create NAME --ram MB --vcpus N --disk GB [--id ID] ...
     kumo-manage image import NAME [--file PATH] [--id UUID] [--property k=v ...]
     kumo-manage network create NAME --cidr CIDR [--default] [--project P]
-    kumo-manage seed        (idempotent: m1.tiny..m1.xlarge, a test image, "private")
+    kumo-manage service health [--timeout S] [--no-echo] [--json]
+                            (every service's heartbeat and RPC echo; exit 1 if one
+                             is down, saying why)
+    kumo-manage seed [--guest-dir DIR]
+                            (idempotent: m1.tiny..m1.xlarge, a test image, "private";
+                             with --guest-dir the test image is the test guest built by
+                             tools/build-test-guest.py, with its kernel and ramdisk)
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ import uuid as uuidlib
 from oslo_config import cfg
 
 from kumo_common import service
+from kumo_common.cmd import service_health
 from kumo_common.db import flavors as flavor_db
 from kumo_common.db import images as image_db
 from kumo_common.db import migration, session
@@ -133,6 +140,14 @@ def cmd_seed(args) -> int:
         print(f'Created image {TEST_IMAGE_NAME} ({TEST_IMAGE_ID})')
     if _network_create('private', '10.0.0.0/24', is_default=True):
         print('Created network private (10.0.0.0/24)')
+    if getattr(args, 'guest_dir', None):
+        from kumo_common.cmd import guest_image
+        try:
+            for message in guest_image.seed_guest(args.guest_dir, TEST_IMAGE_ID):
+                print(message)
+        except guest_image.GuestImageError as exc:
+            print(exc, file=sys.stderr)
+            return 1
     return 0
 
 
@@ -174,7 +189,11 @@ def add_command_parsers(subparsers) -> None:
     network.add_argument('--project')
     network.set_defaults(func=cmd_network)
 
+    service_health.add_parser(subparsers)
+
     seed = subparsers.add_parser('seed', help='default flavors, test image, network')
+    seed.add_argument('--guest-dir',
+                      help='make the test image the test guest built in this directory')
     seed.set_defaults(func=cmd_seed)
 
 

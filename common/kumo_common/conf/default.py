@@ -41,6 +41,11 @@ opts = [
                     '0 (default) deletes at once, as Nova.'),
     cfg.BoolOpt('force_config_drive', default=False,
                 help='Build a config drive for every server, whether asked or not.'),
+    cfg.IntOpt('max_local_block_devices', default=3,
+               help='Most disks a server may have on its host (the image disk, '
+                    'ephemeral and swap, from the flavor or block_device_mapping_v2). '
+                    'A negative number means unlimited; 0 refuses every server that '
+                    'would need a local disk. As Nova.'),
     cfg.FloatOpt('cpu_allocation_ratio', default=4.0, min=0.0,
                  help='Virtual CPUs that may be allocated per physical CPU of a host. '
                       'Nova\'s initial default, so existing configs carry over.'),

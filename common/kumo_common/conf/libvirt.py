@@ -9,6 +9,9 @@ opts = [
     cfg.StrOpt('virt_type', default='kvm', choices=('kvm', 'qemu'),
                help='Domain type: "kvm" needs a working /dev/kvm; "qemu" is software '
                     'emulation (TCG), slower but works anywhere.'),
+    cfg.IntOpt('wait_soft_reboot_seconds', default=120, min=0,
+               help='Seconds a soft reboot waits for the guest to shut down before it '
+                    'reboots it hard.'),
 ]
 
 

@@ -4,6 +4,7 @@ Version history:
     1.0 - build_instances, delete_instance, build_finished, instance_destroyed,
           report_node, register_node
     1.1 - action_finished (an agent's result of a lifecycle action), soft_delete_instance
+    1.2 - sync_power_states (an agent's guests and power states; Nova's sync rules)
 """
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -14,7 +15,7 @@ CONF = cfg.CONF
 
 
 class ConductorAPI:
-    VERSION = '1.1'
+    VERSION = '1.2'
 
     def __init__(self):
         target = messaging.Target(topic=CONF.conductor.topic, version=self.VERSION)
@@ -50,3 +51,10 @@ class ConductorAPI:
         self.client.prepare(version='1.1').cast(
             ctxt, 'action_finished', instance_uuid=instance_uuid, host=host, action=action,
             success=success, power_state=power_state, error=error)
+
+    def sync_power_states(self, ctxt, report: objects.PowerStateReport
+                          ) -> objects.PowerSyncResult:
+        """Apply Nova's power state sync rules to the reported guests (a call: the
+        agent retries pending ones and deals with strays)."""
+        return self.client.prepare(version='1.2').call(ctxt, 'sync_power_states',
+                                                       report=report)

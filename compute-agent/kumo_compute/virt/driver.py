@@ -41,6 +41,27 @@ class ComputeDriver(abc.ABC):
     def list_instances(self) -> list[str]:
         """UUIDs of the guests the hypervisor has."""
 
+    def power_states(self, instance_uuids: list[str] | None = None
+                     ) -> dict[str, int | None]:
+        """{uuid: power state} of this node's guests (only `instance_uuids`, those of
+        them that exist, when given); None for a guest between two states."""
+        uuids = self.list_instances() if instance_uuids is None else instance_uuids
+        existing = set(self.list_instances())
+        return {u: self.power_state(u) for u in uuids if u in existing}
+
+    def claims(self, instance_uuid: str) -> bool:
+        """Whether the guest is certainly this agent's (not merely named like one)."""
+        return instance_uuid in self.list_instances()
+
+    def register_event_listener(self, callback) -> None:
+        """Have `callback(instance_uuid)` called when a guest's power state may have
+        changed (drivers without events rely on the periodic sync)."""
+        return None
+
+    def cleanup_host(self) -> None:
+        """Release the hypervisor connection when the agent stops."""
+        return None
+
     # --- lifecycle (kumo_common.lifecycle names these as each action's driver_call) ---
     @abc.abstractmethod
     def power_off(self, instance_uuid: str) -> None:

@@ -27,7 +27,8 @@ PINNED = {
         'instance_uuids: list[str]', 'project_id: str', 'user_id: str',
         'flavor: FlavorSpec', 'image: ImageSpec | None', 'availability_zone: str | None',
         'scheduler_hints: dict', 'requested_networks: list[str]',
-        'network_requests: list[NetworkRequest]', 'ignore_hosts: list[str]', 'force_hosts: list[str]', 'force_nodes: list[str]',
+        'network_requests: list[NetworkRequest]', 'ignore_hosts: list[str]',
+        'force_hosts: list[str]', 'force_nodes: list[str]',
         'requested_destination: dict | None')),
     'DryRunResult': ('1.0', ('selected_hosts: list[dict]', 'reports: list[dict]')),
     'Selection': ('1.0', (
@@ -36,16 +37,21 @@ PINNED = {
     'PortSpec': ('1.0', (
         'id: str', 'network_id: str', 'network_name: str', 'mac_address: str',
         'fixed_ips: list[dict]')),
-    'InstanceBuild': ('1.1', (
+    'InstanceBuild': ('1.3', (
         'uuid: str', 'name: str', 'hostname: str', 'project_id: str', 'user_id: str',
         'flavor: FlavorSpec', 'image: ImageSpec | None', 'node_uuid: str',
         'metadata: dict', 'user_data: str | None', 'key_data: str | None',
         'config_drive: bool', 'admin_password: str | None', 'ports: list[PortSpec]',
         'availability_zone: str | None', 'attempt: int', 'instance_name: str',
-        'key_name: str | None', 'kernel: ImageSpec | None', 'ramdisk: ImageSpec | None')),
+        'key_name: str | None', 'kernel: ImageSpec | None', 'ramdisk: ImageSpec | None',
+        'files: list[dict]', 'deadline: str | None')),
+    'GuestCheck': ('1.0', (
+        'host: str', 'instance_uuid: str', 'exists: bool', 'power_state: int',
+        'busy: str | None', 'build: dict | None', 'actions: dict', 'fenced: bool')),
     'PowerStateReport': ('1.0', ('host: str', 'power_states: dict', 'complete: bool',
                                  'unsettled: list[str]')),
-    'PowerSyncResult': ('1.0', ('pending: list[str]', 'strays: list[str]')),
+    'PowerSyncResult': ('1.0', ('pending: list[str]', 'strays: list[str]',
+                                'unknown: list[str]')),
     'BuildResult': ('1.0', (
         'instance_uuid: str', 'host: str', 'success: bool', 'power_state: int',
         'error: str | None', 'reschedulable: bool')),
@@ -102,7 +108,9 @@ def _instance_build() -> objects.InstanceBuild:
         admin_password='secret', ports=ports, availability_zone='nova', attempt=2,
         instance_name='instance-0000002a', key_name='mykey',
         kernel=objects.ImageSpec(id='k1', disk_format='aki', location='/images/k'),
-        ramdisk=objects.ImageSpec(id='r1', disk_format='ari', location='/images/r'))
+        ramdisk=objects.ImageSpec(id='r1', disk_format='ari', location='/images/r'),
+        files=[{'path': '/etc/motd', 'contents': 'aGk='}],
+        deadline='2026-11-29T12:00:00.000001')
 
 
 def _samples() -> list[objects.Payload]:
@@ -121,7 +129,13 @@ def _samples() -> list[objects.Payload]:
                              reports=[{'filters': [{'name': 'RamFilter'}]}]),
         objects.PowerStateReport(host='compute1', power_states={'u1': 1, 'u2': 4},
                                  complete=True, unsettled=['u3']),
-        objects.PowerSyncResult(pending=['u1'], strays=['u9']),
+        objects.PowerSyncResult(pending=['u1'], strays=['u8', 'u9'], unknown=['u9']),
+        objects.GuestCheck(host='compute1', instance_uuid='u1', exists=True, power_state=1,
+                           busy='stop', build={'attempt': 1, 'success': True,
+                                               'error': None, 'power_state': 1},
+                           actions={'req-1': {'action': 'stop', 'success': True,
+                                              'error': None, 'power_state': 4}},
+                           fenced=False),
         objects.NodeReport(host='compute1', node_uuid='n1', hypervisor_hostname='compute1',
                            hypervisor_type='fake', hypervisor_version=1000,
                            host_ip='127.0.1.1', cell_name='cell1', vcpus=16,

@@ -1,0 +1,90 @@
+"""Instance disks: qcow2 overlays on cached images, sized by the flavor.
+
+The root disk is an overlay on the cached image, grown to the flavor's root_gb (or the
+image's own size when root_gb is 0, as Nova). Ephemeral and swap disks are overlays on
+formatted blank bases kept in the cache beside the images (``ephemeral_<GB>_ext4``,
+``swap_<MB>``), as Nova's Qcow2 image backend makes them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+from oslo_log import log as logging
+
+LOG = logging.getLogger(__name__)
+
+GiB = 1 << 30
+MiB = 1 << 20
+
+
+class DiskError(Exception):
+    pass
+
+
+def _run(argv: list[str]) -> str:
+    try:
+        # stdin closed: a tool that asks a question must fail, not wait for an answer.
+        return subprocess.run(argv, check=True, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=300).stdout
+    except FileNotFoundError as exc:
+        raise DiskError(f'{argv[0]} is not installed') from exc
+    except subprocess.CalledProcessError as exc:
+        raise DiskError(f'{" ".join(argv)} failed: {exc.stderr.strip()}') from exc
+
+
+def image_info(path: str) -> dict:
+    """qemu-img's view of a file: format and virtual size."""
+    return json.loads(_run(['qemu-img', 'info', '--output=json', '-U', path]))
+
+
+def qemu_format(disk_format: str | None) -> str:
+    """The QEMU format of a catalog disk_format (ami, raw, iso... are raw bytes)."""
+    return 'qcow2' if disk_format == 'qcow2' else 'raw'
+
+
+def create_overlay(base: str, base_format: str, path: str, size_bytes: int = 0) -> int:
+    """A qcow2 file backed by `base`, at least as large as it. Returns its size."""
+    virtual = int(image_info(base)['virtual-size'])
+    size = max(size_bytes, virtual)
+    _run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', base_format, '-b', base,
+          path, str(size)])
+    return size
+
+
+def _make_base(path: str, size_bytes: int, formatter: list[str] | None) -> None:
+    """A sparse raw file of `size_bytes`, formatted by `formatter` + [file], made once."""
+    if os.path.exists(path):
+        return
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', dir=directory)
+    try:
+        os.ftruncate(fd, size_bytes)
+        os.close(fd)
+        if formatter and shutil.which(formatter[0]):
+            _run(formatter + [tmp])
+        elif formatter:
+            LOG.warning('%s is not installed; %s stays unformatted', formatter[0], path)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def ephemeral_base(base_dir: str, size_gb: int) -> str:
+    path = os.path.join(base_dir, f'ephemeral_{size_gb}_ext4')
+    _make_base(path, size_gb * GiB,
+               ['mkfs.ext4', '-q', '-F', '-L', 'ephemeral0', '-E',
+                'lazy_itable_init=1,lazy_journal_init=1'])
+    return path
+
+
+def swap_base(base_dir: str, size_mb: int) -> str:
+    path = os.path.join(base_dir, f'swap_{size_mb}')
+    _make_base(path, size_mb * MiB, ['mkswap', '-L', 'swap0'])
+    return path
