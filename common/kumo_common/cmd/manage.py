@@ -63,11 +63,11 @@ def _flavor_create(name, flavorid, ram, vcpus, disk, ephemeral=0, swap=0, public
 
 def cmd_flavor(args) -> int:
     flavorid = args.id or str(uuidlib.uuid4())
-    if not _flavor_create(args.name, flavorid, args.ram, args.vcpus, args.disk,
+    if not _flavor_create(args.resource_name, flavorid, args.ram, args.vcpus, args.disk,
                           args.ephemeral, args.swap, not args.private):
-        print(f'Flavor {args.name} or id {flavorid} already exists', file=sys.stderr)
+        print(f'Flavor {args.resource_name} or id {flavorid} already exists', file=sys.stderr)
         return 1
-    print(f'Created flavor {args.name} (id {flavorid})')
+    print(f'Created flavor {args.resource_name} (id {flavorid})')
     return 0
 
 
@@ -104,12 +104,12 @@ def _image_import(name, image_id, path=None, properties=None, disk_format='qcow2
 
 def cmd_image(args) -> int:
     image_id = args.id or str(uuidlib.uuid4())
-    if not _image_import(args.name, image_id, args.file, _parse_properties(args.property),
+    if not _image_import(args.resource_name, image_id, args.file, _parse_properties(args.property),
                          args.disk_format, args.container_format, args.min_ram,
                          args.min_disk):
         print(f'Image {image_id} already exists', file=sys.stderr)
         return 1
-    print(f'Imported image {args.name} (id {image_id})')
+    print(f'Imported image {args.resource_name} (id {image_id})')
     return 0
 
 
@@ -123,10 +123,10 @@ def _network_create(name, cidr, is_default=False, project=None) -> bool:
 
 
 def cmd_network(args) -> int:
-    if not _network_create(args.name, args.cidr, args.default, args.project):
-        print(f'Network {args.name} already exists', file=sys.stderr)
+    if not _network_create(args.resource_name, args.cidr, args.default, args.project):
+        print(f'Network {args.resource_name} already exists', file=sys.stderr)
         return 1
-    print(f'Created network {args.name} ({args.cidr})')
+    print(f'Created network {args.resource_name} ({args.cidr})')
     return 0
 
 
@@ -158,7 +158,8 @@ def add_command_parsers(subparsers) -> None:
 
     flavor = subparsers.add_parser('flavor', help='create a flavor')
     flavor.add_argument('action', choices=('create',))
-    flavor.add_argument('name')
+    # dest is not 'name': oslo.config keeps the sub-command's own name there.
+    flavor.add_argument('resource_name', metavar='NAME')
     flavor.add_argument('--id')
     flavor.add_argument('--ram', type=int, required=True)
     flavor.add_argument('--vcpus', type=int, required=True)
@@ -170,7 +171,7 @@ def add_command_parsers(subparsers) -> None:
 
     image = subparsers.add_parser('image', help='import an image into the local catalog')
     image.add_argument('action', choices=('import',))
-    image.add_argument('name')
+    image.add_argument('resource_name', metavar='NAME')
     image.add_argument('--file')
     image.add_argument('--id')
     image.add_argument('--property', action='append')
@@ -182,7 +183,7 @@ def add_command_parsers(subparsers) -> None:
 
     network = subparsers.add_parser('network', help='create a network with one subnet')
     network.add_argument('action', choices=('create',))
-    network.add_argument('name')
+    network.add_argument('resource_name', metavar='NAME')
     network.add_argument('--cidr', required=True)
     network.add_argument('--default', action='store_true',
                          help='the network "networks: auto" picks')
