@@ -11,8 +11,9 @@ from oslo_config import cfg
 
 CONF = cfg.CONF
 
-# Paths that answer without a token (version discovery), as Nova.
-PUBLIC_PATHS = ('/', '/v2.1', '/v2.1/', '/healthcheck')
+# Paths that answer without a token (version discovery), as Nova; and the OpenAPI
+# description (kumo_api.openapi), public like version discovery.
+PUBLIC_PATHS = ('/', '/v2.1', '/v2.1/', '/healthcheck', '/openapi.json')
 
 
 def _unauthorized(start_response):
@@ -26,11 +27,12 @@ def _unauthorized(start_response):
 class NoAuth2:
     """Token "<user>:<project>" is that user in that project; "admin" is an admin."""
 
-    def __init__(self, app):
+    def __init__(self, app, public_paths: tuple[str, ...] = PUBLIC_PATHS):
         self.app = app
+        self.public_paths = public_paths
 
     def __call__(self, environ, start_response):
-        if environ.get('PATH_INFO', '/') in PUBLIC_PATHS:
+        if environ.get('PATH_INFO', '/') in self.public_paths:
             return self.app(environ, start_response)
         token = environ.get('HTTP_X_AUTH_TOKEN', '')
         if not token:
@@ -50,18 +52,21 @@ class NoAuth2:
 class KeystoneAuth:
     """keystonemiddleware's auth_token, letting version discovery through."""
 
-    def __init__(self, app):
+    def __init__(self, app, public_paths: tuple[str, ...] = PUBLIC_PATHS):
         from keystonemiddleware import auth_token
         self.app = app
+        self.public_paths = public_paths
         self.protected = auth_token.AuthProtocol(app, {'oslo_config_config': CONF})
 
     def __call__(self, environ, start_response):
-        if environ.get('PATH_INFO', '/') in PUBLIC_PATHS:
+        if environ.get('PATH_INFO', '/') in self.public_paths:
             return self.app(environ, start_response)
         return self.protected(environ, start_response)
 
 
-def wrap(app):
+def wrap(app, public_paths: tuple[str, ...] = PUBLIC_PATHS):
+    """`app` behind [api] auth_strategy; `public_paths` answer without a token (the
+    image and network services have version documents of their own)."""
     if CONF.api.auth_strategy == 'keystone':
-        return KeystoneAuth(app)
-    return NoAuth2(app)
+        return KeystoneAuth(app, public_paths)
+    return NoAuth2(app, public_paths)

@@ -3,6 +3,7 @@ write the rows of a new server in one transaction, and hand work to the conducto
 from __future__ import annotations
 
 import base64
+import ipaddress
 import re
 import secrets
 import string
@@ -14,13 +15,14 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from kumo_api import errors, lifecycle, rpc_clients, scheduling
+from kumo_api import block_devices, errors, lifecycle, rpc_clients, scheduling
 from kumo_common import deadlines, exceptions, objects, quota, states
 from kumo_common.db import flavors as flavor_db
 from kumo_common.db import images as image_db
 from kumo_common.db import instances as instance_db
-from kumo_common.db import models, session
+from kumo_common.db import models, session, system_metadata
 from kumo_common.db import networks as network_db
+from kumo_common.db import ports as port_db
 from kumo_common.db import server_groups as group_db
 
 CONF = cfg.CONF
@@ -45,7 +47,7 @@ class CreateRequest:
     config_drive: bool = False
     access_ip_v4: str | None = None
     access_ip_v6: str | None = None
-    auto_disk_config: bool = False
+    auto_disk_config: bool | None = None  # None: as the image's auto_disk_config says
     hostname: str | None = None
     tags: list = field(default_factory=list)
     trusted_certs: list | None = None
@@ -54,6 +56,10 @@ class CreateRequest:
     # 2.74 admin `host` / `hypervisor_hostname` (requested destination).
     requested_host: str | None = None
     requested_node: str | None = None
+    # Checked item by item by block_devices.from_request.
+    block_device_mappings: list = field(default_factory=list)
+    security_groups: list = field(default_factory=lambda: ['default'])
+    personality: list = field(default_factory=list)  # [(path, base64 contents)]
 
 
 @dataclass
@@ -61,6 +67,7 @@ class CreateResult:
     instance_uuids: list[str]
     reservation_id: str
     admin_pass: str
+    auto_disk_config: bool = False
 
 
 def _ref_id(ref) -> str:
@@ -99,16 +106,21 @@ def _json_str(value) -> str:
     return json.dumps(value)
 
 
-def _resolve_networks(s, req: CreateRequest, project_id: str) -> list[str]:
+def _resolve_networks(s, req: CreateRequest, ctxt) -> list[objects.NetworkRequest]:
+    """The NICs a create asks for, checked against the network service's rows: a
+    network the project may use, a port of the project that no server holds (it is
+    reserved once the server's row exists), a fixed IP inside the network and free."""
+    project_id = ctxt.project_id
     if req.networks == 'none':
         return []
     if req.networks is None or req.networks == 'auto' or req.networks == []:
         default = network_db.default_network(s, project_id)
-        return [default.id] if default is not None else []
-    ids = []
+        return [objects.NetworkRequest(network_id=default.id)] if default is not None else []
+    result = []
     for item in req.networks:
         if item.get('port'):
-            raise errors.BadRequest(f"Port {item['port']} could not be found.")
+            result.append(_requested_port(s, item['port'], ctxt, item.get('tag')))
+            continue
         if 'uuid' not in item:
             raise errors.BadRequest("Bad network format: missing 'uuid'")
         try:
@@ -117,8 +129,34 @@ def _resolve_networks(s, req: CreateRequest, project_id: str) -> list[str]:
             raise errors.BadRequest(f"Network {item['uuid']} could not be found.") from exc
         if not network.shared and network.project_id not in (None, project_id):
             raise errors.BadRequest(f"Network {item['uuid']} could not be found.")
-        ids.append(network.id)
-    return ids
+        fixed_ip = item.get('fixed_ip')
+        if fixed_ip:
+            fixed_ip = _free_fixed_ip(s, network, fixed_ip)
+        result.append(objects.NetworkRequest(network_id=network.id, fixed_ip=fixed_ip,
+                                             tag=item.get('tag')))
+    return result
+
+
+def _requested_port(s, port_id: str, ctxt, tag: str | None) -> objects.NetworkRequest:
+    port = s.get(models.Port, port_id)
+    if port is None or (port.project_id != ctxt.project_id and not ctxt.is_admin_role):
+        raise errors.BadRequest(f'Port {port_id} could not be found.')
+    if port.device_id:
+        raise errors.Conflict(f'Port {port_id} is still in use.')
+    return objects.NetworkRequest(network_id=port.network_id, port_id=port.id, tag=tag)
+
+
+def _free_fixed_ip(s, network: models.Network, fixed_ip: str) -> str:
+    subnet = network_db.subnet_of(network, fixed_ip)
+    if subnet is None:
+        raise errors.BadRequest(f'Fixed IP {fixed_ip} is not a valid ip address for network '
+                                f'{network.id}.')
+    address = str(ipaddress.ip_address(fixed_ip))
+    holder = network_db.address_owner(s, subnet.id, address)
+    if holder is not None or address == subnet.gateway_ip:
+        raise errors.Conflict(f'Fixed IP address {address} is already in use on instance '
+                              f'{holder.device_id if holder else "(the gateway)"}.')
+    return address
 
 
 def create_servers(ctxt, req: CreateRequest) -> CreateResult:
@@ -131,6 +169,8 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
     where = scheduling.placement(ctxt, req.availability_zone, req.requested_host,
                                  req.requested_node)
     quota.ensure_usage(ctxt.project_id, ctxt.user_id)
+    if hints.get('group'):
+        quota.ensure_server_group_usage(ctxt.project_id, ctxt.user_id, hints['group'][0])
     with session.transaction() as s:
         group = scheduling.resolve_group(s, ctxt, hints)
         scheduling.check_enabled(hints, group)
@@ -143,12 +183,20 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
             raise errors.BadRequest('Invalid flavorRef provided.') from exc
         if flavor.disabled:
             raise errors.BadRequest('Invalid flavorRef provided.')
-        if not req.image_ref:
-            raise errors.BadRequest('Missing imageRef attribute')
+        # Without imageRef, the image->local boot disk of the mappings (if any).
+        image_id = _ref_id(req.image_ref) if req.image_ref \
+            else block_devices.boot_image_id(req.block_device_mappings)
+        if not image_id:
+            if not req.block_device_mappings:
+                raise errors.BadRequest('Missing imageRef attribute')
+            raise errors.BadRequest(block_devices.NOTHING_TO_BOOT)
         try:
-            image = image_db.get(s, _ref_id(req.image_ref))
+            # Another project's private image does not exist for this caller.
+            image = image_db.get_visible(s, image_id, ctxt.project_id, ctxt.is_admin_role)
         except exceptions.ImageNotFound as exc:
             raise errors.BadRequest('Can not find requested image') from exc
+        bdms = block_devices.check(s, req.block_device_mappings, image_id, flavor)
+        auto_disk_config = _auto_disk_config(req.auto_disk_config, image)
         if image.status != 'active':
             raise errors.BadRequest(f'Image {image.id} is not active.')
         if (image.min_ram or 0) > flavor.memory_mb:
@@ -167,7 +215,8 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
             if where.availability_zone not in scheduling.known_zones(s):
                 raise errors.BadRequest('The requested availability zone is not available')
         quota.check_metadata_items(s, ctxt.project_id, len(req.metadata))
-        network_ids = _resolve_networks(s, req, ctxt.project_id)
+        quota.check_injected_files(s, ctxt.project_id, ctxt.user_id, req.personality)
+        nics = _resolve_networks(s, req, ctxt)
         # Atomic: charged in this transaction, so concurrent creates cannot overshoot.
         count = quota.admit_instances(s, ctxt.project_id, ctxt.user_id, flavor.vcpus,
                                       flavor.memory_mb, req.min_count, req.max_count)
@@ -187,7 +236,8 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
                 container_format=image.container_format, min_ram=image.min_ram or 0,
                 min_disk=image.min_disk or 0, properties=image_props,
                 location=image.location),
-            scheduler_hints=hints, requested_networks=network_ids, **where.spec_fields())
+            scheduler_hints=hints, requested_networks=[n.network_id for n in nics],
+            network_requests=nics, **where.spec_fields())
         uuids = []
         for index in range(count):
             uuid = str(uuidlib.uuid4())
@@ -210,7 +260,7 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
                 admin_password=admin_pass,
                 config_drive='True' if (req.config_drive or CONF.force_config_drive)
                 else '',
-                auto_disk_config=req.auto_disk_config, access_ip_v4=req.access_ip_v4,
+                auto_disk_config=auto_disk_config, access_ip_v4=req.access_ip_v4,
                 access_ip_v6=req.access_ip_v6, trusted_certs=req.trusted_certs,
                 vm_state=states.BUILDING, task_state=states.task.SCHEDULING,
                 task_deadline=deadlines.deadline_for(states.task.SCHEDULING),
@@ -223,24 +273,48 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
                                        for k, v in req.metadata.items()]
             instance.system_metadata = [
                 models.InstanceSystemMetadata(key=f'image_{k}', value=v)
-                for k, v in image_props.items()]
+                for k, v in image_props.items()] + system_metadata.rows(
+                    req.security_groups, req.personality)
             instance.tags = [models.Tag(tag=t) for t in dict.fromkeys(req.tags)]
             s.add(instance)
             s.flush()
+            s.add_all(block_devices.rows(uuid, bdms))
             instance_spec = objects.RequestSpec(**{**spec.__dict__, 'instance_uuids': [uuid]})
             s.add(models.RequestSpecRecord(instance_uuid=uuid,
                                            spec=instance_spec.to_primitive(),
                                            scheduler_hints=hints))
             instance_db.start_action(s, uuid, 'create', ctxt)
+            for nic in nics:
+                # Taken now, in the server's transaction: two creates cannot share it.
+                if nic.port_id and not port_db.reserve(s, nic.port_id, uuid):
+                    raise errors.Conflict(f'Port {nic.port_id} is still in use.')
         spec.instance_uuids = uuids
         if group is not None:
-            # Membership is written with the servers; the scheduler's claim checks the
-            # policy under a lock on the group (kumo_common.db.scheduling.claim).
+            # Membership is written with the servers, charged to the user's
+            # server_group_members quota; the scheduler's claim checks the policy under
+            # a lock on the group (kumo_common.db.scheduling.claim). The lock taken
+            # here also keeps a concurrent delete of the group out.
+            if not group_db.lock_existing(s, group.id):
+                raise errors.BadRequest(f'Instance group {group.uuid} could not be found.')
+            quota.admit_group_members(s, ctxt.project_id, ctxt.user_id, group.uuid,
+                                      len(uuids))
             group_db.add_members(s, group, uuids)
     LOG.info('Accepted %d server(s) %s, reservation %s', len(uuids), ', '.join(uuids),
              reservation_id)
     rpc_clients.conductor().build_instances(ctxt, spec)
-    return CreateResult(uuids, reservation_id, admin_pass)
+    return CreateResult(uuids, reservation_id, admin_pass, auto_disk_config)
+
+
+def _auto_disk_config(requested: bool | None, image: models.Image) -> bool:
+    """Nova's rule: the image's auto_disk_config property decides when the request
+    does not, and an image that says 'Disabled' refuses AUTO."""
+    value = image_db.properties(image).get('auto_disk_config')
+    if value == 'Disabled' and requested:
+        raise errors.BadRequest(f'Requested image {image.id} has automatic disk resize '
+                                'disabled.')
+    if requested is None:
+        return str(value).lower() in ('1', 't', 'true', 'on', 'y', 'yes')
+    return requested
 
 
 def delete_server(ctxt, instance: models.Instance, force: bool = False) -> None:

@@ -116,3 +116,52 @@ class KeyPairExists(Conflict):
 
 class InvalidKeypair(Invalid):
     message = 'Keypair data is invalid: %(reason)s'
+
+
+# --- networks, subnets, ports (Neutron's names and messages) ----------------------------
+class SubnetNotFound(NotFound):
+    message = 'Subnet %(subnet_id)s could not be found.'
+
+
+class PortNotFound(NotFound):
+    message = 'Port %(port_id)s could not be found.'
+
+
+class InvalidSubnet(Invalid):
+    message = 'Invalid input for operation: %(reason)s.'
+
+
+class InvalidIpForSubnet(Invalid):
+    message = 'IP address %(ip_address)s is not a valid IP for the specified subnet.'
+
+
+class InvalidIpForNetwork(Invalid):
+    message = 'IP address %(ip_address)s is not a valid IP for any of the subnets on the ' \
+              'specified network.'
+
+
+class NetworkInUse(Conflict):
+    message = ('Unable to complete operation on network %(net_id)s. There are one or '
+               'more ports still in use on the network.')
+
+
+class SubnetInUse(Conflict):
+    message = ('Unable to complete operation on subnet %(subnet_id)s: One or more ports '
+               'have an IP allocation from this subnet.')
+
+
+class GatewayConflictWithAllocationPools(Conflict):
+    message = 'Gateway ip %(ip_address)s conflicts with allocation pool %(pool)s.'
+
+
+class IpAddressAlreadyAllocated(Conflict):
+    message = 'IP address %(ip)s already allocated in subnet %(subnet_id)s'
+
+
+class MacAddressInUse(Conflict):
+    message = ('Unable to complete operation for network %(net_id)s. The mac address '
+               '%(mac)s is in use.')
+
+
+class PortInUse(Conflict):
+    message = 'Port %(port_id)s is still in use.'

@@ -285,10 +285,41 @@ class PowerSyncResult(Payload):
     unknown: list[str] = field(default_factory=list)
 
 
+@dataclass
+class ActionParams(Payload):
+    """What a heavier lifecycle action (kumo_common.lifecycle, takes_params) hands the
+    driver: the new password, the image to write a snapshot to, the build to rebuild
+    from. Only the fields the action needs are set."""
+    admin_password: str | None = None
+    # createImage / createBackup / shelve: the catalog image and the file to write.
+    snapshot_id: str | None = None
+    snapshot_path: str | None = None
+    # rebuild: the server as it is to be built again (new image, user_data...).
+    build: InstanceBuild | None = None
+    preserve_ephemeral: bool = False
+    # rebuild: whether the guest runs afterwards (Nova leaves a stopped server stopped).
+    start: bool = True
+    # resize / revert: the flavor the guest is to run with.
+    flavor: FlavorSpec | None = None
+
+
+@dataclass
+class ActionResult(Payload):
+    """What a heavier action produced, for the conductor to record: the snapshot
+    image's data (createImage, createBackup, shelve)."""
+    image_id: str | None = None
+    size: int = 0
+    checksum: str | None = None        # md5, Glance's `checksum`
+    os_hash_value: str | None = None   # sha512
+    virtual_size: int | None = None
+    disk_format: str | None = None
+
+
 # Every payload type, by wire name. Explicit, so nothing is registered by import magic.
 REGISTRY: dict[str, type[Payload]] = {
     cls.__name__: cls
     for cls in (FlavorSpec, ImageSpec, NetworkRequest, RequestSpec, Selection, PortSpec,
                 InstanceBuild, BuildResult, GuestCheck, NodeReport, DryRunResult,
-                PowerStateReport, PowerSyncResult)
+                PowerStateReport, PowerSyncResult, ActionParams,
+                ActionResult)
 }

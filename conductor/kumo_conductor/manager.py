@@ -15,7 +15,7 @@ from kumo_common.db import ports as port_db
 from kumo_common.db import scheduling as sched_db
 from kumo_common.rpcapi import compute as compute_rpcapi
 from kumo_common.rpcapi import scheduler as scheduler_rpcapi
-from kumo_conductor import images, power_sync
+from kumo_conductor import images, power_sync, snapshots
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ task = states.task
 class ConductorManager:
     """Answers kumo_common.rpcapi.conductor.ConductorAPI."""
 
-    target = messaging.Target(version='1.2')
+    target = messaging.Target(version='1.3')
 
     def __init__(self):
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
@@ -308,29 +308,41 @@ class ConductorManager:
 
     # --- lifecycle actions ---------------------------------------------------------
     def action_finished(self, ctxt, instance_uuid: str, host: str, action: str,
-                        success: bool, power_state: int, error: str | None = None) -> None:
+                        success: bool, power_state: int, error: str | None = None,
+                        result: objects.ActionResult | None = None) -> None:
         """Record where a lifecycle action left the server."""
         spec = lifecycle.get(action)
         values: dict = {'task_state': None, 'power_state': power_state,
                         'task_deadline': None}
-        if success:
-            values['vm_state'] = spec.done_vm_state
-            if spec.done_vm_state == states.SOFT_DELETED:
-                values['deleted_at'] = models.utcnow()
-            elif action == 'restore':
-                values['deleted_at'] = None
         with session.transaction() as s:
+            if success:
+                try:
+                    current = instance_db.get_instance(s, instance_uuid).vm_state
+                except exceptions.InstanceNotFound:
+                    current = None
+                values['vm_state'] = spec.vm_state_after(current)
+                if spec.done_vm_state == states.SOFT_DELETED:
+                    values['deleted_at'] = models.utcnow()
+                elif action == 'restore':
+                    values['deleted_at'] = None
+            elif spec.error_vm_state is not None:
+                values['vm_state'] = spec.error_vm_state
             changed = instance_db.update_if(s, instance_uuid, values,
                                             expected_task_state=(spec.task_state,))
-            instance_db.record_event(s, instance_uuid, ctxt.request_id,
-                                     f'compute_{spec.driver_call}',
+            instance_db.record_event(s, instance_uuid, ctxt.request_id, spec.event,
                                      'Success' if success else 'Error', host=host,
                                      details=error)
             if not success and changed:
                 instance_db.add_fault(s, instance_uuid, 500,
                                       f'{action} failed on {host}: {error}', host=host)
+        if spec.instance_action in ('createImage', 'createBackup'):
+            snapshots.finish(instance_uuid, success and changed, result)
         LOG.info('%s of instance %s on %s: %s', action, instance_uuid, host,
                  'done' if success else f'failed ({error})')
+
+    def discard_snapshot(self, ctxt, instance_uuid: str) -> None:
+        """The reaper gave up on a createImage/createBackup: its image goes."""
+        snapshots.finish(instance_uuid, False, None)
 
     def reclaim_soft_deleted(self, ctxt) -> int:
         """Delete soft-deleted servers older than reclaim_instance_interval.

@@ -7,12 +7,15 @@ from kumo_api.policies import (
     base,
     flavors,
     hypervisors,
+    image_service,
     images,
     instance_actions,
     keypairs,
+    network_service,
     quotas,
     scheduler,
     server_actions,
+    server_groups,
     server_metadata,
     server_tags,
     servers,
@@ -28,4 +31,5 @@ def list_rules():
                                 instance_actions.list_rules(), server_metadata.list_rules(),
                                 server_tags.list_rules(), flavors.list_rules(),
                                 keypairs.list_rules(), quotas.list_rules(),
-                                scheduler.list_rules()))
+                                scheduler.list_rules(), image_service.list_rules(),
+                                network_service.list_rules(), server_groups.list_rules()))

@@ -17,18 +17,23 @@ def _check_version():
     policy.authorize(g.context, 'os_compute_api:images:index')
 
 
+def _visible_images(s):
+    # The image service's visibility: another project's private image is not there.
+    return image_db.list_images(s, g.context.project_id, g.context.is_admin_role)
+
+
 @bp.get('/images')
 def list_images():
     _check_version()
     with session.reader() as s:
-        return jsonify({'images': [views.image_summary(i) for i in image_db.list_images(s)]})
+        return jsonify({'images': [views.image_summary(i) for i in _visible_images(s)]})
 
 
 @bp.get('/images/detail')
 def list_images_detail():
     _check_version()
     with session.reader() as s:
-        return jsonify({'images': [views.image_detail(i) for i in image_db.list_images(s)]})
+        return jsonify({'images': [views.image_detail(i) for i in _visible_images(s)]})
 
 
 @bp.get('/images/<image_id>')
@@ -36,7 +41,8 @@ def show_image(image_id: str):
     _check_version()
     with session.reader() as s:
         try:
-            image = image_db.get(s, image_id)
+            image = image_db.get_visible(s, image_id, g.context.project_id,
+                                         g.context.is_admin_role)
         except exceptions.ImageNotFound as exc:
             raise errors.NotFound('Image not found.') from exc
         return jsonify({'image': views.image_detail(image)})

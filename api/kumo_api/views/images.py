@@ -1,8 +1,12 @@
 """Views of the compute images proxy API (GET /images, up to 2.35)."""
 from __future__ import annotations
 
+from oslo_config import cfg
+
 from kumo_api.views import links, times
 from kumo_common.db import images as image_db
+
+CONF = cfg.CONF
 
 _STATUS = {'active': 'ACTIVE', 'saving': 'SAVING', 'queued': 'SAVING',
            'killed': 'ERROR', 'deleted': 'DELETED', 'pending_delete': 'DELETED',
@@ -15,8 +19,17 @@ def image_summary(image) -> dict:
 
 
 def _alternate(image_id: str) -> dict:
-    return {'href': f'http://127.0.0.1:9292/images/{image_id}', 'rel': 'alternate',
+    # The image API's own link to the image ([glance] endpoint), as Nova gives it.
+    return {'href': f'{image_endpoint()}/images/{image_id}', 'rel': 'alternate',
             'type': 'application/vnd.openstack.image'}
+
+
+def image_endpoint() -> str:
+    """Where clients reach the image API: [glance] endpoint, else Kumo's own image
+    service at [image_service] listen:listen_port."""
+    if CONF.glance.endpoint:
+        return CONF.glance.endpoint.rstrip('/')
+    return f'http://{CONF.image_service.listen}:{CONF.image_service.listen_port}'
 
 
 def image_detail(image) -> dict:

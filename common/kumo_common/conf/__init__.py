@@ -14,7 +14,11 @@ from kumo_common.conf import (
     database,
     default,
     filter_scheduler,
+    glance,
+    image_service,
     libvirt,
+    network_service,
+    neutron,
     quota,
     scheduler,
 )
@@ -33,6 +37,10 @@ GROUP_MODULES = (
     compute,
     libvirt,
     quota,
+    glance,
+    image_service,
+    neutron,
+    network_service,
 )
 
 for _module in GROUP_MODULES:

@@ -70,6 +70,10 @@ class Service(TimestampMixin, Base):
     last_seen_up: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     report_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The conductor's RPC echo of a compute agent (0004): when it was last sent, and
+    # why it failed (None: answered). Not the operator's disabled_reason.
+    echo_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    echo_error: Mapped[str | None] = mapped_column(String(255))
 
 
 class ComputeNode(TimestampMixin, Base):
@@ -486,9 +490,16 @@ class Image(TimestampMixin, Base):
     protected: Mapped[bool] = mapped_column(Boolean, default=False)
     # Where the bits are (a local path or URL); None for a catalog entry without data.
     location: Mapped[str | None] = mapped_column(Text)
+    # Glance v2's multihash and hidden flag, and the size inside the disk format (0003).
+    os_hash_algo: Mapped[str | None] = mapped_column(String(64))
+    os_hash_value: Mapped[str | None] = mapped_column(String(128))
+    virtual_size: Mapped[int | None] = mapped_column(BigInteger)
+    os_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
 
     properties: Mapped[list[ImageProperty]] = relationship(
         cascade='all, delete-orphan', lazy='selectin')
+    tags: Mapped[list[ImageTag]] = relationship(cascade='all, delete-orphan',
+                                                lazy='selectin')
 
 
 class ImageProperty(Base):
@@ -500,6 +511,14 @@ class ImageProperty(Base):
     image_id: Mapped[str] = mapped_column(ForeignKey('images.id'))
     name: Mapped[str] = mapped_column(String(255))
     value: Mapped[str | None] = mapped_column(Text)
+
+
+class ImageTag(Base):
+    """A Glance image tag (0003)."""
+    __tablename__ = 'image_tags'
+
+    image_id: Mapped[str] = mapped_column(ForeignKey('images.id'), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(255), primary_key=True)
 
 
 # --- networks --------------------------------------------------------------------------
@@ -514,6 +533,10 @@ class Network(TimestampMixin, Base):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     mtu: Mapped[int] = mapped_column(Integer, default=1500)
     status: Mapped[str] = mapped_column(String(16), default='ACTIVE')
+    # Neutron attributes served by the network service (0003).
+    description: Mapped[str] = mapped_column(String(255), default='')
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    router_external: Mapped[bool] = mapped_column(Boolean, default=False)
 
     subnets: Mapped[list[Subnet]] = relationship(cascade='all, delete-orphan',
                                                  lazy='selectin')
@@ -530,6 +553,9 @@ class Subnet(TimestampMixin, Base):
     gateway_ip: Mapped[str | None] = mapped_column(String(64))
     allocation_pools: Mapped[list | None] = mapped_column(JSONText)
     enable_dhcp: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str] = mapped_column(String(255), default='')
+    dns_nameservers: Mapped[list | None] = mapped_column(JSONText)
+    host_routes: Mapped[list | None] = mapped_column(JSONText)
 
 
 class Port(TimestampMixin, Base):
@@ -542,6 +568,14 @@ class Port(TimestampMixin, Base):
     device_owner: Mapped[str | None] = mapped_column(String(255))
     mac_address: Mapped[str] = mapped_column(String(32), unique=True)
     status: Mapped[str] = mapped_column(String(16), default='DOWN')
+    name: Mapped[str] = mapped_column(String(255), default='')
+    description: Mapped[str] = mapped_column(String(255), default='')
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    binding_host_id: Mapped[str | None] = mapped_column(String(255))
+    # A port made through the network API outlives the server it is given to:
+    # deleting the server only unbinds it (Nova's preserve_on_delete). Ports the
+    # conductor allocates for a server die with it.
+    preserve_on_delete: Mapped[bool] = mapped_column(Boolean, default=False)
 
     fixed_ips: Mapped[list[IPAllocation]] = relationship(cascade='all, delete-orphan',
                                                          lazy='selectin')

@@ -52,6 +52,14 @@ PINNED = {
                                  'unsettled: list[str]')),
     'PowerSyncResult': ('1.0', ('pending: list[str]', 'strays: list[str]',
                                 'unknown: list[str]')),
+    'ActionParams': ('1.0', (
+        'admin_password: str | None', 'snapshot_id: str | None',
+        'snapshot_path: str | None', 'build: InstanceBuild | None',
+        'preserve_ephemeral: bool', 'start: bool', 'flavor: FlavorSpec | None')),
+    'ActionResult': ('1.0', (
+        'image_id: str | None', 'size: int', 'checksum: str | None',
+        'os_hash_value: str | None', 'virtual_size: int | None',
+        'disk_format: str | None')),
     'BuildResult': ('1.0', (
         'instance_uuid: str', 'host: str', 'success: bool', 'power_state: int',
         'error: str | None', 'reschedulable: bool')),
@@ -130,6 +138,11 @@ def _samples() -> list[objects.Payload]:
         objects.PowerStateReport(host='compute1', power_states={'u1': 1, 'u2': 4},
                                  complete=True, unsettled=['u3']),
         objects.PowerSyncResult(pending=['u1'], strays=['u8', 'u9'], unknown=['u9']),
+        objects.ActionParams(admin_password='s3cret', snapshot_id='i1',
+                             snapshot_path='/images/i1', build=_instance_build(),
+                             preserve_ephemeral=True, start=False, flavor=_flavor()),
+        objects.ActionResult(image_id='i1', size=3, checksum='abc', os_hash_value='def',
+                             virtual_size=1024, disk_format='qcow2'),
         objects.GuestCheck(host='compute1', instance_uuid='u1', exists=True, power_state=1,
                            busy='stop', build={'attempt': 1, 'success': True,
                                                'error': None, 'power_state': 1},

@@ -1,0 +1,173 @@
+"""Ports: GET/POST /v2.0/ports, GET/PUT/DELETE /v2.0/ports/{id} (Neutron).
+
+A port made here is the user's: given to a server (`networks: [{"port": id}]`), it is
+bound to it and, when the server is deleted, only unbound (preserve_on_delete). The
+ports the conductor allocates for servers show here too (device_id = the server).
+"""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, request
+
+from kumo_api.network_service import access, body, errors, listing, networks, views
+from kumo_common import exceptions
+from kumo_common.db import keyset, models, session
+from kumo_common.db import networks as network_db
+from kumo_common.db import ports as port_db
+
+bp = Blueprint('ports', __name__)
+Port = models.Port
+
+_FIXED_IP_KEYS = ('ip_address', 'subnet_id', 'ip_address_substr')
+
+
+def _fixed_ip_filter(value: str) -> tuple[str, str]:
+    key, sep, wanted = value.partition('=')
+    if not sep or key not in _FIXED_IP_KEYS:
+        raise ValueError(value)
+    return key, wanted
+
+
+def _fixed_ips_clause(values: list[tuple[str, str]]):
+    """Neutron's fixed_ips filter: the same key repeated is an OR, different keys AND."""
+    by_key: dict[str, list[str]] = {}
+    for key, wanted in values:
+        by_key.setdefault(key, []).append(wanted)
+    return sa.and_(*[sa.or_(*[port_db.fixed_ip_clause(**{key: v}) for v in wanted])
+                     for key, wanted in by_key.items()])
+
+
+COLLECTION = listing.Collection(
+    name='ports', id_column=Port.id,
+    filters={
+        'id': listing.Filter.column(Port.id),
+        'name': listing.Filter.column(Port.name),
+        'description': listing.Filter.column(Port.description),
+        'network_id': listing.Filter.column(Port.network_id),
+        'device_id': listing.Filter.column(Port.device_id),
+        'device_owner': listing.Filter.column(Port.device_owner),
+        'mac_address': listing.Filter.column(Port.mac_address),
+        'status': listing.Filter.column(Port.status),
+        'project_id': listing.Filter.column(Port.project_id),
+        'tenant_id': listing.Filter.column(Port.project_id),
+        'admin_state_up': listing.Filter.column(Port.admin_state_up, listing.to_bool),
+        'binding:host_id': listing.Filter.column(Port.binding_host_id),
+        'fixed_ips': listing.Filter(_fixed_ips_clause, _fixed_ip_filter),
+    },
+    sort_keys={'name': keyset.SortKey(Port.name), 'id': keyset.SortKey(Port.id),
+               'network_id': keyset.SortKey(Port.network_id),
+               'device_id': keyset.SortKey(Port.device_id, ''),
+               'mac_address': keyset.SortKey(Port.mac_address),
+               'status': keyset.SortKey(Port.status)})
+
+_MAC = re.compile(r'^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$')
+
+
+def _mac(name: str, value):
+    if not isinstance(value, str) or not _MAC.match(value):
+        raise errors.BadRequest(f"Invalid input for {name}. Reason: '{value}' is not a valid "
+                                f"MAC address.")
+    return value.lower()
+
+
+_FIXED_IPS = body.dict_list({'subnet_id': body.uuid, 'ip_address': body.ip_address})
+_UPDATABLE = {
+    'name': body.string(255),
+    'description': body.string(255),
+    'admin_state_up': body.boolean,
+    'device_id': body.string(255),
+    'device_owner': body.string(255),
+}
+_ATTRIBUTES = {
+    **_UPDATABLE,
+    'network_id': body.uuid,
+    'mac_address': _mac,
+    'fixed_ips': _FIXED_IPS,
+    'project_id': body.string(255),
+    'tenant_id': body.string(255),
+}
+_IGNORED = ('security_groups', 'port_security_enabled', 'allowed_address_pairs',
+            'extra_dhcp_opts', 'binding:vnic_type', 'binding:profile', 'binding:host_id',
+            'qos_policy_id', 'dns_name', 'tags', 'propagate_uplink_status')
+
+
+# Neutron can change these on a live port; Kumo cannot (yet): a clear 400.
+_NOT_UPDATABLE = ('fixed_ips', 'mac_address')
+
+
+def load(s, port_id: str) -> models.Port:
+    try:
+        return port_db.get_visible(s, port_id, access.project_id(), access.is_admin())
+    except exceptions.PortNotFound as exc:
+        raise errors.NotFound(f'Port {port_id} could not be found.',
+                              kind='PortNotFound') from exc
+
+
+@bp.get('/v2.0/ports')
+def list_ports():
+    with session.reader() as s:
+        query = sa.select(Port).where(port_db.visible_to(access.project_id(),
+                                                         access.is_admin()))
+        return listing.respond(s, COLLECTION, query, views.port_view)
+
+
+@bp.get('/v2.0/ports/<port_id>')
+def show_port(port_id: str):
+    with session.reader() as s:
+        view = views.port_view(load(s, port_id))
+    return jsonify({'port': listing.select_fields(view, request.args.getlist('fields'))})
+
+
+@bp.post('/v2.0/ports')
+def create_port():
+    values = body.parse('port', _ATTRIBUTES, _IGNORED, required=('network_id',))
+    owner = access.owner_of_new(values)
+    access.authorize('create_port', owner)
+    if 'mac_address' in values:
+        access.authorize('create_port:mac_address', owner)
+    with session.reader() as s:
+        # The network must be one the caller may use (own, shared or external).
+        networks.load(s, values['network_id'])
+    port = network_db.allocate_port(
+        session.transaction, values['network_id'], None, owner,
+        fixed_ips=values.get('fixed_ips'), name=values.get('name', ''),
+        description=values.get('description', ''),
+        admin_state_up=values.get('admin_state_up', True),
+        mac_address=values.get('mac_address'), preserve_on_delete=True,
+        device_owner=values.get('device_owner', ''))
+    with session.transaction() as s:
+        port = s.get(Port, port.id)
+        if values.get('device_id'):
+            port.device_id = values['device_id']
+            s.flush()
+        view = views.port_view(port)
+    return jsonify({'port': view}), 201
+
+
+@bp.put('/v2.0/ports/<port_id>')
+def update_port(port_id: str):
+    values = body.parse('port', _UPDATABLE, _IGNORED + _NOT_UPDATABLE)
+    asked = (request.get_json(silent=True) or {}).get('port', {})
+    for attribute in _NOT_UPDATABLE:
+        if attribute in asked:
+            raise errors.BadRequest(f"Updating a port's {attribute} is not supported by "
+                                    f"Kumo's network service; create a new port instead.")
+    with session.transaction() as s:
+        port = load(s, port_id)
+        access.authorize('update_port', port.project_id)
+        for attribute, value in values.items():
+            setattr(port, attribute, value)
+        s.flush()
+        view = views.port_view(port)
+    return jsonify({'port': view})
+
+
+@bp.delete('/v2.0/ports/<port_id>')
+def delete_port(port_id: str):
+    with session.transaction() as s:
+        port = load(s, port_id)
+        access.authorize('delete_port', port.project_id)
+        port_db.delete(s, port)
+    return '', 204
