@@ -3,6 +3,9 @@
 WSGI order, outermost first, and why:
   1. RequestId  - every response, errors from auth included, carries
                   x-openstack-request-id (and Nova's x-compute-request-id).
+  1b. limits    - request_limits: oversized bodies (413) and bad URLs (400/414) are
+                  refused before anything reads or trusts them, as Nova's sizelimit
+                  sits before auth.
   2. healthcheck - /healthcheck answers before auth, so load balancers need no token.
   3. auth       - noauth2 or keystonemiddleware: identity into the environ.
   4. Flask      - per request: build the RequestContext (it carries the request id
@@ -11,13 +14,14 @@ WSGI order, outermost first, and why:
 """
 from __future__ import annotations
 
+import sqlalchemy.exc as sa_exc
 from flask import Flask, g, request
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_middleware import healthcheck, request_id
 from werkzeug.exceptions import HTTPException
 
-from kumo_api import auth, errors, microversion
+from kumo_api import auth, errors, microversion, openapi, request_limits
 from kumo_api.resources import (
     aggregates,
     availability_zones,
@@ -32,6 +36,7 @@ from kumo_api.resources import (
     quota_sets,
     scheduler,
     server_actions,
+    server_groups,
     server_metadata,
     server_tags,
     servers,
@@ -48,7 +53,8 @@ LOG = logging.getLogger(__name__)
 API_BLUEPRINTS = (servers.bp, server_actions.bp, images.bp, flavors.bp, flavor_access.bp,
                   flavor_extra_specs.bp, keypairs.bp, limits.bp, quota_sets.bp,
                   scheduler.bp, services.bp, hypervisors.bp, availability_zones.bp,
-                  aggregates.bp, instance_actions.bp, server_metadata.bp, server_tags.bp)
+                  aggregates.bp, instance_actions.bp, server_metadata.bp, server_tags.bp,
+                  server_groups.bp)
 _JSON_TYPES = ('application/json', 'application/vnd.openstack.compute+json')
 
 
@@ -63,6 +69,7 @@ def create_app() -> Flask:
     app.url_map.strict_slashes = False
 
     app.register_blueprint(versions.bp)
+    app.register_blueprint(openapi.bp)  # GET /openapi.json
     for bp in API_BLUEPRINTS:
         app.register_blueprint(bp, url_prefix='/v2.1')
         app.register_blueprint(bp, url_prefix='/v2.1/<project_id>',
@@ -77,9 +84,12 @@ def create_app() -> Flask:
     app.register_error_handler(errors.APIError, _api_error)
     app.register_error_handler(exceptions.KumoException, _kumo_error)
     app.register_error_handler(HTTPException, _http_error)
+    for db_error in _DB_UNAVAILABLE:
+        app.register_error_handler(db_error, _db_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
 
-    app.wsgi_app = ComputeRequestId(_healthcheck_at('/healthcheck', auth.wrap(app.wsgi_app)))
+    app.wsgi_app = ComputeRequestId(request_limits.RequestLimits(
+        _healthcheck_at('/healthcheck', auth.wrap(app.wsgi_app))))
     return app
 
 
@@ -106,6 +116,13 @@ def _before_request():
         except microversion.UnsupportedVersion as exc:
             raise errors.NotAcceptable(str(exc)) from exc
         g.microversioned = True
+    url_project = getattr(g, 'url_project_id', None)
+    if url_project is not None and url_project != g.context.project_id:
+        # Nova's check (wsgi.Resource): another project's id in the URL is a 400 for
+        # everyone, admins included.
+        raise errors.BadRequest(f"Malformed request URL: URL's project_id '{url_project}' "
+                                "doesn't match Context's project_id "
+                                f"'{g.context.project_id}'")
     if request.method in ('POST', 'PUT', 'PATCH') and request.content_length:
         ctype = (request.mimetype or '').lower()
         if ctype and ctype not in _JSON_TYPES and ctype != 'text/plain':
@@ -139,6 +156,20 @@ def _http_error(exc: HTTPException):
                 405: 'The method specified is not allowed for this resource.'}
     return errors.fault_response(exc.code or 500,
                                  messages.get(exc.code, exc.description or exc.name))
+
+
+# The database is unreachable (down, restarting, the pool exhausted): 503, so
+# clients retry, and the API recovers by itself (pool_pre_ping reconnects).
+_DB_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError,
+                   sa_exc.DisconnectionError, sa_exc.TimeoutError)
+
+
+def _db_unavailable(exc: Exception):
+    LOG.error('Database unavailable: %s', str(exc).splitlines()[0] if str(exc) else exc)
+    response = errors.fault_response(503, 'The database is unavailable. Please try again '
+                                          'later.')
+    response.headers['Retry-After'] = '5'
+    return response
 
 
 def _unexpected_error(exc: Exception):

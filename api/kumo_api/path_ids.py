@@ -9,8 +9,12 @@ _MIN, _MAX = -2 ** 31, 2 ** 31 - 1
 def integer_id(value: str) -> int | None:
     """`value` as an int if it is a decimal integer (as Nova's validate_integer)."""
     text = value.strip()
-    if not text or not text.lstrip('-').isdigit():
+    digits = text[1:] if text[:1] in ('-', '+') else text
+    # isdecimal, not isdigit: int() refuses digits such as '¹' that isdigit accepts.
+    if not digits.isdecimal():
         return None
+    if len(digits) > 18:  # int() refuses > 4300 digits; nothing this long fits anyway
+        return _MAX + 1 if text[:1] != '-' else _MIN - 1
     return int(text)
 
 

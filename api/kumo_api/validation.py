@@ -10,7 +10,7 @@ import jsonschema
 from flask import request
 from jsonschema import Draft4Validator, FormatChecker
 
-from kumo_api import errors
+from kumo_api import errors, request_limits
 from kumo_api.microversion import APIVersion
 
 _format_checker = FormatChecker()
@@ -29,10 +29,12 @@ def _is_uuid(value) -> bool:
 
 @_format_checker.checks('base64')
 def _is_base64(value) -> bool:
+    # As Nova's checker (base64.decodebytes): characters outside the alphabet, such as
+    # the spaces in Nova's own personality samples, are skipped; bad padding is not.
     if not isinstance(value, str):
         return True
     try:
-        base64.b64decode(value, validate=True)
+        base64.decodebytes(value.encode('utf-8'))
     except (binascii.Error, ValueError):
         return False
     return True
@@ -44,7 +46,7 @@ def _is_regex(value) -> bool:
         return True
     try:
         re.compile(value)
-    except re.error:
+    except (re.error, OverflowError, RecursionError):  # a{99999999999}, (((((...
         return False
     return True
 
@@ -67,8 +69,10 @@ def validate(body, schema: dict) -> None:
         raise errors.BadRequest(_format_error(error))
 
 
-def schema_for(schemas: list[tuple[tuple[int, int], tuple[int, int], dict]],
-               want: APIVersion) -> dict:
+Windows = list[tuple[tuple[int, int], tuple[int, int], dict]]
+
+
+def schema_for(schemas: Windows, want: APIVersion) -> dict:
     """Pick the schema whose [min, max] microversion window contains `want`."""
     for low, high, schema in schemas:
         if APIVersion(*low) <= want <= APIVersion(*high):
@@ -76,12 +80,84 @@ def schema_for(schemas: list[tuple[tuple[int, int], tuple[int, int], dict]],
     raise errors.NotFound('The resource could not be found.')
 
 
+def validate_versioned(body, windows: Windows, want: APIVersion) -> None:
+    """validate() against the window of `want`; when the error is a property this
+    microversion does not know but another one does, the message says which:
+    "... ('description' was unexpected) (available from microversion 2.19)"."""
+    validator = Draft4Validator(schema_for(windows, want), format_checker=_format_checker)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(body))
+    if error is not None:
+        raise errors.BadRequest(_format_error(error) + _version_hint(error, windows, want))
+
+
+def _unexpected(error: jsonschema.ValidationError) -> list[str]:
+    """Properties of the object in error that its schema does not know, in body order
+    (for an additionalProperties error, or a missing required property that a
+    property of another microversion may stand in for)."""
+    if error.validator not in ('additionalProperties', 'required') \
+            or not isinstance(error.instance, dict):
+        return []
+    known = error.schema.get('properties', {})
+    patterns = error.schema.get('patternProperties', {})
+    return [k for k in error.instance
+            if k not in known and not any(re.search(p, k) for p in patterns)]
+
+
+def _alternatives(schema: dict):
+    yield schema
+    for key in ('oneOf', 'anyOf', 'allOf'):
+        for sub in schema.get(key, ()):
+            yield from _alternatives(sub)
+
+
+def _accepts(schema: dict, path: list, name: str) -> bool:
+    """Whether some branch of `schema` at `path` (keys and list indexes) knows `name`."""
+    for option in _alternatives(schema):
+        if not path:
+            if name in option.get('properties', {}) or any(
+                    re.search(p, name) for p in option.get('patternProperties', {})):
+                return True
+            continue
+        step, rest = path[0], path[1:]
+        if isinstance(step, int):
+            items = option.get('items')
+            if isinstance(items, list):
+                items = items[step] if step < len(items) else None
+            if isinstance(items, dict) and _accepts(items, rest, name):
+                return True
+        elif step in option.get('properties', {}) and _accepts(
+                option['properties'][step], rest, name):
+            return True
+    return False
+
+
+def _version_hint(error: jsonschema.ValidationError, windows: Windows,
+                  want: APIVersion) -> str:
+    hints = []
+    path = list(error.absolute_path)
+    for name in _unexpected(error):
+        newer = [APIVersion(*low) for low, _high, schema in windows
+                 if APIVersion(*low) > want and _accepts(schema, path, name)]
+        older = [APIVersion(*high) for _low, high, schema in windows
+                 if APIVersion(*high) < want and _accepts(schema, path, name)]
+        if newer:
+            hints.append((name, f'available from microversion {min(newer)}'))
+        elif older:
+            hints.append((name, f'available up to microversion {max(older)}'))
+    if not hints:
+        return ''
+    if len(hints) == 1 and error.validator == 'additionalProperties':
+        return f' ({hints[0][1]})'
+    return ' (' + '; '.join(f"'{name}' is {text}" for name, text in hints) + ')'
+
+
 def json_body():
     """The request body as JSON, or a 400 'Malformed request body'."""
     data = request.get_data(cache=True)
     if not data:
         raise errors.BadRequest('Malformed request body')
-    body = request.get_json(force=True, silent=True)
+    # Depth, NUL and unpaired surrogates checked too: 400s, not 500s further on.
+    body = request_limits.load_json(data)
     if body is None:
         raise errors.BadRequest('Malformed request body')
     return body

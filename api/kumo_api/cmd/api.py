@@ -15,11 +15,15 @@ LOG = logging.getLogger(__name__)
 
 def serve(host: str, port: int) -> None:
     """Serve the API on host:port until the process ends (blocks)."""
+    from kumo_api import request_limits
     from kumo_api.app import create_app
     app = create_app()
+    # waitress buffers whole bodies: its own limit keeps it from reading past ours.
+    server = waitress.create_server(app, host=host, port=port, threads=CONF.api.threads,
+                                    ident='kumo-api', **request_limits.waitress_options())
+    request_limits.use_nova_faults(server)
     LOG.info('Compute API listening on http://%s:%s/', host, port)
-    waitress.serve(app, host=host, port=port, threads=CONF.api.threads, ident='kumo-api',
-                   _quiet=True)
+    server.run()
 
 
 def main(argv=None) -> None:

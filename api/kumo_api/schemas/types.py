@@ -1,8 +1,10 @@
 """Reusable schema fragments (Nova's parameter types)."""
 import re
 
-# Printable BMP characters: no control/format chars, no surrogates, no line separators.
-_PRINTABLE = r'[^\x00-\x1f\x7f-\x9f\u00ad\u2028\u2029\ud800-\udfff\ufeff]'
+# Printable BMP characters: no control/format chars, no surrogates, no line separators,
+# and nothing past U+FFFD (Nova's classes are built from the BMP only: emoji are 400s).
+_PRINTABLE = (r'[^\x00-\x1f\x7f-\x9f\u00ad\u2028\u2029\ud800-\udfff\ufeff'
+              r'\ufffe\uffff\U00010000-\U0010ffff]')
 _NO_WS_EDGE = r'^(?![\s\u00a0])' + _PRINTABLE + r'*(?<![\s\u00a0])$'
 
 name = {

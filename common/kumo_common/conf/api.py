@@ -22,6 +22,10 @@ opts = [
                     'an API behind a proxy.'),
     cfg.BoolOpt('enable_instance_password', default=True,
                 help='Return the admin password in create and rebuild responses.'),
+    cfg.IntOpt('max_request_body_size', default=114688, min=1,
+               help='Largest request body accepted, in bytes (Nova\'s oslo.middleware '
+                    'sizelimit default, 112 KiB). Larger bodies get 413 before they are '
+                    'read: by Content-Length, or once a chunked body passes the limit.'),
 ]
 
 

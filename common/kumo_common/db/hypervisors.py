@@ -47,7 +47,9 @@ def list_nodes(session: orm.Session, limit: int | None = None, marker: str | Non
     query = _live_nodes()
     if marker is not None:
         column = models.ComputeNode.uuid if marker_is_uuid else models.ComputeNode.id
-        if not marker_is_uuid and not str(marker).isdigit():
+        # ASCII digits that fit an INTEGER: int() refuses '¹', SQLite huge numbers.
+        if not marker_is_uuid and not (str(marker).isascii() and str(marker).isdigit()
+                                       and int(marker) < 2 ** 31):
             raise MarkerNotFound(marker=marker)
         marker_id = session.scalar(sa.select(models.ComputeNode.id).where(
             column == (marker if marker_is_uuid else int(marker)),
