@@ -18,7 +18,7 @@ LOG = logging.getLogger(__name__)
 class ComputeManager:
     """Answers kumo_common.rpcapi.compute.ComputeAPI for one host."""
 
-    target = messaging.Target(version='1.2')
+    target = messaging.Target(version='1.3')
 
     def __init__(self, host: str, driver: ComputeDriver,
                  conductor: conductor_rpcapi.ConductorAPI):
@@ -114,7 +114,8 @@ class ComputeManager:
             self.ledger.finish(instance_uuid, ledger.TERMINATE)
         self.conductor.instance_destroyed(ctxt, instance_uuid, self.host)
 
-    def perform_action(self, ctxt, instance_uuid: str, action: str) -> None:
+    def perform_action(self, ctxt, instance_uuid: str, action: str,
+                       params: objects.ActionParams | None = None) -> None:
         """Run one lifecycle action on the guest and report the outcome (once per
         request id: the same request delivered again reports the same outcome)."""
         spec = lifecycle.get(action)
@@ -124,29 +125,35 @@ class ComputeManager:
             record = self.ledger.action_record(instance_uuid, ctxt.request_id)
             self.conductor.action_finished(ctxt, instance_uuid, self.host, action,
                                            record['success'], record['power_state'],
-                                           record['error'])
+                                           record['error'], _result_of(record))
             return
         if verdict != ledger.GO:
             LOG.info('%s of instance %s (%s) is %s; not running it again', action,
                      instance_uuid, ctxt.request_id, verdict)
             return
-        error, power_state = 'interrupted', states.power.NOSTATE
+        error, power_state, result = 'interrupted', states.power.NOSTATE, None
         try:
             with self._lock(instance_uuid):
                 LOG.info('Running %s on instance %s', action, instance_uuid)
                 try:
-                    getattr(self.driver, spec.driver_call)(instance_uuid)
+                    call = getattr(self.driver, spec.driver_call)
+                    if spec.takes_params:
+                        result = call(instance_uuid, params or objects.ActionParams())
+                    else:
+                        call(instance_uuid)
                     error = None
                 except Exception as exc:
                     LOG.exception('%s of %s failed', action, instance_uuid)
-                    error = str(exc)
+                    error = str(exc) or type(exc).__name__
                 power_state = self.driver.power_state(instance_uuid)
         finally:
-            self.ledger.finish(instance_uuid, key, {
-                'action': action, 'success': error is None, 'error': error,
-                'power_state': power_state})
+            record = {'action': action, 'success': error is None, 'error': error,
+                      'power_state': power_state}
+            if result is not None:
+                record['result'] = result.to_primitive()
+            self.ledger.finish(instance_uuid, key, record)
         self.conductor.action_finished(ctxt, instance_uuid, self.host, action,
-                                       error is None, power_state, error)
+                                       error is None, power_state, error, result)
 
     def check_instance(self, ctxt, instance_uuid: str, build_attempt: int | None = None,
                        request_id: str | None = None, fence: bool = False
@@ -165,3 +172,9 @@ class ComputeManager:
             else states.power.NOSTATE,
             busy=known.busy, build=known.build, actions=known.actions,
             fenced=known.fenced)
+
+
+def _result_of(record: dict) -> objects.ActionResult | None:
+    """The ActionResult a ledger record keeps (as a primitive: records cross RPC)."""
+    primitive = record.get('result')
+    return objects.Payload.from_primitive(primitive) if primitive else None

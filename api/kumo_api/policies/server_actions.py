@@ -31,6 +31,27 @@ rules = [
           'Restore a soft-deleted server', 'restore'),
     _rule('os-deferred-delete:force', base.PROJECT_MEMBER_OR_ADMIN,
           'Delete a soft-deleted server at once', 'forceDelete'),
+    # --- issue 7: the heavier actions (Nova's names and defaults) ---
+    _rule('os-admin-password', base.PROJECT_MEMBER_OR_ADMIN,
+          'Change the administrative password of a server', 'changePassword'),
+    _rule('servers:create_image', base.PROJECT_MEMBER_OR_ADMIN,
+          'Create an image from a server', 'createImage'),
+    _rule('servers:create_image:allow_volume_backed', base.PROJECT_MEMBER_OR_ADMIN,
+          'Create an image from a volume-backed server', 'createImage'),
+    _rule('os-create-backup', base.PROJECT_MEMBER_OR_ADMIN, 'Create a backup of a server',
+          'createBackup'),
+    _rule('servers:rebuild', base.PROJECT_MEMBER_OR_ADMIN, 'Rebuild a server', 'rebuild'),
+    _rule('servers:rebuild:trusted_certs', base.PROJECT_MEMBER_OR_ADMIN,
+          'Rebuild a server with trusted image certificates', 'rebuild'),
+    _rule('os-rescue', base.PROJECT_MEMBER_OR_ADMIN, 'Rescue a server', 'rescue'),
+    _rule('os-unrescue', base.PROJECT_MEMBER_OR_ADMIN, 'Unrescue a server', 'unrescue'),
+    _rule('os-admin-actions:reset_state', base.ADMIN, 'Reset the state of a server',
+          'os-resetState'),
+    _rule('os-admin-actions:inject_network_info', base.ADMIN,
+          'Inject network information into a server', 'injectNetworkInfo'),
+    # Nova's default is project_manager_or_admin; Kumo has no manager role yet.
+    _rule('os-migrate-server:migrate_live', base.ADMIN, 'Live-migrate a server',
+          'os-migrateLive'),
 ]
 
 

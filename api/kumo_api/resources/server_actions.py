@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from kumo_api import compute_api, errors, lifecycle, policy, validation
+from kumo_api import compute_api, errors, heavy_actions, lifecycle, policy, validation
 from kumo_api.resources.servers import get_instance
 from kumo_api.schemas import server_actions as schemas
 from kumo_common.db import instances as instance_db
@@ -83,6 +83,16 @@ ACTIONS = {
     'unlock': (_unlock, schemas.NULL_BODY),
     'restore': (_restore, schemas.NULL_BODY),
     'forceDelete': (_force_delete, schemas.NULL_BODY),
+    # issue 7 (kumo_api.heavy_actions)
+    'changePassword': (heavy_actions.change_password, schemas.CHANGE_PASSWORD),
+    'createImage': (heavy_actions.create_image, schemas.CREATE_IMAGE),
+    'createBackup': (heavy_actions.create_backup, schemas.CREATE_BACKUP),
+    'rebuild': (heavy_actions.rebuild, schemas.REBUILD),
+    'rescue': (heavy_actions.rescue, schemas.RESCUE),
+    'unrescue': (heavy_actions.unrescue, schemas.NULL_BODY),
+    'os-resetState': (heavy_actions.reset_state, schemas.ANY_BODY),
+    'injectNetworkInfo': (heavy_actions.inject_network_info, schemas.ANY_BODY),
+    'os-migrateLive': (heavy_actions.migrate_live, schemas.ANY_BODY),
 }
 
 
@@ -102,5 +112,6 @@ def server_action(server_id: str):
                                'required': [name], 'additionalProperties': False})
     with session.reader() as s:
         instance = get_instance(server_id, s)
-    handler(instance, payload)
-    return '', 202
+    response = handler(instance, payload)
+    # Most actions answer 202 with no body; some (createImage, rebuild) say more.
+    return response if response is not None else ('', 202)

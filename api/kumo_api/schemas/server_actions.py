@@ -1,4 +1,5 @@
 """Request schemas of POST /servers/{id}/action, per action and microversion window."""
+from kumo_api.schemas import types
 
 _null = {'type': 'null'}
 
@@ -23,3 +24,88 @@ lock_2_73 = {
 NULL_BODY = [((2, 1), (2, 100), _null)]
 REBOOT = [((2, 1), (2, 100), reboot)]
 LOCK = [((2, 1), (2, 72), _null), ((2, 73), (2, 100), lock_2_73)]
+
+
+# --- issue 7: the heavier actions --------------------------------------------------------
+_non_negative_integer = {
+    'type': ['integer', 'string'], 'pattern': '^[0-9]*$', 'minimum': 0, 'minLength': 1,
+}
+
+change_password = {
+    'type': 'object',
+    'properties': {'adminPass': {'type': 'string'}},
+    'required': ['adminPass'],
+    'additionalProperties': False,
+}
+
+create_image = {
+    'type': 'object',
+    'properties': {'name': types.name, 'metadata': types.metadata},
+    'required': ['name'],
+    'additionalProperties': False,
+}
+
+create_backup = {
+    'type': 'object',
+    'properties': {'name': types.name, 'backup_type': {'type': 'string'},
+                   'rotation': _non_negative_integer, 'metadata': types.metadata},
+    'required': ['name', 'backup_type', 'rotation'],
+    'additionalProperties': False,
+}
+
+_personality = {
+    'type': 'array',
+    'items': {'type': 'object',
+              'properties': {'path': {'type': 'string'},
+                             'contents': {'type': 'string', 'format': 'base64'}},
+              'additionalProperties': False},
+}
+_rebuild_2_1 = {
+    'type': 'object',
+    'properties': {
+        'name': types.name, 'imageRef': types.uuid,
+        'adminPass': {'type': 'string'}, 'metadata': types.metadata,
+        'preserve_ephemeral': types.boolean,
+        'OS-DCF:diskConfig': {'type': 'string', 'enum': ['AUTO', 'MANUAL']},
+        'accessIPv4': types.accessIPv4, 'accessIPv6': types.accessIPv6,
+        'personality': _personality,
+    },
+    'required': ['imageRef'],
+    'additionalProperties': False,
+}
+
+
+def _rebuild(base: dict, add: dict | None = None, remove: tuple = ()) -> dict:
+    props = {k: v for k, v in base['properties'].items() if k not in remove}
+    props.update(add or {})
+    return {**base, 'properties': props}
+
+
+_user_data = {'type': ['string', 'null'], 'format': 'base64', 'maxLength': 65535}
+_rebuild_2_19 = _rebuild(_rebuild_2_1, {'description': types.description})
+_rebuild_2_54 = _rebuild(_rebuild_2_19, {'key_name': {'anyOf': [types.name,
+                                                                {'type': 'null'}]}})
+_rebuild_2_57 = _rebuild(_rebuild_2_54, {'user_data': _user_data}, remove=('personality',))
+_rebuild_2_63 = _rebuild(_rebuild_2_57, {'trusted_image_certificates': {
+    'type': ['array', 'null'], 'minItems': 1, 'maxItems': 50, 'uniqueItems': True,
+    'items': {'type': 'string', 'minLength': 1}}})
+_rebuild_2_90 = _rebuild(_rebuild_2_63, {'hostname': types.hostname_290})
+_rebuild_2_94 = _rebuild(_rebuild_2_63, {'hostname': types.hostname_294})
+
+CHANGE_PASSWORD = [((2, 1), (2, 100), change_password)]
+CREATE_IMAGE = [((2, 1), (2, 100), create_image)]
+CREATE_BACKUP = [((2, 1), (2, 100), create_backup)]
+REBUILD = [((2, 1), (2, 18), _rebuild_2_1), ((2, 19), (2, 53), _rebuild_2_19),
+           ((2, 54), (2, 56), _rebuild_2_54), ((2, 57), (2, 62), _rebuild_2_57),
+           ((2, 63), (2, 89), _rebuild_2_63), ((2, 90), (2, 93), _rebuild_2_90),
+           ((2, 94), (2, 100), _rebuild_2_94)]
+rescue = {
+    'type': ['object', 'null'],
+    'properties': {'adminPass': {'type': 'string'},
+                   'rescue_image_ref': {'type': 'string', 'format': 'uuid'}},
+    'additionalProperties': False,
+}
+RESCUE = [((2, 1), (2, 100), rescue)]
+
+# Out of scope for now (os-resetState, injectNetworkInfo, os-migrateLive): any body.
+ANY_BODY = [((2, 1), (2, 100), {})]

@@ -3,16 +3,27 @@
 Version history:
     1.0 - build_and_run_instance, terminate_instance
     1.1 - perform_action (a kumo_common.lifecycle action on a built guest)
+    1.2 - check_instance (what the agent knows of an instance, for the reaper; it may
+          fence a build attempt or an action that never arrived)
+
+Payloads evolve within a method version: InstanceBuild 1.2 adds `files` (the
+request's personality) with a default, which an older agent simply drops; so does
+InstanceBuild 1.3 (`deadline`).
+
+    1.3 - perform_action takes `params` (objects.ActionParams: the new password, the
+          snapshot target, the rebuild... of the heavier actions)
 """
 import oslo_messaging as messaging
+from oslo_config import cfg
 
 from kumo_common import objects, rpc
 
+CONF = cfg.CONF
 TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.1'
+    VERSION = '1.3'
 
     def __init__(self):
         target = messaging.Target(topic=TOPIC, version=self.VERSION)
@@ -25,7 +36,27 @@ class ComputeAPI:
         self.client.prepare(server=host).cast(ctxt, 'terminate_instance',
                                               instance_uuid=instance_uuid)
 
-    def perform_action(self, ctxt, host: str, instance_uuid: str, action: str) -> None:
+    def perform_action(self, ctxt, host: str, instance_uuid: str, action: str,
+                       params: objects.ActionParams | None = None) -> None:
         """Run a lifecycle action (kumo_common.lifecycle.ACTIONS) on the guest."""
-        self.client.prepare(server=host, version='1.1').cast(
-            ctxt, 'perform_action', instance_uuid=instance_uuid, action=action)
+        if params is None:
+            self.client.prepare(server=host, version='1.1').cast(
+                ctxt, 'perform_action', instance_uuid=instance_uuid, action=action)
+            return
+        self.client.prepare(server=host, version='1.3').cast(
+            ctxt, 'perform_action', instance_uuid=instance_uuid, action=action,
+            params=params)
+
+    def check_instance(self, ctxt, host: str, instance_uuid: str,
+                       build_attempt: int | None = None, request_id: str | None = None,
+                       fence: bool = False, timeout: int | None = None
+                       ) -> objects.GuestCheck:
+        """Ask the agent what it knows of the instance (a call; [conductor]
+        agent_rpc_timeout unless `timeout`). With `fence`, the build attempt or the
+        action of `request_id`, if it has not reached the agent, is refused should it
+        arrive later."""
+        return self.client.prepare(
+            server=host, version='1.2',
+            timeout=timeout or CONF.conductor.agent_rpc_timeout).call(
+            ctxt, 'check_instance', instance_uuid=instance_uuid,
+            build_attempt=build_attempt, request_id=request_id, fence=fence)

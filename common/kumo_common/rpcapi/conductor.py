@@ -5,6 +5,8 @@ Version history:
           report_node, register_node
     1.1 - action_finished (an agent's result of a lifecycle action), soft_delete_instance
     1.2 - sync_power_states (an agent's guests and power states; Nova's sync rules)
+    1.3 - action_finished takes `result` (objects.ActionResult: what a heavier action
+          such as createImage produced)
 """
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -15,7 +17,7 @@ CONF = cfg.CONF
 
 
 class ConductorAPI:
-    VERSION = '1.2'
+    VERSION = '1.3'
 
     def __init__(self):
         target = messaging.Target(topic=CONF.conductor.topic, version=self.VERSION)
@@ -47,10 +49,16 @@ class ConductorAPI:
                                    instance_uuid=instance_uuid, host=host)
 
     def action_finished(self, ctxt, instance_uuid: str, host: str, action: str,
-                        success: bool, power_state: int, error: str | None = None) -> None:
-        self.client.prepare(version='1.1').cast(
+                        success: bool, power_state: int, error: str | None = None,
+                        result: objects.ActionResult | None = None) -> None:
+        kwargs = {}
+        version = '1.1'
+        if result is not None:
+            kwargs['result'] = result
+            version = '1.3'
+        self.client.prepare(version=version).cast(
             ctxt, 'action_finished', instance_uuid=instance_uuid, host=host, action=action,
-            success=success, power_state=power_state, error=error)
+            success=success, power_state=power_state, error=error, **kwargs)
 
     def sync_power_states(self, ctxt, report: objects.PowerStateReport
                           ) -> objects.PowerSyncResult:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import abc
+import hashlib
+import os
 from dataclasses import dataclass
 
 from kumo_common import objects
@@ -94,3 +96,45 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     def resume(self, instance_uuid: str) -> None:
         """Restore a suspended guest."""
+
+    # --- the heavier actions (issue 7): they take objects.ActionParams ---------------
+    def set_admin_password(self, instance_uuid: str, params: objects.ActionParams) -> None:
+        """Set the guest's administrator password (params.admin_password)."""
+        raise NotImplementedError('set_admin_password is not implemented by this driver '
+                                  'or guest instance.')
+
+    def snapshot(self, instance_uuid: str, params: objects.ActionParams
+                 ) -> objects.ActionResult:
+        """Write the guest's root disk as a standalone image to params.snapshot_path."""
+        raise NotImplementedError('snapshot is not implemented by this driver')
+
+    def backup(self, instance_uuid: str, params: objects.ActionParams
+               ) -> objects.ActionResult:
+        """A backup is a snapshot (the rotation is the conductor's)."""
+        return self.snapshot(instance_uuid, params)
+
+    def rebuild(self, instance_uuid: str, params: objects.ActionParams) -> None:
+        """Recreate the guest from params.build (its new image) and start it."""
+        raise NotImplementedError('rebuild is not implemented by this driver')
+
+    def rescue(self, instance_uuid: str, params: objects.ActionParams) -> None:
+        """Boot the guest from params.build.image with its own root disk attached second."""
+        raise NotImplementedError('rescue is not implemented by this driver')
+
+    def unrescue(self, instance_uuid: str) -> None:
+        """Boot the guest from its own disks again."""
+        raise NotImplementedError('unrescue is not implemented by this driver')
+
+
+def image_result(image_id: str, path: str, disk_format: str,
+                 virtual_size: int | None = None) -> objects.ActionResult:
+    """An ActionResult describing the image file just written at `path`."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    sha512 = hashlib.sha512()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            md5.update(chunk)
+            sha512.update(chunk)
+    return objects.ActionResult(image_id=image_id, size=os.path.getsize(path),
+                                checksum=md5.hexdigest(), os_hash_value=sha512.hexdigest(),
+                                virtual_size=virtual_size, disk_format=disk_format)

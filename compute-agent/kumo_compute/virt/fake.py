@@ -2,6 +2,8 @@
 libvirt. It behaves like a hypervisor that always succeeds, quickly."""
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 import time
 
@@ -9,7 +11,7 @@ from oslo_config import cfg
 
 from kumo_common import objects
 from kumo_common.states import power
-from kumo_compute.virt.driver import ComputeDriver, HostResources
+from kumo_compute.virt.driver import ComputeDriver, HostResources, image_result
 
 CONF = cfg.CONF
 
@@ -19,6 +21,11 @@ class FakeDriver(ComputeDriver):
         self.host = host
         self._guests: dict[str, int] = {}
         self._lock = threading.Lock()
+        # What the heavier actions did, for tests to look at: {uuid: password},
+        # {uuid: image id the guest was last rebuilt from}, {uuid: rescue image id}.
+        self.passwords: dict[str, str | None] = {}
+        self.rebuilt_from: dict[str, str | None] = {}
+        self.rescued: dict[str, str | None] = {}
 
     def host_resources(self) -> HostResources:
         return HostResources(vcpus=CONF.compute.fake_vcpus,
@@ -74,3 +81,49 @@ class FakeDriver(ComputeDriver):
 
     def resume(self, instance_uuid: str) -> None:
         self._set(instance_uuid, power.RUNNING)
+
+    def set_admin_password(self, instance_uuid: str, params: objects.ActionParams) -> None:
+        self._require(instance_uuid)
+        with self._lock:
+            self.passwords[instance_uuid] = params.admin_password
+
+    def snapshot(self, instance_uuid: str, params: objects.ActionParams
+                 ) -> objects.ActionResult:
+        """A small file standing for the disk, so the image has real bytes and sums."""
+        self._require(instance_uuid)
+        path = params.snapshot_path
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f'.{params.snapshot_id}.',
+                                   dir=os.path.dirname(path))
+        with os.fdopen(fd, 'wb') as f:
+            f.write(f'fake disk of {instance_uuid} on {self.host}\n'.encode())
+        os.replace(tmp, path)
+        return image_result(params.snapshot_id, path, 'raw', os.path.getsize(path))
+
+    def rebuild(self, instance_uuid: str, params: objects.ActionParams) -> None:
+        if CONF.compute.fake_spawn_delay:
+            time.sleep(CONF.compute.fake_spawn_delay)
+        self._require(instance_uuid)
+        build = params.build
+        with self._lock:
+            self.rebuilt_from[instance_uuid] = build.image.id if build and build.image \
+                else None
+            self._guests[instance_uuid] = power.RUNNING if params.start else power.SHUTDOWN
+
+    def rescue(self, instance_uuid: str, params: objects.ActionParams) -> None:
+        self._require(instance_uuid)
+        with self._lock:
+            self.rescued[instance_uuid] = params.build.image.id if params.build and \
+                params.build.image else None
+            self._guests[instance_uuid] = power.RUNNING
+
+    def unrescue(self, instance_uuid: str) -> None:
+        self._require(instance_uuid)
+        with self._lock:
+            self.rescued.pop(instance_uuid, None)
+            self._guests[instance_uuid] = power.RUNNING
+
+    def _require(self, instance_uuid: str) -> None:
+        with self._lock:
+            if instance_uuid not in self._guests:
+                raise RuntimeError(f'Guest {instance_uuid} does not exist on {self.host}')

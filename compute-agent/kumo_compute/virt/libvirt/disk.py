@@ -88,3 +88,22 @@ def swap_base(base_dir: str, size_mb: int) -> str:
     path = os.path.join(base_dir, f'swap_{size_mb}')
     _make_base(path, size_mb * MiB, ['mkswap', '-L', 'swap0'])
     return path
+
+
+def convert_to_image(source: str, target: str) -> int:
+    """Flatten `source` (an overlay and its backing chain) into a standalone qcow2 at
+    `target`, written beside it and renamed into place; returns its virtual size.
+    `-U`: a running guest's QEMU holds the disk's lock (the caller pauses it first,
+    so the copy is consistent)."""
+    directory = os.path.dirname(target)
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(target) + '.', dir=directory)
+    os.close(fd)
+    try:
+        _run(['qemu-img', 'convert', '-U', '-O', 'qcow2', source, tmp])
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return int(image_info(target)['virtual-size'])
