@@ -7,6 +7,8 @@ History (what each version changed; the API reference has the details):
     2.7  - flavor access to a public flavor -> 409
     2.9  - `locked` in server views
     2.10 - keypairs of other users for admins (`user_id`)
+    2.13 - server groups show project_id and user_id
+    2.15 - soft-affinity and soft-anti-affinity server group policies
     2.16 - `host_status` in server views (policy)
     2.19 - server `description`
     2.26 - server tags
@@ -18,9 +20,11 @@ History (what each version changed; the API reference has the details):
     2.39 - maxImageMeta gone from GET /limits
     2.47 - embedded flavor in server views
     2.55 - flavor `description`; PUT /flavors/{id}
-    2.57 - personality quotas and limits gone
+    2.57 - personality quotas and limits gone; personality gone from create
     2.61 - flavor `extra_specs` in flavor views (policy)
     2.63 - trusted_image_certificates
+    2.64 - server groups: `policy` and `rules` (max_server_per_host) replace `policies`
+    2.67 - block_device_mapping_v2 `volume_type`
     2.69 - down-cell minimal records
     2.71 - `server_groups` in server show
     2.73 - `locked_reason`

@@ -33,6 +33,12 @@ Releasing happens where the resource stops existing, in the same transaction
 (instances: the conductor when it marks a server deleted; key pairs: on delete).
 Servers in ERROR still count, as in Nova.
 
+Server groups use the same ledger: one row per (project, '', 'server_groups'), and
+one per (project, user, 'server_group_members:<group uuid>') counting that user's
+live servers in the group (Nova counts members by user). A server that joins a group
+is charged in the transaction that creates it (after its instance rows, which keeps
+the lock order) and given back with the rest of its usage when it is deleted.
+
 Rows are best created before the admitting transaction (`ensure_usage`, its own
 short transaction): creating them inside it also works, but on MariaDB concurrent
 first uses of one project could then deadlock (INSERT IGNORE takes a shared lock
@@ -63,6 +69,8 @@ NETWORK_RESOURCES = ('fixed_ips', 'floating_ips', 'security_group_rules',
                      'security_groups')
 INSTANCE_RESOURCES = ('cores', 'instances', 'ram')
 _ANY_PROJECT = ''
+# Ledger resource of one group's members (per user): this prefix + the group's uuid.
+_MEMBERS_PREFIX = 'server_group_members:'
 
 
 class QuotaError(exceptions.Forbidden):
@@ -80,6 +88,26 @@ class KeypairLimitExceeded(QuotaError):
 
 class MetadataLimitExceeded(QuotaError):
     message = 'Maximum number of metadata items exceeds %(allowed)d'
+
+
+class OnsetFileLimitExceeded(QuotaError):
+    message = 'Personality file limit exceeded'
+
+
+class OnsetFilePathLimitExceeded(QuotaError):
+    message = 'Personality file path exceeds maximum %(allowed)s'
+
+
+class OnsetFileContentLimitExceeded(QuotaError):
+    message = 'Personality file content exceeds maximum %(allowed)s'
+
+
+class ServerGroupLimitExceeded(QuotaError):
+    message = 'Quota exceeded, too many server groups.'
+
+
+class GroupMemberLimitExceeded(QuotaError):
+    message = 'Quota exceeded, too many servers in group'
 
 
 # --- limits --------------------------------------------------------------------------
@@ -151,6 +179,24 @@ def check_metadata_items(s: orm.Session, project_id: str, count: int) -> None:
         raise MetadataLimitExceeded(allowed=allowed)
 
 
+def check_injected_files(s: orm.Session, project_id: str, user_id: str,
+                         files: list[tuple[str, str]]) -> None:
+    """403 if personality files break the injected_files limits (Nova's order: the
+    count, then the longest path, then the longest content, its base64 text)."""
+    if not files:
+        return
+    limits = get_limits(s, project_id, user_id)
+    allowed = limits['injected_files']
+    if 0 <= allowed < len(files):
+        raise OnsetFileLimitExceeded()
+    allowed = limits['injected_file_path_bytes']
+    if 0 <= allowed < max(len(path) for path, _ in files):
+        raise OnsetFilePathLimitExceeded(allowed=allowed)
+    allowed = limits['injected_file_content_bytes']
+    if 0 <= allowed < max(len(contents) for _, contents in files):
+        raise OnsetFileContentLimitExceeded(allowed=allowed)
+
+
 # --- usage ---------------------------------------------------------------------------
 
 def _counted(s: orm.Session, project_id: str, user_id: str, resource: str) -> int:
@@ -158,6 +204,17 @@ def _counted(s: orm.Session, project_id: str, user_id: str, resource: str) -> in
     if resource == 'key_pairs':
         return s.scalar(sa.select(sa.func.count(models.KeyPair.id)).where(
             models.KeyPair.user_id == user_id))
+    if resource == 'server_groups':
+        return s.scalar(sa.select(sa.func.count(models.ServerGroup.id)).where(
+            models.ServerGroup.project_id == project_id))
+    if resource.startswith(_MEMBERS_PREFIX):
+        group, member, inst = models.ServerGroup, models.ServerGroupMember, models.Instance
+        return s.scalar(
+            sa.select(sa.func.count(member.id))
+            .join(group, group.id == member.group_id)
+            .join(inst, inst.uuid == member.instance_uuid)
+            .where(group.uuid == resource[len(_MEMBERS_PREFIX):], inst.user_id == user_id,
+                   inst.deleted == 0))
     inst = models.Instance
     column = {'instances': sa.func.count(inst.id),
               'cores': sa.func.coalesce(sa.func.sum(inst.vcpus), 0),
@@ -188,6 +245,14 @@ def _insert_missing(s: orm.Session, keys: list[tuple[str, str, str]]) -> None:
     s.execute(stmt, rows)
 
 
+def _groups_key(project_id: str) -> tuple[str, str, str]:
+    return (project_id, '', 'server_groups')
+
+
+def _members_key(project_id: str, user_id: str, group_uuid: str) -> tuple[str, str, str]:
+    return (project_id, user_id, _MEMBERS_PREFIX + group_uuid)
+
+
 def _instance_keys(project_id: str, user_id: str) -> list[tuple[str, str, str]]:
     return sorted([(project_id, '', r) for r in INSTANCE_RESOURCES]
                   + [(project_id, user_id, r) for r in INSTANCE_RESOURCES])
@@ -200,6 +265,18 @@ def ensure_usage(project_id: str, user_id: str, keypairs: bool = False) -> None:
     """
     keys = [(_ANY_PROJECT, user_id, 'key_pairs')] if keypairs \
         else _instance_keys(project_id, user_id)
+    _ensure(keys)
+
+
+def ensure_server_group_usage(project_id: str, user_id: str | None = None,
+                              group_uuid: str | None = None) -> None:
+    """ensure_usage for the project's server group count, or (group_uuid) for the
+    user's member count of that group."""
+    _ensure([_members_key(project_id, user_id or '', group_uuid) if group_uuid
+             else _groups_key(project_id)])
+
+
+def _ensure(keys: list[tuple[str, str, str]]) -> None:
     u = models.QuotaUsage
     with session.reader() as s:
         found = s.scalar(sa.select(sa.func.count(u.id)).where(
@@ -352,6 +429,12 @@ def release_instance(s: orm.Session, instance: models.Instance) -> None:
     for key in _instance_keys(instance.project_id, instance.user_id):
         if per[key[2]]:
             _release(s, key, per[key[2]])
+    # Its place in server groups, last: these keys sort after the instance ones.
+    group, member = models.ServerGroup, models.ServerGroupMember
+    for group_uuid in sorted(s.scalars(
+            sa.select(group.uuid).join(member, member.group_id == group.id)
+            .where(member.instance_uuid == instance.uuid))):
+        _release(s, _members_key(instance.project_id, instance.user_id, group_uuid), 1)
 
 
 def admit_keypair(s: orm.Session, project_id: str, user_id: str) -> None:
@@ -365,3 +448,34 @@ def admit_keypair(s: orm.Session, project_id: str, user_id: str) -> None:
 
 def release_keypair(s: orm.Session, user_id: str) -> None:
     _release(s, (_ANY_PROJECT, user_id, 'key_pairs'), 1)
+
+
+def admit_server_group(s: orm.Session, project_id: str) -> None:
+    """Charge one server group to a project (403 in Nova's words when over)."""
+    key = _groups_key(project_id)
+    in_use = _lock(s, [key])[key]
+    limit = get_limits(s, project_id)['server_groups']
+    if (0 <= limit < in_use + 1) or not _charge(s, key, 1, limit):
+        raise ServerGroupLimitExceeded()
+
+
+def release_server_group(s: orm.Session, group: models.ServerGroup) -> None:
+    """Give a deleted group back to its project; its member counts go with it."""
+    _release(s, _groups_key(group.project_id), 1)
+    u = models.QuotaUsage
+    s.execute(sa.delete(u).where(u.resource == _MEMBERS_PREFIX + group.uuid)
+              .execution_options(synchronize_session=False))
+
+
+def admit_group_members(s: orm.Session, project_id: str, user_id: str, group_uuid: str,
+                        count: int) -> None:
+    """Charge `count` new servers of a user to a group's server_group_members limit.
+
+    In the transaction that creates the servers, after admit_instances (the members
+    key sorts after the instance keys, so the lock order holds).
+    """
+    key = _members_key(project_id, user_id, group_uuid)
+    in_use = _lock(s, [key])[key]
+    limit = get_limits(s, project_id, user_id)['server_group_members']
+    if (0 <= limit < in_use + count) or not _charge(s, key, count, limit):
+        raise GroupMemberLimitExceeded()

@@ -30,6 +30,8 @@ rules = [
           '/servers'),
     _rule('create:attach_network', base.PROJECT_MEMBER_OR_ADMIN,
           'Create a server with requested networks', 'POST', '/servers'),
+    _rule('create:attach_volume', base.PROJECT_MEMBER_OR_ADMIN,
+          'Create a server with block device mappings', 'POST', '/servers'),
     _rule('delete', base.PROJECT_MEMBER_OR_ADMIN, 'Delete a server', 'DELETE',
           '/servers/{id}'),
     _rule('update', base.PROJECT_MEMBER_OR_ADMIN, 'Update a server', 'PUT', '/servers/{id}'),

@@ -1,11 +1,11 @@
 """The servers resource: /servers, /servers/detail, /servers/{id}."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, request
 from oslo_config import cfg
 
 from kumo_api import (
+    block_devices,
     compute_api,
     errors,
     lifecycle,
@@ -20,7 +20,7 @@ from kumo_api.views import links
 from kumo_api.views import servers as views
 from kumo_common import exceptions
 from kumo_common.db import instances as instance_db
-from kumo_common.db import models, session
+from kumo_common.db import keyset, models, server_views, session
 
 CONF = cfg.CONF
 bp = Blueprint('servers', __name__)
@@ -50,10 +50,13 @@ def _audience() -> views.Audience:
                                      fatal=False))
 
 
-def get_instance(server_id: str, s) -> models.Instance:
+def get_instance(server_id: str, s, for_view: bool = False) -> models.Instance:
+    """The caller's live server (404 otherwise). `for_view`: without its
+    relationships, which the views read in batch (views.load_related)."""
     ctxt = g.context
     try:
-        instance = instance_db.get_instance(s, server_id)
+        instance = (server_views.instance(s, server_id) if for_view
+                    else instance_db.get_instance(s, server_id))
     except exceptions.InstanceNotFound as exc:
         raise errors.NotFound(f'Instance {server_id} could not be found.') from exc
     if instance.project_id != ctxt.project_id and not ctxt.is_admin_role:
@@ -68,7 +71,7 @@ def get_instance(server_id: str, s) -> models.Instance:
 def create_server():
     want = g.want
     body = validation.json_body()
-    validation.validate(body, validation.schema_for(schemas.CREATE, want))
+    validation.validate_versioned(body, schemas.CREATE, want)
     ctxt = g.context
     policy.authorize(ctxt, 'os_compute_api:servers:create')
     server = body['server']
@@ -93,7 +96,11 @@ def create_server():
         for n in networks:
             if n.get('port') and n.get('fixed_ip'):
                 raise errors.BadRequest('Port and fixed_ip cannot both be given.')
+    bdms = block_devices.from_request(server)
+    if bdms or server.get('block_device_mapping'):
+        policy.authorize(ctxt, 'os_compute_api:servers:create:attach_volume')
     hints = body.get('os:scheduler_hints', body.get('OS-SCH-HNT:scheduler_hints', {}))
+    disk_config = server.get('OS-DCF:diskConfig')
     req = compute_api.CreateRequest(
         name=server['name'], flavor_ref=str(server['flavorRef']),
         image_ref=server.get('imageRef', ''), networks=networks, min_count=min_count,
@@ -103,12 +110,14 @@ def create_server():
         availability_zone=server.get('availability_zone'),
         config_drive=types.to_bool(server.get('config_drive', False)),
         access_ip_v4=server.get('accessIPv4'), access_ip_v6=server.get('accessIPv6'),
-        auto_disk_config=server.get('OS-DCF:diskConfig', 'MANUAL') == 'AUTO',
+        auto_disk_config=None if disk_config is None else disk_config == 'AUTO',
         hostname=server.get('hostname'), tags=server.get('tags', []),
         trusted_certs=server.get('trusted_image_certificates'),
         scheduler_hints=hints, description_from_name=not want.at_least(2, 19),
         requested_host=server.get('host'),
-        requested_node=server.get('hypervisor_hostname'))
+        requested_node=server.get('hypervisor_hostname'),
+        block_device_mappings=bdms, security_groups=_security_group_names(server),
+        personality=_personality(server))
     compute_api.decode_user_data(req.user_data)
     result = compute_api.create_servers(ctxt, req)
 
@@ -118,8 +127,9 @@ def create_server():
     view = {
         'id': first,
         'links': links.resource_links('servers', first),
-        'OS-DCF:diskConfig': 'AUTO' if req.auto_disk_config else 'MANUAL',
-        'security_groups': server.get('security_groups') or [{'name': 'default'}],
+        'OS-DCF:diskConfig': 'AUTO' if result.auto_disk_config else 'MANUAL',
+        # The request's list as sent (Nova echoes it before Neutron knows of it).
+        'security_groups': server.get('security_groups', [{'name': 'default'}]),
     }
     if CONF.api.enable_instance_password:
         view['adminPass'] = result.admin_pass
@@ -127,6 +137,23 @@ def create_server():
     response.status_code = 202
     response.headers['Location'] = links.resource_links('servers', first)[0]['href']
     return response
+
+
+def _security_group_names(server: dict) -> list[str]:
+    """Requested group names (or ids), duplicates dropped; none means 'default'."""
+    names = [sg['name'] for sg in server.get('security_groups') or [] if sg.get('name')]
+    return list(dict.fromkeys(names)) or ['default']
+
+
+def _personality(server: dict) -> list[tuple[str, str]]:
+    """(path, contents) of each personality file (2.1-2.56), contents still base64."""
+    files = []
+    for item in server.get('personality') or []:
+        for key in ('path', 'contents'):
+            if key not in item:
+                raise errors.BadRequest(f'Bad personality format: missing {key}')
+        files.append((item['path'], item['contents']))
+    return files
 
 
 def _project_scope(ctxt, last: dict, detail: bool) -> list:
@@ -173,6 +200,24 @@ def _sort(ctxt, want, params: dict) -> list:
     return order
 
 
+# Nova's default order (created_at desc, then its uuid tie-breaker), as keyset keys.
+_DEFAULT_KEYS = [(keyset.SortKey(models.Instance.created_at), 'desc'),
+                 (keyset.SortKey(models.Instance.uuid), 'asc')]
+
+
+def _page_after(s, query, marker: str, limit: int) -> list:
+    """The page after `marker` in the default order, found with a WHERE on the sort
+    keys rather than by reading every row before it (pages of a 10,000-server
+    project cost the same). The marker must be among the listed servers."""
+    listed = s.scalar(query.with_only_columns(models.Instance.id)
+                      .where(models.Instance.uuid == marker).order_by(None))
+    after = keyset.after(s, query, _DEFAULT_KEYS, models.Instance.uuid, marker) \
+        if listed is not None else None
+    if after is None:
+        raise errors.BadRequest(f'marker [{marker}] not found')
+    return list(s.scalars(after.limit(limit)))
+
+
 def _list(detail: bool):
     ctxt = g.context
     want = g.want
@@ -181,10 +226,13 @@ def _list(detail: bool):
     params = server_filters.allowed_params(ctxt, want, params)
     last = {k: v[-1] for k, v in params.items() if v}
     limit = paging.page_limit(last)
+    audience = _audience() if detail else None
+    # user_data only where a view shows it (admins' OS-EXT-SRV-ATTR:user_data).
+    user_data = bool(audience and audience.extended_attributes and want.at_least(2, 3))
     with session.reader() as s:
         filters = server_filters.build(ctxt, want, params, s)
-        query = sa.select(models.Instance).where(*_project_scope(ctxt, last, detail),
-                                                 *filters.conditions)
+        query = server_views.instances_query(user_data).where(
+            *_project_scope(ctxt, last, detail), *filters.conditions)
         instances: list = []
         if not filters.empty:
             matching = server_filters.regex_matching_ids(s, query, filters)
@@ -192,20 +240,21 @@ def _list(detail: bool):
                 query = query.where(models.Instance.id.in_(matching or [-1]))
             query = query.order_by(*_sort(ctxt, want, params))
             marker = last.get('marker')
-            if marker:
+            if marker and not params.get('sort_key'):
+                instances = _page_after(s, query, marker, limit)
+            elif marker:
                 # Walk only (id, uuid) pairs to find the page, then load its rows.
                 pairs = s.execute(query.with_only_columns(models.Instance.id,
                                                           models.Instance.uuid)).all()
                 page = paging.after_marker(pairs, marker, lambda p: p[1], limit)
-                by_id = {i.id: i for i in s.scalars(sa.select(models.Instance).where(
-                    models.Instance.id.in_([p[0] for p in page])))}
+                by_id = {i.id: i for i in s.scalars(server_views.instances_query(
+                    user_data).where(models.Instance.id.in_([p[0] for p in page])))}
                 instances = [by_id[p[0]] for p in page]
             else:
                 instances = list(s.scalars(query.limit(limit)))
         elif last.get('marker'):
             raise errors.BadRequest(f"marker [{last['marker']}] not found")
         if detail:
-            audience = _audience()
             related = views.load_related(s, instances, want, audience)
             items = [views.server_view(i, want, related, audience) for i in instances]
         else:
@@ -231,7 +280,7 @@ def list_servers_detail():
 def show_server(server_id: str):
     ctxt = g.context
     with session.reader() as s:
-        instance = get_instance(server_id, s)
+        instance = get_instance(server_id, s, for_view=True)
         policy.authorize(ctxt, 'os_compute_api:servers:show',
                          {'project_id': instance.project_id, 'user_id': instance.user_id})
         audience = _audience()
@@ -251,21 +300,21 @@ def update_server(server_id: str):
     ctxt = g.context
     want = g.want
     body = validation.json_body()
-    validation.validate(body, validation.schema_for(schemas.UPDATE, want))
+    validation.validate_versioned(body, schemas.UPDATE, want)
     changes = body['server']
     values = {column: changes[field] for field, column in _UPDATABLE.items()
               if field in changes}
     if 'OS-DCF:diskConfig' in changes:
         values['auto_disk_config'] = changes['OS-DCF:diskConfig'] == 'AUTO'
     with session.transaction() as s:
-        instance = get_instance(server_id, s)
+        instance = get_instance(server_id, s, for_view=True)
         policy.authorize(ctxt, 'os_compute_api:servers:update',
                          {'project_id': instance.project_id, 'user_id': instance.user_id})
         # Not lock-checked, as Nova: renaming a locked server is allowed.
         if values:
             instance_db.update_if(s, instance.uuid, values)
     with session.reader() as s:
-        instance = get_instance(server_id, s)
+        instance = get_instance(server_id, s, for_view=True)
         audience = _audience()
         related = views.load_related(s, [instance], want, audience, show=True)
         if want.at_least(2, 75):

@@ -11,24 +11,27 @@ from kumo_api.microversion import APIVersion
 from kumo_api.views import links, times
 from kumo_common import states
 from kumo_common.db import compute_nodes as node_db
-from kumo_common.db import images as image_db
 from kumo_common.db import instances as instance_db
-from kumo_common.db import models
-from kumo_common.db import networks as network_db
+from kumo_common.db import models, server_views
 
 CONF = cfg.CONF
 
 
 @dataclass
 class Related:
-    """Rows the views need beside the instances, loaded once per request."""
+    """Rows the views need beside the instances, loaded once per request in a few
+    batched queries (kumo_common.db.server_views): the instances' own relationships
+    are not loaded."""
     faults: dict = field(default_factory=dict)
-    ports: dict = field(default_factory=dict)
-    network_names: dict = field(default_factory=dict)
+    addresses: dict = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)
+    tags: dict = field(default_factory=dict)
     image_properties: dict = field(default_factory=dict)
     hints: dict = field(default_factory=dict)
     services: dict = field(default_factory=dict)
     groups: dict = field(default_factory=dict)
+    security_groups: dict = field(default_factory=dict)
+    links: links.Prefixes | None = None
 
 
 @dataclass
@@ -44,19 +47,22 @@ def load_related(session, instances: list[models.Instance], want: APIVersion,
     related = Related()
     related.faults = instance_db.latest_faults(
         session, [i.uuid for i in instances if _status(i) in states.FAULT_STATUSES])
-    related.ports = network_db.ports_for_instances(session, uuids)
-    related.network_names = network_db.network_names(
-        session, {p.network_id for ps in related.ports.values() for p in ps})
-    if want.at_least(2, 98):
-        related.image_properties = image_db.properties_by_image(
-            session, {i.image_ref for i in instances if i.image_ref})
-    if want.at_least(2, 100):
-        related.hints = instance_db.scheduler_hints(session, uuids)
+    related.links = links.prefixes()
+    related.addresses = server_views.addresses(session, uuids)
+    extras = server_views.extras(
+        session, uuids,
+        image_ids={i.image_ref for i in instances if i.image_ref}
+        if want.at_least(2, 98) else (),
+        hints=want.at_least(2, 100), groups=show and want.at_least(2, 71))
+    related.metadata = extras.metadata
+    related.tags = extras.tags
+    related.security_groups = extras.security_groups
+    related.image_properties = extras.image_properties
+    related.hints = extras.hints
+    related.groups = extras.groups
     if want.at_least(2, 16) and audience.host_status:
         related.services = node_db.services_by_host(
             session, {i.host for i in instances if i.host})
-    if show and want.at_least(2, 71):
-        related.groups = instance_db.server_groups(session, uuids)
     return related
 
 
@@ -80,22 +86,19 @@ def _addresses(instance: models.Instance, related: Related) -> dict:
     if instance.vm_state == states.BUILDING:
         return {}
     addresses: dict[str, list] = {}
-    for port in related.ports.get(instance.uuid, []):
-        name = related.network_names.get(port.network_id, port.network_id)
-        entries = addresses.setdefault(name, [])
-        for ip in port.fixed_ips:
-            entries.append({'version': 6 if ':' in ip.ip_address else 4,
-                            'addr': ip.ip_address,
-                            'OS-EXT-IPS:type': 'fixed',
-                            'OS-EXT-IPS-MAC:mac_addr': port.mac_address})
+    for network, mac, address in related.addresses.get(instance.uuid, ()):
+        entries = addresses.setdefault(network, [])
+        if address is not None:
+            entries.append({'version': 6 if ':' in address else 4, 'addr': address,
+                            'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': mac})
     return addresses
 
 
-def _flavor(instance: models.Instance, want: APIVersion) -> dict:
+def _flavor(instance: models.Instance, want: APIVersion, related: Related) -> dict:
     snap = instance.flavor or {}
     if not want.at_least(2, 47):
         flavorid = snap.get('flavorid', '')
-        return {'id': flavorid, 'links': links.bookmark('flavors', flavorid)}
+        return {'id': flavorid, 'links': links.bookmark('flavors', flavorid, related.links)}
     return {'vcpus': snap.get('vcpus', instance.vcpus),
             'ram': snap.get('memory_mb', instance.memory_mb),
             'disk': snap.get('root_gb', instance.root_gb),
@@ -108,7 +111,8 @@ def _flavor(instance: models.Instance, want: APIVersion) -> dict:
 def _image(instance: models.Instance, want: APIVersion, related: Related):
     if not instance.image_ref:
         return ''
-    view = {'id': instance.image_ref, 'links': links.bookmark('images', instance.image_ref)}
+    view = {'id': instance.image_ref,
+            'links': links.bookmark('images', instance.image_ref, related.links)}
     if want.at_least(2, 98):
         view['properties'] = related.image_properties.get(instance.image_ref, {})
     return view
@@ -152,7 +156,11 @@ def basic_server_view(instance: models.Instance, want: APIVersion, related: Rela
                       audience: Audience) -> dict:
     """The cut-down representation PUT returned before 2.75."""
     view = server_view(instance, want, related, audience, show=True)
-    return {k: v for k, v in view.items() if not k.startswith(_NOT_IN_BASIC_VIEW)}
+    view = {k: v for k, v in view.items() if not k.startswith(_NOT_IN_BASIC_VIEW)}
+    # And addresses without their OS-EXT-IPS* details.
+    view['addresses'] = {name: [{'addr': a['addr'], 'version': a['version']} for a in items]
+                         for name, items in view['addresses'].items()}
+    return view
 
 
 def server_view(instance: models.Instance, want: APIVersion, related: Related,
@@ -165,16 +173,16 @@ def server_view(instance: models.Instance, want: APIVersion, related: Related,
         'status': status,
         'tenant_id': instance.project_id,
         'user_id': instance.user_id,
-        'metadata': {m.key: m.value for m in instance.metadata_items},
+        'metadata': related.metadata.get(instance.uuid, {}),
         'hostId': host_id(instance.project_id, instance.host),
         'image': _image(instance, want, related),
-        'flavor': _flavor(instance, want),
+        'flavor': _flavor(instance, want, related),
         'created': times.iso_z(instance.created_at),
         'updated': times.iso_z(instance.updated_at or instance.created_at),
         'addresses': _addresses(instance, related),
         'accessIPv4': instance.access_ip_v4 or '',
         'accessIPv6': instance.access_ip_v6 or '',
-        'links': links.resource_links('servers', instance.uuid),
+        'links': links.resource_links('servers', instance.uuid, related.links),
         'OS-DCF:diskConfig': 'AUTO' if instance.auto_disk_config else 'MANUAL',
         'OS-EXT-AZ:availability_zone': instance.availability_zone or '',
         'config_drive': instance.config_drive or '',
@@ -188,8 +196,11 @@ def server_view(instance: models.Instance, want: APIVersion, related: Related,
     }
     if status in states.PROGRESS_STATUSES:
         view['progress'] = instance.progress or 0
-    if related.ports.get(instance.uuid):
-        view['security_groups'] = [{'name': 'default'}]
+    # Shown for servers with ports only (as Nova, which reads them off Neutron's ports).
+    if related.addresses.get(instance.uuid):
+        view['security_groups'] = [
+            {'name': name}
+            for name in related.security_groups.get(instance.uuid) or ['default']]
     fault = _fault(instance, related, audience) if status in states.FAULT_STATUSES else None
     if fault:
         view['fault'] = fault
@@ -214,7 +225,7 @@ def server_view(instance: models.Instance, want: APIVersion, related: Related,
     if want.at_least(2, 19):
         view['description'] = instance.display_description
     if want.at_least(2, 26):
-        view['tags'] = sorted(t.tag for t in instance.tags)
+        view['tags'] = sorted(related.tags.get(instance.uuid, ()))
     if want.at_least(2, 63):
         view['trusted_image_certificates'] = instance.trusted_certs
     if show and want.at_least(2, 71):
