@@ -11,6 +11,7 @@ from oslo_log import log as logging
 
 from kumo_common import conf as _conf  # noqa: F401  (registers option groups)
 from kumo_common import rpc
+from kumo_common.rpcapi import health as health_rpcapi
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -46,7 +47,9 @@ class RPCService:
         self.topic = topic
         self.endpoint = endpoint
         target = messaging.Target(topic=topic, server=server or CONF.host)
-        self.server = rpc.get_server(target, [endpoint])
+        # Every RPC server also answers the health echo (kumo_common.rpcapi.health).
+        self.server = rpc.get_server(
+            target, [endpoint, health_rpcapi.HealthEndpoint(topic, target.server)])
         self.tasks: list[PeriodicTask] = []
 
     def add_periodic(self, interval: float, func, name: str) -> None:

@@ -5,6 +5,7 @@ from oslo_config import cfg
 
 from kumo_common import context, rpc, service
 from kumo_conductor.manager import ConductorManager
+from kumo_conductor.prober import AgentProber
 from kumo_conductor.reaper import Reaper
 
 CONF = cfg.CONF
@@ -21,6 +22,11 @@ def build() -> service.RPCService:
     server.add_periodic(CONF.conductor.reaper_interval,
                         lambda: reaper.run_once(context.get_admin_context()),
                         'deadline-reaper')
+    if CONF.conductor.agent_probe_interval > 0:
+        prober = AgentProber()
+        server.add_periodic(CONF.conductor.agent_probe_interval,
+                            lambda: prober.run_once(context.get_admin_context()),
+                            'agent-prober')
     if CONF.reclaim_instance_interval > 0:
         server.add_periodic(min(60, CONF.reclaim_instance_interval),
                             lambda: manager.reclaim_soft_deleted(

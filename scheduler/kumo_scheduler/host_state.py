@@ -78,6 +78,9 @@ class HostState:
     service_disabled_reason: str | None = None
     service_forced_down: bool = False
     last_seen_up: datetime.datetime | None = None
+    # The conductor's last RPC echo of the agent (0004): when, and why it failed.
+    echo_at: datetime.datetime | None = None
+    echo_error: str | None = None
     instances: set = field(default_factory=set)
     aggregates: list = field(default_factory=list)
     # key -> set of values over all the host's aggregates (Nova's aggregate metadata).
@@ -161,11 +164,13 @@ def _apply_service(state: HostState, service: models.Service | None) -> None:
     if service is None:
         state.service_disabled, state.service_forced_down = False, False
         state.service_disabled_reason, state.last_seen_up = None, None
+        state.echo_at, state.echo_error = None, None
         return
     state.service_disabled = bool(service.disabled)
     state.service_disabled_reason = service.disabled_reason
     state.service_forced_down = bool(service.forced_down)
     state.last_seen_up = service.last_seen_up
+    state.echo_at, state.echo_error = service.echo_at, service.echo_error
 
 
 def _chunks(items: list, size: int = _CHUNK):

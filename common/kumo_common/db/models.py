@@ -255,8 +255,9 @@ class Instance(TimestampMixin, Base):
     task_state: Mapped[str | None] = mapped_column(String(255))
     power_state: Mapped[int | None] = mapped_column(Integer)
     progress: Mapped[int | None] = mapped_column(Integer)
-    # When the current task_state must be over, and which request set it; the
-    # conductor's reaper acts on rows whose deadline has passed.
+    # When the current task_state must be over (the conductor's reaper acts on rows
+    # whose deadline has passed), and which pass drives it: the scheduling lease of
+    # kumo_common.db.recovery (a token; NULL while no pass owns the instance).
     task_deadline: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     task_request_id: Mapped[str | None] = mapped_column(String(255))
 

@@ -38,13 +38,37 @@ class ServiceHostsInstances(exceptions.Conflict):
 
 def is_up(service: models.Service, down_time: int,
           now: datetime.datetime | None = None) -> bool:
+    return down_reason(service, down_time, now) is None
+
+
+def heartbeat_reason(service: models.Service, down_time: int,
+                     now: datetime.datetime | None = None) -> str | None:
+    """Why the service's heartbeat says it is down (forced down, never reported, or
+    late), or None if it heartbeats."""
     if service.forced_down:
-        return False
+        return 'forced down by an operator'
     last = service.last_seen_up or service.created_at
     if last is None:
-        return False
+        return 'never reported'
     now = now or utcnow()
-    return abs((now - last).total_seconds()) <= down_time
+    age = abs((now - last).total_seconds())
+    if age > down_time:
+        return f'heartbeat late: last seen {age:.0f}s ago (service_down_time {down_time}s)'
+    return None
+
+
+def down_reason(service: models.Service, down_time: int,
+                now: datetime.datetime | None = None) -> str | None:
+    """Why the service counts as down, or None if it is up. A compute agent is up
+    when it heartbeats and, where the conductor probes it, answers the RPC echo."""
+    now = now or utcnow()
+    reason = heartbeat_reason(service, down_time, now)
+    if reason is not None:
+        return reason
+    if service.echo_error and service.echo_at is not None \
+            and abs((now - service.echo_at).total_seconds()) <= down_time:
+        return f'RPC echo failed: {service.echo_error}'
+    return None
 
 
 def list_services(session: orm.Session, host: str | None = None,

@@ -1,4 +1,5 @@
-"""ComputeFilter: only hosts whose compute service is enabled and alive."""
+"""ComputeFilter: only hosts whose compute service is enabled and alive (it heartbeats
+and, where the conductor probes it, answered its last RPC echo)."""
 import datetime
 
 from oslo_config import cfg
@@ -7,6 +8,13 @@ from kumo_common.db.models import utcnow
 from kumo_scheduler.filters import PASS, BaseFilter, Verdict, reject
 
 CONF = cfg.CONF
+
+
+def _echo_failed(host, now) -> bool:
+    """The conductor's last echo of the agent, within service_down_time, failed."""
+    echo_at = getattr(host, 'echo_at', None)
+    return bool(getattr(host, 'echo_error', None)) and echo_at is not None \
+        and (now - echo_at).total_seconds() <= CONF.service_down_time
 
 
 class ComputeFilter(BaseFilter):
@@ -29,13 +37,17 @@ class ComputeFilter(BaseFilter):
         if age > CONF.service_down_time:
             return reject('compute.down', f'compute service down: last heartbeat '
                           f'{age:.0f}s ago (service_down_time {CONF.service_down_time}s)')
+        if _echo_failed(host, now):
+            return reject('compute.echo_failed', f'compute service down: RPC echo failed '
+                          f'({host.echo_error})')
         return PASS
 
     def filter_all(self, hosts, request):
         now = utcnow()
         cutoff = now - datetime.timedelta(seconds=CONF.service_down_time)
         passed = [h for h in hosts if not h.service_disabled and not h.service_forced_down
-                  and h.last_seen_up is not None and h.last_seen_up >= cutoff]
+                  and h.last_seen_up is not None and h.last_seen_up >= cutoff
+                  and not _echo_failed(h, now)]
         if len(passed) == len(hosts):
             return passed, []
         ok = set(map(id, passed))
