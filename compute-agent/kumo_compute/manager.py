@@ -18,7 +18,7 @@ LOG = logging.getLogger(__name__)
 class ComputeManager:
     """Answers kumo_common.rpcapi.compute.ComputeAPI for one host."""
 
-    target = messaging.Target(version='1.3')
+    target = messaging.Target(version='1.4')
 
     def __init__(self, host: str, driver: ComputeDriver,
                  conductor: conductor_rpcapi.ConductorAPI):
@@ -154,6 +154,14 @@ class ComputeManager:
             self.ledger.finish(instance_uuid, key, record)
         self.conductor.action_finished(ctxt, instance_uuid, self.host, action,
                                        error is None, power_state, error, result)
+
+    def get_console_output(self, ctxt, instance_uuid: str, length: int | None = None
+                           ) -> str | None:
+        """The guest's console log; None when this driver keeps none (API: 501)."""
+        try:
+            return self.driver.get_console_output(instance_uuid, length)
+        except NotImplementedError:
+            return None
 
     def check_instance(self, ctxt, instance_uuid: str, build_attempt: int | None = None,
                        request_id: str | None = None, fence: bool = False

@@ -12,6 +12,8 @@ def _rule(name, check, description, action):
 
 
 rules = [
+    _rule('os-console-output', base.PROJECT_MEMBER_OR_ADMIN,
+          'Show the console output of a server', 'os-getConsoleOutput'),
     _rule('servers:stop', base.PROJECT_MEMBER_OR_ADMIN, 'Stop a server', 'os-stop'),
     _rule('servers:start', base.PROJECT_MEMBER_OR_ADMIN, 'Start a server', 'os-start'),
     _rule('servers:reboot', base.PROJECT_MEMBER_OR_ADMIN, 'Reboot a server', 'reboot'),

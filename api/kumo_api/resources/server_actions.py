@@ -1,13 +1,23 @@
 """POST /servers/{id}/action: one handler per action, chosen from an explicit table."""
 from __future__ import annotations
 
-from flask import Blueprint, g
+import oslo_messaging as messaging
+from flask import Blueprint, g, jsonify
 
-from kumo_api import compute_api, errors, heavy_actions, lifecycle, policy, validation
+from kumo_api import (
+    compute_api,
+    errors,
+    heavy_actions,
+    lifecycle,
+    policy,
+    rpc_clients,
+    validation,
+)
 from kumo_api.resources.servers import get_instance
 from kumo_api.schemas import server_actions as schemas
 from kumo_common.db import instances as instance_db
 from kumo_common.db import session
+from kumo_common.states import task
 
 bp = Blueprint('server_actions', __name__)
 
@@ -70,6 +80,32 @@ def _force_delete(instance, body):
     compute_api.delete_server(g.context, instance, force=True)
 
 
+def _console_output(instance, body):
+    _authorize('os-console-output', instance)
+    if not instance.host or instance.task_state in (task.DELETING, task.MIGRATING):
+        raise errors.Conflict(f'Instance {instance.uuid} is not ready yet: it has no '
+                              'console to read.' if not instance.host else
+                              f"Cannot 'os-getConsoleOutput' instance {instance.uuid} "
+                              f'while it is in task_state {instance.task_state}')
+    length = body.get('length')
+    length = None if length is None or int(length) == -1 else int(length)
+    try:
+        output = rpc_clients.compute().get_console_output(g.context, instance.host,
+                                                          instance.uuid, length)
+    except messaging.MessagingTimeout as exc:
+        raise errors.Conflict(f'The compute agent of instance {instance.uuid} did not '
+                              'answer; try again later.') from exc
+    except messaging.RemoteError as exc:
+        raise errors.Conflict(f'Console output of instance {instance.uuid} is not '
+                              f'available: {exc.value}') from exc
+    if output is None:
+        raise errors.APIError('Unable to get console output: the hypervisor of this '
+                              'server keeps no console log.', code=501)
+    # Control characters other than newlines and tabs would break JSON clients.
+    output = ''.join(c for c in output if c in '\n\t' or c >= ' ')
+    return jsonify({'output': output})
+
+
 # action key -> (handler, request schemas by microversion window)
 ACTIONS = {
     'os-stop': (_lifecycle('stop', 'servers:stop'), schemas.NULL_BODY),
@@ -93,6 +129,7 @@ ACTIONS = {
     'os-resetState': (heavy_actions.reset_state, schemas.ANY_BODY),
     'injectNetworkInfo': (heavy_actions.inject_network_info, schemas.ANY_BODY),
     'os-migrateLive': (heavy_actions.migrate_live, schemas.ANY_BODY),
+    'os-getConsoleOutput': (_console_output, schemas.CONSOLE_OUTPUT),
 }
 
 

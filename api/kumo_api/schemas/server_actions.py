@@ -109,3 +109,11 @@ RESCUE = [((2, 1), (2, 100), rescue)]
 
 # Out of scope for now (os-resetState, injectNetworkInfo, os-migrateLive): any body.
 ANY_BODY = [((2, 1), (2, 100), {})]
+
+# os-getConsoleOutput: `length` lines from the tail; -1 or null means all of it.
+CONSOLE_OUTPUT = [((2, 1), (2, 100), {
+    'type': 'object',
+    'properties': {'length': {'type': ['integer', 'string', 'null'],
+                              'pattern': '^-?[0-9]+$', 'minimum': -1}},
+    'additionalProperties': False,
+})]

@@ -12,6 +12,7 @@ InstanceBuild 1.3 (`deadline`).
 
     1.3 - perform_action takes `params` (objects.ActionParams: the new password, the
           snapshot target, the rebuild... of the heavier actions)
+    1.4 - get_console_output (a call: the guest's console log)
 """
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -23,7 +24,7 @@ TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.3'
+    VERSION = '1.4'
 
     def __init__(self):
         target = messaging.Target(topic=TOPIC, version=self.VERSION)
@@ -60,3 +61,10 @@ class ComputeAPI:
             timeout=timeout or CONF.conductor.agent_rpc_timeout).call(
             ctxt, 'check_instance', instance_uuid=instance_uuid,
             build_attempt=build_attempt, request_id=request_id, fence=fence)
+
+    def get_console_output(self, ctxt, host: str, instance_uuid: str,
+                           length: int | None = None) -> str:
+        """The last `length` lines (all if None) of the guest's console log."""
+        return self.client.prepare(
+            server=host, version='1.4', timeout=CONF.conductor.agent_rpc_timeout).call(
+            ctxt, 'get_console_output', instance_uuid=instance_uuid, length=length)

@@ -121,6 +121,10 @@ class ComputeDriver(abc.ABC):
         """Boot the guest from params.build.image with its own root disk attached second."""
         raise NotImplementedError('rescue is not implemented by this driver')
 
+    def get_console_output(self, instance_uuid: str, length: int | None = None) -> str:
+        """The guest's console log, its last `length` lines if given."""
+        raise NotImplementedError
+
     def unrescue(self, instance_uuid: str) -> None:
         """Boot the guest from its own disks again."""
         raise NotImplementedError('unrescue is not implemented by this driver')

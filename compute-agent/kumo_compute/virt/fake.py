@@ -127,3 +127,12 @@ class FakeDriver(ComputeDriver):
         with self._lock:
             if instance_uuid not in self._guests:
                 raise RuntimeError(f'Guest {instance_uuid} does not exist on {self.host}')
+
+    def get_console_output(self, instance_uuid: str, length: int | None = None) -> str:
+        with self._lock:
+            if instance_uuid not in self._guests:
+                raise RuntimeError(f'Guest {instance_uuid} does not exist on {self.host}')
+        lines = ['FAKE CONSOLE OUTPUT\n', 'ANOTHER\n', 'LAST LINE']
+        if length is not None:
+            lines = lines[-length:] if length > 0 else []
+        return ''.join(lines)

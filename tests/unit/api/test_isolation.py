@@ -103,7 +103,8 @@ _ACTION_BODIES = {'reboot': {'type': 'SOFT'}, 'changePassword': {'adminPass': 'p
                   'createBackup': {'name': 'b', 'backup_type': 'daily', 'rotation': 1},
                   'rebuild': {'imageRef': '70a599e0-31e7-49b7-b260-868f441e862b'},
                   'os-resetState': {'state': 'active'}, 'rescue': {'adminPass': 'pw'},
-                  'os-migrateLive': {'host': None, 'block_migration': 'auto'}}
+                  'os-migrateLive': {'host': None, 'block_migration': 'auto'},
+                  'os-getConsoleOutput': {'length': 5}}
 
 
 def action_bodies() -> dict[str, dict]:
