@@ -19,14 +19,17 @@ FAULT_NAMES = {
 
 
 class APIError(Exception):
-    """Raised by handlers; rendered as a Nova-format fault with this code."""
+    """Raised by handlers; rendered as a fault with this code, in the format of the
+    API serving the request (Nova's here; Glance's or Neutron's in the side services).
+    `kind` names the error where a format shows it (Neutron's "type")."""
     code = 500
 
-    def __init__(self, message: str, code: int | None = None):
+    def __init__(self, message: str, code: int | None = None, kind: str | None = None):
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        self.kind = kind
 
 
 class BadRequest(APIError):

@@ -31,11 +31,12 @@ Fault = Callable[[int, str, str | None], Response]
 
 
 def create(name: str, blueprints: Iterable, public_paths: tuple[str, ...],
-           fault: Fault, api_error: type[Exception]) -> Flask:
+           fault: Fault) -> Flask:
     """A Flask app serving `blueprints` at the root.
 
-    `api_error`: the service's exception class (with .code and .message), rendered
-    with `fault`; Kumo exceptions escaping a handler are rendered with their code.
+    kumo_api.errors.APIError (raised by the service and by code it shares with the
+    compute API) is rendered with `fault`; Kumo exceptions escaping a handler are
+    rendered with their code.
     """
     app = Flask(name, static_folder=None)
     app.json.sort_keys = False
@@ -48,16 +49,11 @@ def create(name: str, blueprints: Iterable, public_paths: tuple[str, ...],
         g.context = kumo_context.RequestContext.from_environ(request.environ,
                                                              overwrite=True)
 
-    @app.errorhandler(api_error)
+    @app.errorhandler(errors.APIError)
     def _api_error(exc):
         if exc.code >= 500:
             LOG.error('%s', exc.message)
-        return fault(exc.code, exc.message, getattr(exc, 'kind', None))
-
-    @app.errorhandler(errors.APIError)
-    def _compute_api_error(exc):
-        # Raised by code shared with the compute API (policy checks, validation).
-        return fault(exc.code, exc.message, None)
+        return fault(exc.code, exc.message, exc.kind)
 
     @app.errorhandler(exceptions.KumoException)
     def _kumo_error(exc):

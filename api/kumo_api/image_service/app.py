@@ -25,4 +25,4 @@ def images_schema():
 def create_app() -> Flask:
     return service_app.create(
         'kumo_image_service', (versions.bp, images.bp, image_data.bp, schemas_bp),
-        PUBLIC_PATHS, errors.fault_response, errors.ImageAPIError)
+        PUBLIC_PATHS, errors.fault_response)

@@ -5,39 +5,20 @@ from __future__ import annotations
 from flask import jsonify
 from werkzeug.http import HTTP_STATUS_CODES
 
+from kumo_api import errors
 
-class ImageAPIError(Exception):
-    code = 500
-
-    def __init__(self, message: str, code: int | None = None):
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-
-
-class BadRequest(ImageAPIError):
-    code = 400
+# The image service raises the compute API's error classes (one hierarchy); only the
+# rendering differs, done by fault_response below.
+ImageAPIError = errors.APIError
+BadRequest = errors.BadRequest
+Forbidden = errors.Forbidden
+NotFound = errors.NotFound
+Conflict = errors.Conflict
+UnsupportedMediaType = errors.UnsupportedMediaType
 
 
-class Forbidden(ImageAPIError):
-    code = 403
-
-
-class NotFound(ImageAPIError):
-    code = 404
-
-
-class Conflict(ImageAPIError):
-    code = 409
-
-
-class RequestEntityTooLarge(ImageAPIError):
+class RequestEntityTooLarge(errors.APIError):
     code = 413
-
-
-class UnsupportedMediaType(ImageAPIError):
-    code = 415
 
 
 def fault_response(code: int, message: str, kind: str | None = None):

@@ -21,4 +21,4 @@ def create_app() -> Flask:
     return service_app.create(
         'kumo_network_service',
         (versions.bp, networks.bp, subnets.bp, ports.bp, security_groups.bp),
-        PUBLIC_PATHS, errors.fault_response, errors.NetworkAPIError)
+        PUBLIC_PATHS, errors.fault_response)

@@ -4,36 +4,20 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from kumo_api import errors
+
 _TYPES = {400: 'HTTPBadRequest', 401: 'HTTPUnauthorized', 403: 'HTTPForbidden',
           404: 'HTTPNotFound', 405: 'HTTPMethodNotAllowed', 409: 'HTTPConflict',
           415: 'HTTPUnsupportedMediaType', 500: 'HTTPInternalServerError'}
 
 
-class NetworkAPIError(Exception):
-    code = 500
-
-    def __init__(self, message: str, code: int | None = None, kind: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-        self.kind = kind
-
-
-class BadRequest(NetworkAPIError):
-    code = 400
-
-
-class Forbidden(NetworkAPIError):
-    code = 403
-
-
-class NotFound(NetworkAPIError):
-    code = 404
-
-
-class Conflict(NetworkAPIError):
-    code = 409
+# The network service raises the compute API's error classes (one hierarchy, with an
+# optional `kind`: Neutron's error type); only the rendering differs.
+NetworkAPIError = errors.APIError
+BadRequest = errors.BadRequest
+Forbidden = errors.Forbidden
+NotFound = errors.NotFound
+Conflict = errors.Conflict
 
 
 def fault_response(code: int, message: str, kind: str | None = None):
