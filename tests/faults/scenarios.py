@@ -163,6 +163,66 @@ def compute_kill(boots: int = 20, db: str = 'postgresql', pre_booted: int = 6) -
     return outcome
 
 
+def compute_kill_deletes_wait(boots: int = 6, db: str = 'postgresql') -> Outcome:
+    """[conductor] complete_deletes_on_dead_hosts = false: deletes of servers on a
+    killed agent wait for it, past their deadline and past service_down_time, and
+    complete when it comes back; nothing is completed behind the dead host's back."""
+    outcome = Outcome('compute agent killed; deletes wait for it', boots)
+    conf = config(DEFAULT={'service_down_time': 6},
+                  conductor={'complete_deletes_on_dead_hosts': False})
+    st = start_stack(conf, computes=2, db=db)
+    victim, name = 'compute1', 'kumo-compute@compute1'
+    try:
+        booter = Booter(st, boots, prefix='wait').start()
+        booter.join()
+        outcome.accepted = len(booter.ids)
+        outcome.refused = list(booter.refused)
+        stuck, _ = wait_terminal(st, booter.ids, time.monotonic() + 60)
+        outcome.stuck.extend(stuck)
+        rows = st.instance_rows(booter.ids)
+        doomed = [u for u, row in rows.items() if row.host == victim]
+        outcome.active = sum(1 for row in rows.values() if row.vm_state == 'active')
+        outcome.figures['servers on the killed host'] = len(doomed)
+        if not doomed:
+            raise AssertionError(f'no server was placed on {victim}: {rows}')
+        st.kill(name)
+        fault_at = time.monotonic()
+        for uuid in doomed:
+            st.client.delete(uuid)
+        infra.wait_for(lambda: _service_state(st, victim) == 'down',
+                       conf['DEFAULT']['service_down_time'] + 20, POLL, f'{victim} down')
+        # Well past the delete deadline, with the host declared dead: still waiting.
+        time.sleep(conf['conductor']['delete_timeout']
+                   + 3 * conf['conductor']['reaper_interval'])
+        waiting = st.instance_rows(doomed)
+        for uuid in doomed:
+            row = waiting.get(uuid)
+            if row is None or row.deleted != 0:
+                outcome.lost.append(f'{uuid}: delete completed while {victim} was down')
+            elif row.task_state != 'deleting':
+                outcome.lost.append(f'{uuid}: {row.vm_state}/{row.task_state} while '
+                                    f'its delete waited')
+        outcome.figures['seconds the deletes waited'] = round(time.monotonic() - fault_at, 1)
+        st.restart(name)
+        back_at = time.monotonic()
+        for uuid in doomed:
+            try:
+                st.client.wait_gone(uuid, timeout=conf['conductor']['delete_timeout'] + 30,
+                                    interval=POLL)
+            except stack.ApiError as exc:
+                outcome.stuck.append(f'delete of {uuid} after {victim} returned: {exc}'[:300])
+        outcome.seconds_after_fault = round(time.monotonic() - back_at, 1)
+        outcome.figures['seconds from its return until they were gone'] = \
+            outcome.seconds_after_fault
+        for uuid, hosts in census(st, doomed, [victim]).items():
+            if hosts:
+                outcome.leaks.append(f'{uuid}: its guest is still on {victim}')
+        delete_all_and_check(st, outcome, [u for u in booter.ids if u not in doomed])
+    finally:
+        st.cleanUp()
+    return outcome
+
+
 def rabbit_restart(boots: int = 20, db: str = 'postgresql', outage: float = 2.0
                    ) -> Outcome:
     """`rabbitmqctl stop_app; start_app` of the stack's broker while servers build:
@@ -276,6 +336,7 @@ SCENARIOS = {
     'conductor': conductor_kill,
     'scheduler': scheduler_kill,
     'compute': compute_kill,
+    'compute-deletes-wait': compute_kill_deletes_wait,
     'rabbitmq': rabbit_restart,
     'database': database_restart,
 }

@@ -75,6 +75,15 @@ class TestComputeKilled(_FaultTest):
         self.assertIn(('compute1', 'down'), outcome.figures['services'])
 
 
+class TestDeletesWaitForDeadHost(_FaultTest):
+    """[conductor] complete_deletes_on_dead_hosts = false."""
+    scenario = 'compute-deletes-wait'
+
+    def test_deletes_complete_only_when_the_agent_returns(self):
+        outcome = self.run_scenario()
+        self.assertGreater(outcome.figures['servers on the killed host'], 0)
+
+
 class TestRabbitMQRestarted(_FaultTest):
     scenario = 'rabbitmq'
 
