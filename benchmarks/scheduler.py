@@ -7,7 +7,9 @@ SchedulerManager.select_destinations in-process: the RPC is excluded; the host-s
 refresh, every enabled filter (Kumo's default list), the weighers, the claim (a real
 conditional UPDATE + allocation in a transaction) and the stored scheduling report
 are included. Each placed instance is freed (untimed) before the next request, so
-every request sees the same cloud.
+every request sees the same cloud. Besides wall-clock times (what the targets are
+about) each request's CPU time in this process is recorded: on a machine shared
+with other work it shows the cost the load average hides (SQLite runs in-process).
 
 Scenarios per size:
   hints      default filters + same_host, different_host, group and cidr hints
@@ -98,24 +100,31 @@ def spec(count: int, hints: dict) -> objects.RequestSpec:
         scheduler_hints=hints)
 
 
-def run(manager, ctxt, iterations: int, count: int, hints: dict) -> list[float]:
-    times = []
+def run(manager, ctxt, iterations: int, count: int, hints: dict
+        ) -> tuple[list[float], list[float]]:
+    """(wall times, CPU times) in ms of `iterations` requests."""
+    times, cpu = [], []
     for _ in range(iterations):
         request = spec(count, hints)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         manager.select_destinations(ctxt, request)
+        cpu.append((time.process_time() - start_cpu) * 1000)
         times.append((time.perf_counter() - start) * 1000)
         with session.transaction() as s:
             for uuid in request.instance_uuids:
                 node_db.free_allocations(s, uuid)
-    return times
+    return times, cpu
 
 
-def summarise(times: list[float]) -> dict:
+def summarise(measured: tuple[list[float], list[float]]) -> dict:
+    """Wall-clock median (the target's figure), p95 and min; and the median CPU time
+    of this process (SQLite runs in it), which other processes' load barely moves."""
+    times, cpu = measured
     ordered = sorted(times)
     return {'median_ms': round(statistics.median(ordered), 2),
             'p95_ms': round(ordered[max(int(len(ordered) * 0.95) - 1, 0)], 2),
-            'min_ms': round(ordered[0], 2), 'runs': len(ordered)}
+            'min_ms': round(ordered[0], 2), 'cpu_median_ms': round(statistics.median(cpu), 2),
+            'runs': len(ordered)}
 
 
 def bench_size(n: int, workdir: str) -> dict:
@@ -134,7 +143,7 @@ def bench_size(n: int, workdir: str) -> dict:
     cold_ms = (time.perf_counter() - t0) * 1000
     iterations = ITERATIONS.get(n, 20)
     result = {'hosts': n, 'build_s': round(build_s, 1), 'cold_first_request_ms':
-              round(cold_ms, 1)}
+              round(cold_ms, 1), 'load_average': round(os.getloadavg()[0], 2)}
     result['hints'] = summarise(run(manager, ctxt, iterations, 1, hints))
     result['no-hints'] = summarise(run(manager, ctxt, iterations, 1, {}))
     for k in (5, 10):
@@ -151,21 +160,24 @@ def main(argv=None) -> int:
     CONF([], project='kumo', default_config_files=[])
     CONF.set_override('service_down_time', 86400)
     results = []
+    print(f'load average {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)', flush=True)
     with tempfile.TemporaryDirectory(prefix='kumo-sched-bench-') as workdir:
         for n in (int(x) for x in args.sizes.split(',')):
             res = bench_size(n, workdir)
             results.append(res)
             print(json.dumps(res), flush=True)
     print()
-    print(f'{"hosts":>8} {"hints med":>10} {"target":>8} {"us/host":>8} {"no-hints":>9} '
-          f'{"multi-5":>8} {"multi-10":>9} {"cold load":>10}')
+    print(f'load average {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)')
+    print(f'{"hosts":>8} {"hints med":>10} {"(cpu)":>8} {"target":>8} {"us/host":>8} '
+          f'{"no-hints":>9} {"multi-5":>8} {"multi-10":>9} {"cold load":>10}')
     missed = False
     for res in results:
         n, med = res['hosts'], res['hints']['median_ms']
         target = TARGETS_MS.get(n)
         ok = target is None or med <= target
         missed |= not ok
-        print(f'{n:>8} {med:>8.2f}ms {target or 0:>6.0f}ms {med * 1000 / n:>8.2f} '
+        print(f'{n:>8} {med:>8.2f}ms {res["hints"]["cpu_median_ms"]:>6.2f}ms '
+              f'{target or 0:>6.0f}ms {med * 1000 / n:>8.2f} '
               f'{res["no-hints"]["median_ms"]:>7.2f}ms {res["multi-5"]["median_ms"]:>6.2f}ms '
               f'{res["multi-10"]["median_ms"]:>7.2f}ms {res["cold_first_request_ms"]:>8.0f}ms'
               f'  {"OK" if ok else "MISSED"}')

@@ -15,7 +15,8 @@ writes into DIR (default ``.kumo/guest`` under the repository root):
 * ``manifest.json``  what was built from what, with each file's md5 and size
 
 The guest's init mounts the config drive (label ``config-2``), prints what it found
-between ``KUMO-GUEST`` markers on the serial console, and obeys simple user_data lines:
+(personality files included, which it also writes to their paths) between
+``KUMO-GUEST`` markers on the serial console, and obeys simple user_data lines:
 ``poweroff``, ``reboot``, ``echo TEXT``, ``sleep N``. The ACPI power button powers it
 off cleanly (so libvirt's shutdown works). Re-running with the same inputs does nothing
 and takes well under a second.
@@ -96,7 +97,10 @@ else
     mount -t iso9660 -o ro "$dev" /mnt/config
     md=/mnt/config/openstack/latest/meta_data.json
     say "config drive $dev"
-    field() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" "$md" | head -n1; }
+    # The first "key": "value" of that key (top-level ones come first; a greedy sed
+    # on the one-line JSON would find the last, e.g. a key pair's "name").
+    field() { grep -o "\"$1\": *\"[^\"]*\"" "$md" | head -n1 |
+        sed "s/^\"$1\": *\"\([^\"]*\)\"$/\1/"; }
     host=$(field hostname)
     [ -n "$host" ] && hostname "$host"
     echo "KUMO-GUEST-BEGIN"
@@ -113,6 +117,18 @@ else
         echo
         echo "user_data-end"
     fi
+    # Personality files (meta_data.json "files": path and content_path): put where
+    # they belong, as cloud-init does, and shown.
+    grep -o '"path": *"[^"]*", *"content_path": *"[^"]*"' "$md" |
+    while read -r entry; do
+        path=$(echo "$entry" | sed -n 's/^"path": *"\([^"]*\)".*/\1/p')
+        src=/mnt/config/openstack$(echo "$entry" | sed -n 's/.*"content_path": *"\([^"]*\)".*/\1/p')
+        mkdir -p "$(dirname "$path")" && cp "$src" "$path"
+        echo "file=$path"
+        cat "$path"
+        echo
+        echo "file-end"
+    done
     echo "KUMO-GUEST-END"
     if [ -f /mnt/config/openstack/latest/user_data ]; then
         cp /mnt/config/openstack/latest/user_data /tmp/user_data

@@ -33,6 +33,8 @@ from kumo_api.resources import (
     instance_actions,
     keypairs,
     limits,
+    migrations,
+    quota_class_sets,
     quota_sets,
     scheduler,
     server_actions,
@@ -54,7 +56,7 @@ API_BLUEPRINTS = (servers.bp, server_actions.bp, images.bp, flavors.bp, flavor_a
                   flavor_extra_specs.bp, keypairs.bp, limits.bp, quota_sets.bp,
                   scheduler.bp, services.bp, hypervisors.bp, availability_zones.bp,
                   aggregates.bp, instance_actions.bp, server_metadata.bp, server_tags.bp,
-                  server_groups.bp)
+                  server_groups.bp, quota_class_sets.bp, migrations.bp)
 _JSON_TYPES = ('application/json', 'application/vnd.openstack.compute+json')
 
 
@@ -143,6 +145,12 @@ def _api_error(exc: errors.APIError):
 
 
 def _kumo_error(exc: exceptions.KumoException):
+    if exc.code == 503:
+        # A service Kumo depends on (the image API) is down: not a bug, say which.
+        LOG.error('%s', exc.msg)
+        response = errors.fault_response(503, exc.msg)
+        response.headers['Retry-After'] = '5'
+        return response
     if exc.code >= 500:
         LOG.exception('Unexpected error')
         return errors.fault_response(500, 'Unexpected API Error. Please report this at '

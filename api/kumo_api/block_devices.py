@@ -21,7 +21,7 @@ from oslo_config import cfg
 from kumo_api import errors
 from kumo_api.schemas import types
 from kumo_common import exceptions
-from kumo_common.db import images as image_db
+from kumo_common import image as images
 from kumo_common.db import models
 
 CONF = cfg.CONF
@@ -167,8 +167,9 @@ def check(session, requested: list[dict], image_id: str | None,
         other = bdm.get('image_id')
         if other and other != image_id:
             try:
-                image_db.get(session, other)
-            except exceptions.ImageNotFound as exc:
+                # (The request's token, for an image API: the current context.)
+                images.api().get(None, other, visible=False, session=session)
+            except (exceptions.ImageNotFound, exceptions.Forbidden) as exc:
                 raise _invalid(f'failed to get image {other}.') from exc
         if bdm.get('disk_bus') and bdm['disk_bus'] not in DISK_BUSES:
             # Nova's InvalidBDMDiskBus misspells its message attribute, so the
@@ -190,6 +191,12 @@ def check(session, requested: list[dict], image_id: str | None,
     max_local = CONF.max_local_block_devices
     if max_local >= 0 and sum(b.get('destination_type') == 'local' for b in bdms) > max_local:
         raise _invalid('You specified more local devices than the limit allows')
+    for bdm in bdms:
+        # As Nova's _volume_size: a blank local disk without a size is as large as
+        # the flavor's ephemeral disk (its swap, for swap).
+        if bdm.get('volume_size') is None and bdm.get('source_type') == 'blank' and \
+                bdm.get('destination_type') == 'local':
+            bdm['volume_size'] = flavor.swap if is_swap(bdm) else flavor.ephemeral_gb
     return bdms
 
 

@@ -17,8 +17,9 @@ from oslo_log import log as logging
 
 from kumo_api import block_devices, errors, lifecycle, rpc_clients, scheduling
 from kumo_common import deadlines, exceptions, objects, quota, states
+from kumo_common import image as images
+from kumo_common import network as network_api
 from kumo_common.db import flavors as flavor_db
-from kumo_common.db import images as image_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, session, system_metadata
 from kumo_common.db import networks as network_db
@@ -171,6 +172,16 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
     quota.ensure_usage(ctxt.project_id, ctxt.user_id)
     if hints.get('group'):
         quota.ensure_server_group_usage(ctxt.project_id, ctxt.user_id, hints['group'][0])
+    # Without imageRef, the image->local boot disk of the mappings (if any).
+    image_id = _ref_id(req.image_ref) if req.image_ref \
+        else block_devices.boot_image_id(req.block_device_mappings)
+    # Read before the transaction (it may be an image API call); its errors are
+    # raised in the order Nova checks things, below.
+    image_lookup = _lookup_image(ctxt, image_id)
+    # With an external Neutron the NICs are checked through its API, here, for the
+    # same reason; with the local service, in the transaction below.
+    networks = network_api.api()
+    nics_lookup = _lookup_networks(ctxt, networks, req) if networks.external else None
     with session.transaction() as s:
         group = scheduling.resolve_group(s, ctxt, hints)
         scheduling.check_enabled(hints, group)
@@ -183,18 +194,14 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
             raise errors.BadRequest('Invalid flavorRef provided.') from exc
         if flavor.disabled:
             raise errors.BadRequest('Invalid flavorRef provided.')
-        # Without imageRef, the image->local boot disk of the mappings (if any).
-        image_id = _ref_id(req.image_ref) if req.image_ref \
-            else block_devices.boot_image_id(req.block_device_mappings)
         if not image_id:
             if not req.block_device_mappings:
                 raise errors.BadRequest('Missing imageRef attribute')
             raise errors.BadRequest(block_devices.NOTHING_TO_BOOT)
-        try:
+        if isinstance(image_lookup, Exception):
             # Another project's private image does not exist for this caller.
-            image = image_db.get_visible(s, image_id, ctxt.project_id, ctxt.is_admin_role)
-        except exceptions.ImageNotFound as exc:
-            raise errors.BadRequest('Can not find requested image') from exc
+            raise errors.BadRequest('Can not find requested image') from image_lookup
+        image = image_lookup
         bdms = block_devices.check(s, req.block_device_mappings, image_id, flavor)
         auto_disk_config = _auto_disk_config(req.auto_disk_config, image)
         if image.status != 'active':
@@ -216,12 +223,14 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
                 raise errors.BadRequest('The requested availability zone is not available')
         quota.check_metadata_items(s, ctxt.project_id, len(req.metadata))
         quota.check_injected_files(s, ctxt.project_id, ctxt.user_id, req.personality)
-        nics = _resolve_networks(s, req, ctxt)
+        if isinstance(nics_lookup, Exception):
+            raise nics_lookup
+        nics = nics_lookup if networks.external else _resolve_networks(s, req, ctxt)
         # Atomic: charged in this transaction, so concurrent creates cannot overshoot.
         count = quota.admit_instances(s, ctxt.project_id, ctxt.user_id, flavor.vcpus,
                                       flavor.memory_mb, req.min_count, req.max_count)
 
-        image_props = image_db.properties(image)
+        image_props = image.properties
         flavor_snapshot = flavor_db.snapshot(flavor)
         spec = objects.RequestSpec(
             instance_uuids=[], project_id=ctxt.project_id, user_id=ctxt.user_id,
@@ -230,12 +239,7 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
                 memory_mb=flavor.memory_mb, root_gb=flavor.root_gb,
                 ephemeral_gb=flavor.ephemeral_gb, swap=flavor.swap,
                 extra_specs=flavor_snapshot['extra_specs']),
-            image=objects.ImageSpec(
-                id=image.id, name=image.name or '', checksum=image.checksum,
-                size=image.size or 0, disk_format=image.disk_format,
-                container_format=image.container_format, min_ram=image.min_ram or 0,
-                min_disk=image.min_disk or 0, properties=image_props,
-                location=image.location),
+            image=image.spec(),
             scheduler_hints=hints, requested_networks=[n.network_id for n in nics],
             network_requests=nics, **where.spec_fields())
         uuids = []
@@ -286,7 +290,9 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
             instance_db.start_action(s, uuid, 'create', ctxt)
             for nic in nics:
                 # Taken now, in the server's transaction: two creates cannot share it.
-                if nic.port_id and not port_db.reserve(s, nic.port_id, uuid):
+                # (A Neutron port is taken when the conductor binds it.)
+                if nic.port_id and not networks.external \
+                        and not port_db.reserve(s, nic.port_id, uuid):
                     raise errors.Conflict(f'Port {nic.port_id} is still in use.')
         spec.instance_uuids = uuids
         if group is not None:
@@ -305,10 +311,30 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
     return CreateResult(uuids, reservation_id, admin_pass, auto_disk_config)
 
 
-def _auto_disk_config(requested: bool | None, image: models.Image) -> bool:
+def _lookup_networks(ctxt, networks: network_api.NetworkAPI, req: CreateRequest
+                     ) -> list[objects.NetworkRequest] | Exception:
+    """The NICs as an external network API checks them, or why they cannot be had."""
+    try:
+        return networks.resolve_requests(ctxt, req.networks)
+    except (exceptions.Invalid, exceptions.Conflict) as exc:
+        return exc
+
+
+def _lookup_image(ctxt, image_id: str | None) -> images.Image | Exception | None:
+    """The image to boot as the caller may see it, or why it cannot be had (not
+    found, not authorized); None without an image id."""
+    if not image_id:
+        return None
+    try:
+        return images.api().get(ctxt, image_id)
+    except (exceptions.ImageNotFound, exceptions.Forbidden) as exc:
+        return exc
+
+
+def _auto_disk_config(requested: bool | None, image: images.Image) -> bool:
     """Nova's rule: the image's auto_disk_config property decides when the request
     does not, and an image that says 'Disabled' refuses AUTO."""
-    value = image_db.properties(image).get('auto_disk_config')
+    value = image.properties.get('auto_disk_config')
     if value == 'Disabled' and requested:
         raise errors.BadRequest(f'Requested image {image.id} has automatic disk resize '
                                 'disabled.')

@@ -17,11 +17,13 @@ from kumo_api.resources.servers import _audience, get_instance
 from kumo_api.views import links
 from kumo_api.views import servers as views
 from kumo_common import exceptions, objects, states
+from kumo_common import image as images
 from kumo_common import lifecycle as actions
-from kumo_common.db import images as image_db
+from kumo_common.db import block_devices as bdm_db
 from kumo_common.db import models, session
 from kumo_common.db import networks as network_db
 from kumo_common.db import snapshots as snapshot_db
+from kumo_common.image import snapshot as image_snapshot
 
 CONF = cfg.CONF
 
@@ -64,19 +66,38 @@ def _snapshot(instance: models.Instance, action: str, name: str, image_type: str
               extra: dict, rotation: int | None = None, backup_type: str | None = None):
     ctxt = g.context
     image_id = str(uuidlib.uuid4())
+    catalog = images.api()
+
+    def fields(server: models.Instance, s=None) -> dict:
+        return image_snapshot.fields(
+            name, instance_uuid=server.uuid, image_ref=server.image_ref,
+            project_id=server.project_id, user_id=ctxt.user_id,
+            root_gb=(server.flavor or {}).get('root_gb', 0) or 0, image_type=image_type,
+            base=_base_image(catalog, ctxt, server.image_ref, s), extra=extra)
+
+    if catalog.external:
+        # An image API call is never made inside the transaction that claims the
+        # task: the queued image is created first (once the state allows the action)
+        # and deleted again if the claim fails.
+        spec = actions.get(action)
+        lifecycle.check(ctxt, instance, spec, spec.recorded_as)
+        catalog.create_snapshot(ctxt, image_id, fields(instance))
 
     def prepare(s, fresh: models.Instance) -> objects.ActionParams:
-        try:
-            base = image_db.get(s, fresh.image_ref) if fresh.image_ref else None
-        except exceptions.ImageNotFound:
-            base = None
-        snapshot_db.create(s, image_id, name, fresh, ctxt.user_id, image_type, base, extra)
+        # The local catalog: a `saving` row and the store file the agent writes, in
+        # the claim's transaction; an external Glance: the agent uploads (no path).
+        path = None if catalog.external else \
+            catalog.create_snapshot(ctxt, image_id, fields(fresh, s), session=s)
         if rotation is not None:
             snapshot_db.set_rotation(fresh, backup_type, rotation)
-        return objects.ActionParams(snapshot_id=image_id,
-                                    snapshot_path=snapshot_db.file_for(image_id))
+        return objects.ActionParams(snapshot_id=image_id, snapshot_path=path)
 
-    lifecycle.run(ctxt, instance, action, prepare=prepare)
+    try:
+        lifecycle.run(ctxt, instance, action, prepare=prepare)
+    except Exception:
+        if catalog.external:
+            catalog.delete(ctxt, image_id)
+        raise
     # 2.45+: the image id in the body; before, only the Location header (and, for a
     # backup, only if rotation keeps it).
     if g.want.at_least(2, 45):
@@ -116,22 +137,25 @@ def _ports(s, instance_uuid: str) -> list[objects.PortSpec]:
     return result
 
 
-def _image_spec(image: models.Image) -> objects.ImageSpec:
-    return objects.ImageSpec(
-        id=image.id, name=image.name or '', checksum=image.checksum,
-        size=image.size or 0, disk_format=image.disk_format,
-        container_format=image.container_format, min_ram=image.min_ram or 0,
-        min_disk=image.min_disk or 0, properties=image_db.properties(image),
-        location=image.location)
-
-
-def _boot_image(s, image_id: str | None) -> objects.ImageSpec | None:
+def _base_image(catalog: images.ImageAPI, ctxt, image_id: str | None,
+                s=None) -> images.Image | None:
+    """The image a server was built from (its snapshot inherits its properties);
+    None when it is gone or no longer readable."""
     if not image_id:
         return None
     try:
-        return _image_spec(image_db.get(s, image_id))
-    except exceptions.ImageNotFound:
+        return catalog.get(ctxt, image_id, visible=False, session=s)
+    except (exceptions.ImageNotFound, exceptions.Forbidden):
         return None
+
+
+def _boot_images(ctxt, image: images.Image) -> tuple[objects.ImageSpec | None, ...]:
+    """The kernel and ramdisk an image boots with (its kernel_id / ramdisk_id), read
+    before the action's transaction (they may be image API calls)."""
+    catalog = images.api()
+    found = (_base_image(catalog, ctxt, image.properties.get(key))
+             for key in ('kernel_id', 'ramdisk_id'))
+    return tuple(i.spec() if i is not None else None for i in found)
 
 
 def _flavor_spec(flavor: dict) -> objects.FlavorSpec:
@@ -142,22 +166,24 @@ def _flavor_spec(flavor: dict) -> objects.FlavorSpec:
         swap=flavor.get('swap', 0) or 0, extra_specs=flavor.get('extra_specs') or {})
 
 
-def _build_payload(s, fresh: models.Instance, image: models.Image,
-                   admin_pass: str | None) -> objects.InstanceBuild:
+def _build_payload(s, fresh: models.Instance, image: images.Image,
+                   admin_pass: str | None,
+                   boot_images: tuple[objects.ImageSpec | None, ...]
+                   ) -> objects.InstanceBuild:
     """The server as the agent builds it, from `image` (rebuild, rescue)."""
-    props = image_db.properties(image)
+    kernel, ramdisk = boot_images
     return objects.InstanceBuild(
         uuid=fresh.uuid, name=fresh.display_name or '', hostname=fresh.hostname or '',
         project_id=fresh.project_id, user_id=fresh.user_id,
-        flavor=_flavor_spec(fresh.flavor or {}), image=_image_spec(image),
+        flavor=_flavor_spec(fresh.flavor or {}), image=image.spec(),
         node_uuid=fresh.compute_node_uuid or '',
         metadata={m.key: m.value for m in fresh.metadata_items},
         user_data=fresh.user_data, key_data=fresh.key_data,
         config_drive=bool(fresh.config_drive), admin_password=admin_pass,
         ports=_ports(s, fresh.uuid), availability_zone=fresh.availability_zone,
         instance_name='instance-%08x' % fresh.id, key_name=fresh.key_name,
-        kernel=_boot_image(s, props.get('kernel_id')),
-        ramdisk=_boot_image(s, props.get('ramdisk_id')))
+        kernel=kernel, ramdisk=ramdisk,
+        block_devices=bdm_db.local_specs(s, fresh.uuid))
 
 
 def rebuild(instance: models.Instance, body: dict):
@@ -172,11 +198,12 @@ def rebuild(instance: models.Instance, body: dict):
         compute_api.decode_user_data(body['user_data'])
     image_id = compute_api._ref_id(body['imageRef'])
     admin_pass = body.get('adminPass') or compute_api.generate_password()
+    try:
+        image = images.api().get(ctxt, image_id)
+    except (exceptions.ImageNotFound, exceptions.Forbidden) as exc:
+        raise errors.BadRequest('Cannot find requested image') from exc
+    boot_images = _boot_images(ctxt, image)
     with session.reader() as s:
-        try:
-            image = image_db.get_visible(s, image_id, ctxt.project_id, ctxt.is_admin_role)
-        except exceptions.ImageNotFound as exc:
-            raise errors.BadRequest('Cannot find requested image') from exc
         if image.status != 'active':
             raise errors.BadRequest(f'Image {image.id} is not active.')
         flavor = instance.flavor or {}
@@ -184,7 +211,7 @@ def rebuild(instance: models.Instance, body: dict):
             raise errors.BadRequest("Flavor's memory is too small for requested image.")
         if flavor.get('root_gb') and (image.min_disk or 0) > flavor['root_gb']:
             raise errors.BadRequest("Flavor's disk is too small for requested image.")
-        image_props = image_db.properties(image)
+        image_props = image.properties
         key_data = instance.key_data
         if want.at_least(2, 54) and 'key_name' in body:
             key_data = None
@@ -231,8 +258,9 @@ def rebuild(instance: models.Instance, body: dict):
         fresh.system_metadata.extend(models.InstanceSystemMetadata(key=k, value=v)
                                      for k, v in wanted.items())
         s.flush()
-        return objects.ActionParams(build=_build_payload(s, fresh, image, admin_pass),
-                                    preserve_ephemeral=preserve, start=not was_stopped)
+        return objects.ActionParams(
+            build=_build_payload(s, fresh, image, admin_pass, boot_images),
+            preserve_ephemeral=preserve, start=not was_stopped)
 
     lifecycle.run(ctxt, instance, 'rebuild', prepare=prepare)
     return _rebuild_response(instance.uuid, admin_pass)
@@ -265,16 +293,17 @@ def rescue(instance: models.Instance, body: dict | None):
     admin_pass = body.get('adminPass') or compute_api.generate_password()
     # The rescue image: the one asked for, else the server's own (as Nova).
     image_id = body.get('rescue_image_ref') or instance.image_ref
-    with session.reader() as s:
-        try:
-            image = image_db.get_visible(s, image_id, ctxt.project_id, ctxt.is_admin_role)
-        except exceptions.ImageNotFound as exc:
-            raise errors.BadRequest(f'Image {image_id} could not be found.') from exc
-        if image.status != 'active':
-            raise errors.BadRequest(f'Image {image.id} is not active.')
+    try:
+        image = images.api().get(ctxt, image_id)
+    except (exceptions.ImageNotFound, exceptions.Forbidden) as exc:
+        raise errors.BadRequest(f'Image {image_id} could not be found.') from exc
+    if image.status != 'active':
+        raise errors.BadRequest(f'Image {image.id} is not active.')
+    boot_images = _boot_images(ctxt, image)
 
     def prepare(s, fresh: models.Instance) -> objects.ActionParams:
-        return objects.ActionParams(build=_build_payload(s, fresh, image, admin_pass))
+        return objects.ActionParams(
+            build=_build_payload(s, fresh, image, admin_pass, boot_images))
 
     lifecycle.run(ctxt, instance, 'rescue', prepare=prepare)
     view = {'adminPass': admin_pass} if CONF.api.enable_instance_password else {}

@@ -27,6 +27,7 @@ from oslo_log import log as logging
 from kumo_api import errors, microversion, server_filters, validation
 from kumo_api.microversion import APIVersion
 from kumo_api.resources import aggregates, flavor_access, server_actions
+from kumo_api.resources import migrations as migration_resources
 from kumo_api.schemas import aggregates as aggregate_schemas
 from kumo_api.schemas import flavors as flavor_schemas
 from kumo_api.schemas import hypervisors as hypervisor_schemas
@@ -142,6 +143,8 @@ OPERATIONS: dict[str, Operation] = {
     'instance_actions.list_actions': Operation(query=fixed(action_schemas.LIST_266),
                                                returns=({'instanceActions': LIST},)),
     'instance_actions.show_action': Operation(returns=({'instanceAction': OBJ},)),
+    'migrations.list_migrations': Operation(query=fixed(migration_resources.QUERY_SCHEMA),
+                                            returns=({'migrations': LIST},)),
     'scheduler.scheduling_report': Operation(returns=({'scheduling_report': OBJ},)),
     'scheduler.dry_run': Operation(body=windows(scheduler_schemas.DRY_RUN),
                                    returns=({'dry_run': OBJ},)),
@@ -190,6 +193,9 @@ OPERATIONS: dict[str, Operation] = {
                                              body=windows(quota_schemas.UPDATE),
                                              returns=({'quota_set': OBJ},)),
     'quota_sets.delete_quota_set': Operation(status=(202,), query=quota_schemas.quota_query),
+    'quota_class_sets.show_quota_class_set': Operation(returns=({'quota_class_set': OBJ},)),
+    'quota_class_sets.update_quota_class_set': Operation(
+        body=windows(quota_schemas.CLASS_UPDATE), returns=({'quota_class_set': OBJ},)),
     # server groups
     'server_groups.list_server_groups': Operation(query=group_schemas.index_query,
                                                   returns=({'server_groups': LIST},)),

@@ -13,9 +13,9 @@ from oslo_config import cfg
 
 from kumo_api import errors, policy, validation
 from kumo_common import exceptions, objects
+from kumo_common import image as images
 from kumo_common import scheduler_hints as hint_table
 from kumo_common.db import flavors as flavor_db
-from kumo_common.db import images as image_db
 from kumo_common.db import models
 from kumo_common.db import server_groups as group_db
 
@@ -199,14 +199,13 @@ def dry_run_spec(s, ctxt, server: dict, hints: dict) -> objects.RequestSpec:
     image_spec = None
     if server.get('imageRef'):
         try:
-            image = image_db.get(s, _ref_id(server['imageRef']))
-        except exceptions.ImageNotFound as exc:
+            image = images.api().get(ctxt, _ref_id(server['imageRef']), visible=False,
+                                     session=s)
+        except (exceptions.ImageNotFound, exceptions.Forbidden) as exc:
             raise errors.BadRequest('Can not find requested image') from exc
-        image_spec = objects.ImageSpec(
-            id=image.id, name=image.name or '', checksum=image.checksum,
-            size=image.size or 0, disk_format=image.disk_format,
-            container_format=image.container_format, min_ram=image.min_ram or 0,
-            min_disk=image.min_disk or 0, properties=image_db.properties(image))
+        # What a filter reads (the agent is not told where the data is).
+        image_spec = image.spec()
+        image_spec.location = None
     validate_hints(hints)
     from kumo_api import compute_api
     normalised = compute_api.normalise_hints(hints)

@@ -1,30 +1,23 @@
-"""The GET /servers query string: which filters a caller may use, and how each one
-narrows the instances (Nova's semantics, reference/NOTES.md section c).
+"""The GET /servers query string: which filters a caller may use and how their values
+parse (Nova's semantics, reference/NOTES.md section c), into the typed
+kumo_common.db.server_list.ServerQuery that the database layer runs.
 
-Regex filters are matched in Python with the `regex` module and a time budget, the
-same on every database backend, so no pattern can make a request run long.
+Regex patterns are checked here (they must compile, cheaply); they are matched by the
+database layer, with a time budget, so no pattern can make a request run long.
 """
 from __future__ import annotations
 
 import datetime
 import re
-import time
-from dataclasses import dataclass, field
 
 import regex
-import sqlalchemy as sa
 from oslo_utils import timeutils
 
 from kumo_api import errors, policy
 from kumo_api.microversion import APIVersion
 from kumo_common import states
-from kumo_common.db import models
+from kumo_common.db.server_list import ServerQuery
 
-# Seconds all regex filters of one request may spend matching: half the second a
-# whole list call may take with a catastrophic pattern (the query and the views
-# need the rest). The `regex` module counts its timeout in CPU time: on a machine
-# with more runnable threads than CPUs a match takes longer by the wall clock.
-REGEX_BUDGET = 0.5
 # Largest product of a pattern's counted repeats ({m}, {m,n}). The `regex` module
 # expands counted repeats when it compiles, before any time budget applies
 # (a{4000000} takes seconds and hundreds of MB), and no name or address needs more.
@@ -45,6 +38,21 @@ _USER_FILTERS: list[tuple[tuple[int, int], set[str]]] = [
                'progress', 'user_id'}),
     ((2, 90), {'hostname'}),
 ]
+
+# Sort keys Nova accepts (2.1-2.72), and those it accepts but ignores before 2.75.
+_SORT_KEYS = {
+    'access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'availability_zone',
+    'config_drive', 'created_at', 'display_description', 'display_name', 'host',
+    'hostname', 'image_ref', 'instance_type_id', 'kernel_id', 'key_name', 'launch_index',
+    'launched_at', 'locked_by', 'node', 'power_state', 'progress', 'project_id',
+    'ramdisk_id', 'root_device_name', 'task_state', 'terminated_at', 'updated_at',
+    'user_id', 'uuid', 'vm_state'}
+_IGNORED_SORT_KEYS = {
+    'architecture', 'cell_name', 'cleaned', 'default_ephemeral_device',
+    'default_swap_device', 'deleted', 'deleted_at', 'disable_terminate', 'ephemeral_gb',
+    'ephemeral_key_uuid', 'id', 'key_data', 'launched_on', 'locked', 'memory_mb',
+    'os_type', 'reservation_id', 'root_gb', 'shutdown_terminate', 'user_data', 'vcpus',
+    'vm_mode'}
 
 # Exact-match filters: query parameter -> column.
 _EXACT = {
@@ -142,15 +150,6 @@ def _parse_time(name: str, value: str) -> datetime.datetime:
     return timeutils.normalize_time(parsed)
 
 
-@dataclass
-class ServerFilters:
-    """What a list call selects, after policy and parsing."""
-    conditions: list = field(default_factory=list)
-    regexes: dict[str, str] = field(default_factory=dict)  # column -> pattern
-    ip_patterns: list[tuple[int, str]] = field(default_factory=list)  # (version, pattern)
-    empty: bool = False  # a filter that can match nothing (unknown flavor, ...)
-
-
 def allowed_params(ctxt, want: APIVersion, params: dict) -> dict:
     """Drop the filters the caller may not use (silently, as Nova)."""
     if policy.authorize(ctxt, 'os_compute_api:servers:allow_all_filters', fatal=False):
@@ -165,66 +164,79 @@ def allowed_params(ctxt, want: APIVersion, params: dict) -> dict:
     return {k: v for k, v in params.items() if k in allowed}
 
 
-def build(ctxt, want: APIVersion, params: dict, session) -> ServerFilters:
-    """Turn allowed query parameters (each a list of strings) into filters."""
-    result = ServerFilters()
-    inst = models.Instance
+def build(ctxt, want: APIVersion, params: dict, detail: bool) -> ServerQuery:
+    """Turn allowed query parameters (each a list of strings) into a ServerQuery
+    (its limit, marker and columns are the caller's to set)."""
     last = {k: v[-1] for k, v in params.items() if v}
-
+    q = ServerQuery()
     for name, column in _EXACT.items():
         if name in last and name not in ('project_id', 'tenant_id'):
-            result.conditions.append(getattr(inst, column) == last[name])
+            q.exact[column] = last[name]
     for name, column in _REGEX.items():
         if name in last:
             check_pattern(name, last[name])
-            result.regexes[column] = last[name]
-
+            q.regexes[column] = last[name]
     if 'flavor' in last:
-        flavor_id = session.scalars(sa.select(models.Flavor.id).where(
-            models.Flavor.flavorid == last['flavor'])).first()
-        if flavor_id is None:
-            result.empty = True
-        result.conditions.append(inst.instance_type_id == flavor_id)
+        q.flavorid = last['flavor']
     for name, version in (('ip', 4), ('ip6', 6)):
         if name in last:
             check_pattern(name, last[name])
-            result.ip_patterns.append((version, last[name]))
+            q.ip_patterns.append((version, last[name]))
     if 'locked' in last:
-        result.conditions.append(inst.locked.is_(strict_bool('locked', last['locked'])))
-    _tag_filters(result, last)
-    _status_and_deleted(ctxt, want, params, last, result)
-    return result
+        q.locked = strict_bool('locked', last['locked'])
+    for name, attribute in (('tags', 'tags'), ('tags-any', 'tags_any'),
+                            ('not-tags', 'not_tags'), ('not-tags-any', 'not_tags_any')):
+        if name in last:
+            setattr(q, attribute, list(dict.fromkeys(t for t in last[name].split(',') if t)))
+    _status_and_deleted(ctxt, want, params, last, q)
+    q.project_id = _project_scope(ctxt, last, detail)
+    if not q.empty:  # an unknown status (before 2.38) lists nothing, whatever the order
+        q.sort = _sort(ctxt, want, params)
+    return q
 
 
-def _tag_filters(result: ServerFilters, last: dict) -> None:
-    # One IN list per filter, as Nova's: a condition per tag would nest one level
-    # per tag, and a few thousand tags overflow SQLite's expression depth (a 500).
-    inst, tag = models.Instance, models.Tag
-
-    def has_all(tags):
-        return inst.uuid.in_(
-            sa.select(tag.resource_id).where(tag.tag.in_(tags)).group_by(tag.resource_id)
-            .having(sa.func.count(sa.distinct(tag.tag)) == len(tags)))
-
-    def has_any(tags):
-        return sa.exists().where(tag.resource_id == inst.uuid, tag.tag.in_(tags))
-
-    def split(name):
-        return list(dict.fromkeys(t for t in last[name].split(',') if t)) \
-            if name in last else []
-
-    if tags := split('tags'):
-        result.conditions.append(has_all(tags))
-    if tags := split('tags-any'):
-        result.conditions.append(has_any(tags))
-    if tags := split('not-tags'):
-        result.conditions.append(sa.not_(has_all(tags)))
-    if tags := split('not-tags-any'):
-        result.conditions.append(sa.not_(has_any(tags)))
+def _project_scope(ctxt, last: dict, detail: bool) -> str | None:
+    """Without all_tenants every caller sees its own project only; with it (admin)
+    tenant_id/project_id narrow the projects (None: all of them)."""
+    raw = last.get('all_tenants')
+    all_tenants = 'all_tenants' in last and (raw == '' or strict_bool('all_tenants', raw))
+    if not all_tenants:
+        return ctxt.project_id
+    policy.authorize(ctxt, f"os_compute_api:servers:{'detail' if detail else 'index'}"
+                           ':get_all_tenants')
+    return last.get('project_id') or last.get('tenant_id') or None
 
 
-def _status_and_deleted(ctxt, want, params, last, result: ServerFilters) -> None:
-    inst = models.Instance
+def _sort(ctxt, want, params: dict) -> list[tuple[str, str]] | None:
+    """[(column, direction)] of the sort_key/sort_dir pairs (None without sort_key:
+    Nova's default order)."""
+    keys = params.get('sort_key') or []
+    dirs = params.get('sort_dir') or []
+    if len(dirs) > len(keys) and keys:
+        raise errors.BadRequest('Sort direction size exceeds sort key size')
+    if not keys:
+        return None
+    order = []
+    for i, key in enumerate(keys):
+        direction = dirs[i] if i < len(dirs) else ('desc' if not dirs else 'asc')
+        if direction not in ('asc', 'desc'):
+            raise errors.BadRequest('Unknown sort direction, must be one of: asc, desc')
+        if key == 'locked' and want.at_least(2, 73):
+            pass
+        elif key in _SORT_KEYS:
+            if key in ('host', 'node') and not ctxt.is_admin_role:
+                raise errors.Forbidden(f"Policy doesn't allow sort_key={key} to be "
+                                       'performed.')
+        elif key in _IGNORED_SORT_KEYS and not want.at_least(2, 75):
+            continue
+        else:
+            raise errors.BadRequest(f'Invalid input for query parameters sort_key. '
+                                    f'Value: {key}.')
+        order.append((key, direction))
+    return order
+
+
+def _status_and_deleted(ctxt, want, params, last, q: ServerQuery) -> None:
     deleted = None
     if 'deleted' in last:
         deleted = last['deleted'].lower() in _STRICT_TRUE
@@ -241,18 +253,15 @@ def _status_and_deleted(ctxt, want, params, last, result: ServerFilters) -> None
             if not vms and status.upper() != 'DELETED':
                 if want.at_least(2, 38):
                     raise errors.BadRequest(f'Invalid status value: {status}')
-                result.empty = True
+                q.empty = True
                 continue
             vm_states.extend(vms)
             if tasks is None:
                 task_states = None
             elif task_states is not None:
                 task_states.extend(tasks)
-        if vm_states:
-            cond = inst.vm_state.in_(vm_states)
-            if task_states:
-                cond = sa.and_(cond, inst.task_state.in_(task_states))
-            result.conditions.append(cond)
+        q.vm_states = vm_states
+        q.task_states = task_states
 
     since = _parse_time('changes-since', last['changes-since']) \
         if 'changes-since' in last else None
@@ -261,75 +270,10 @@ def _status_and_deleted(ctxt, want, params, last, result: ServerFilters) -> None
     if since and before and before < since:
         raise errors.BadRequest('The value of changes-since must be less than or equal to '
                                 'changes-before.')
-    if since:
-        result.conditions.append(sa.func.coalesce(inst.updated_at, inst.created_at) >= since)
-    if before:
-        result.conditions.append(sa.func.coalesce(inst.updated_at, inst.created_at)
-                                 <= before)
+    q.changes_since, q.changes_before = since, before
     if deleted is None and (since or before):
-        return  # changes-* include deleted and soft-deleted servers
-    soft = 'soft_deleted' in params and bool(last.get('soft_deleted', ''))
-    if deleted:
-        result.conditions.append(inst.deleted != 0 if not soft and 'soft_deleted' in params
-                                 else sa.or_(inst.deleted != 0,
-                                             inst.vm_state == states.SOFT_DELETED))
+        q.deleted = None  # changes-* include deleted and soft-deleted servers
     else:
-        result.conditions.append(inst.deleted == 0)
-        if not soft:
-            result.conditions.append(inst.vm_state != states.SOFT_DELETED)
-
-
-def _as_text(value) -> str:
-    if value is None:
-        return ''
-    if isinstance(value, datetime.datetime):
-        return value.isoformat(sep=' ')
-    if isinstance(value, bool):
-        return '1' if value else '0'
-    return str(value)
-
-
-def _matches(pattern, text: str, deadline: float, anchored: bool = False) -> bool:
-    """One bounded regex test; running out of the request's budget is a 400."""
-    remaining = deadline - time.monotonic()
-    try:
-        if remaining <= 0:
-            raise TimeoutError
-        found = (pattern.match if anchored else pattern.search)(text, timeout=remaining)
-    except TimeoutError as exc:
-        raise errors.BadRequest('The filter pattern took too long to match; use a '
-                                'simpler regular expression.') from exc
-    return found is not None
-
-
-def regex_matching_ids(session, base_query, filters: ServerFilters) -> set[int] | None:
-    """Ids of instances passing the regex and ip filters (None when there are none)."""
-    if not filters.regexes and not filters.ip_patterns:
-        return None
-    deadline = time.monotonic() + REGEX_BUDGET
-    compiled = [regex.compile(p) for p in filters.regexes.values()]
-    columns = [models.Instance.id, models.Instance.uuid] + [
-        getattr(models.Instance, c) for c in filters.regexes]
-    rows = session.execute(base_query.with_only_columns(*columns)).all()
-    ids = {row[0] for row in rows
-           if all(_matches(p, _as_text(row[i + 2]), deadline)
-                  for i, p in enumerate(compiled))}
-    if filters.ip_patterns and ids:
-        uuids = {row[1]: row[0] for row in rows if row[0] in ids}
-        ids = _ip_matching_ids(session, uuids, filters.ip_patterns, deadline)
-    return ids
-
-
-def _ip_matching_ids(session, id_of: dict[str, int], patterns, deadline: float) -> set[int]:
-    """Nova's fallback ip filter: a match anchored at the start, on fixed IPs."""
-    compiled = [(version, regex.compile(p)) for version, p in patterns]
-    addresses: dict[str, list[str]] = {}
-    for device_id, address in session.execute(
-            sa.select(models.Port.device_id, models.IPAllocation.ip_address)
-            .join(models.IPAllocation, models.IPAllocation.port_id == models.Port.id)
-            .where(models.Port.device_id.in_(list(id_of)))):
-        addresses.setdefault(device_id, []).append(address)
-    return {id_of[uuid] for uuid, addrs in addresses.items()
-            if all(any(_matches(p, a, deadline, anchored=True)
-                       for a in addrs if (':' in a) == (version == 6))
-                   for version, p in compiled)}
+        q.deleted = bool(deleted)
+    if 'soft_deleted' in params:
+        q.soft_deleted = bool(last.get('soft_deleted', ''))

@@ -16,7 +16,9 @@ DELETE_STEPS = (task.DELETING,)
 def timeout_for(task_state: str) -> int:
     if task_state in BUILD_STEPS:
         return CONF.conductor.scheduling_timeout
-    if task_state == task.SPAWNING:
+    # An unshelve of an offloaded server spawns it (the image copied onto its new
+    # host), and the image steps of a shelve write a whole disk.
+    if task_state in (task.SPAWNING, task.UNSHELVING, task.SHELVING_IMAGE_UPLOADING):
         return CONF.conductor.spawn_timeout
     if task_state in DELETE_STEPS:
         return CONF.conductor.delete_timeout

@@ -45,6 +45,10 @@ class Action:
     instance_action: str = ''      # the os-instance-actions name, if not `name`
     takes_params: bool = False     # the driver call takes objects.ActionParams
     error_vm_state: str | None = None  # vm_state after a failure (None: as it was)
+    # Further task_states the action moves through (the agent reports each step; the
+    # reaper and the end of the action accept any of them): shelve's image steps.
+    step_task_states: tuple = ()
+    event_name: str = ''           # the instance action event, if not compute_<call>
 
     @property
     def recorded_as(self) -> str:
@@ -53,7 +57,12 @@ class Action:
     @property
     def event(self) -> str:
         """The instance action event the agent's work is recorded under."""
-        return f'compute_{self.driver_call}'
+        return self.event_name or f'compute_{self.driver_call}'
+
+    @property
+    def task_states(self) -> tuple[str, ...]:
+        """Every task_state the server shows while the action runs."""
+        return (self.task_state, *self.step_task_states)
 
     def vm_state_after(self, vm_state: str | None) -> str | None:
         """The vm_state a server in `vm_state` has once the action succeeded."""
@@ -99,12 +108,20 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
            'confirm_resize', instance_action='confirmResize'),
     Action('revert_resize', (RESIZED,), task.RESIZE_REVERTING, ACTIVE, power.RUNNING,
            'revert_resize', instance_action='revertResize', takes_params=True),
+    # shelve: power off, the root disk into the "<name>-shelved" image and, with
+    # shelved_offload_time 0, the offload too (kumo_conductor.shelving).
     Action('shelve', _IMAGEABLE, task.SHELVING, SHELVED, power.SHUTDOWN, 'shelve',
-           takes_params=True),
+           takes_params=True, event_name='compute_shelve_instance',
+           step_task_states=(task.SHELVING_IMAGE_PENDING_UPLOAD,
+                             task.SHELVING_IMAGE_UPLOADING, task.SHELVING_OFFLOADING)),
     Action('shelve_offload', (SHELVED,), task.SHELVING_OFFLOADING, SHELVED_OFFLOADED,
-           power.NOSTATE, 'destroy', instance_action='shelveOffload'),
+           power.NOSTATE, 'shelve_offload', instance_action='shelveOffload',
+           event_name='compute_shelve_offload_instance'),
+    # From SHELVED the agent powers the guest on; from SHELVED_OFFLOADED the conductor
+    # schedules it first and the agent spawns it from the shelve image.
     Action('unshelve', (SHELVED, SHELVED_OFFLOADED), task.UNSHELVING, ACTIVE, power.RUNNING,
-           'unshelve', needs_host=False, takes_params=True),
+           'unshelve', needs_host=False, takes_params=True,
+           event_name='compute_unshelve_instance'),
     Action('rescue', (ACTIVE, STOPPED, ERROR), task.RESCUING, RESCUED, power.RUNNING,
            'rescue', takes_params=True),
     Action('unrescue', (RESCUED,), task.UNRESCUING, ACTIVE, power.RUNNING, 'unrescue'),
@@ -113,3 +130,15 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
 
 def get(name: str) -> Action:
     return ACTIONS[name]
+
+
+def owning(task_state: str | None) -> Action | None:
+    """The action a server showing `task_state` is in (an action's own task_state
+    first: shelving_offloading is shelveOffload's, and a step of shelve's)."""
+    for action in ACTIONS.values():
+        if action.task_state == task_state:
+            return action
+    for action in ACTIONS.values():
+        if task_state in action.step_task_states:
+            return action
+    return None

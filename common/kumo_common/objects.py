@@ -166,6 +166,21 @@ class PortSpec(Payload):
 
 
 @dataclass
+class BlockDeviceSpec(Payload):
+    """One local disk of a server as its block device mapping says (the rows the API
+    stored: the image root disk, blank ephemeral and swap disks, the flavor's included).
+    Sizes as Nova's: GiB for ephemeral disks, MiB for swap (guest_format 'swap')."""
+    source_type: str
+    destination_type: str = 'local'
+    device_name: str | None = None
+    boot_index: int | None = None
+    volume_size: int | None = None
+    guest_format: str | None = None
+    device_type: str | None = None
+    disk_bus: str | None = None
+
+
+@dataclass
 class InstanceBuild(Payload):
     """Everything a compute agent needs to build one server.
 
@@ -177,8 +192,11 @@ class InstanceBuild(Payload):
     1.3: deadline, the spawning step's deadline (naive UTC, ISO 8601): an agent that
     gets the build later (it was down, the message waited in its queue) refuses it,
     since the conductor's reaper has rescheduled or failed the server by then.
+    1.4: block_devices, the server's block device mappings (BlockDeviceSpec), so that
+    the agent makes the requested ephemeral and swap disks; an agent given none (an
+    older conductor) makes the flavor's.
     """
-    VERSION: ClassVar[str] = '1.3'
+    VERSION: ClassVar[str] = '1.4'
     uuid: str
     name: str
     hostname: str
@@ -201,11 +219,16 @@ class InstanceBuild(Payload):
     ramdisk: ImageSpec | None = None
     files: list[dict] = field(default_factory=list)
     deadline: str | None = None
+    block_devices: list[BlockDeviceSpec] = field(default_factory=list)
 
 
 @dataclass
 class BuildResult(Payload):
-    """What a compute agent reports back after trying to build a server."""
+    """What a compute agent reports back after trying to build a server.
+
+    1.1: `traceback` of a failed spawn (the action event's, shown to admins).
+    """
+    VERSION = '1.1'
     instance_uuid: str
     host: str
     success: bool
@@ -213,6 +236,7 @@ class BuildResult(Payload):
     error: str | None = None
     # True when the failure is the host's fault and another host may succeed.
     reschedulable: bool = True
+    traceback: str | None = None
 
 
 @dataclass
@@ -279,17 +303,31 @@ class PowerSyncResult(Payload):
     """The conductor's answer to a PowerStateReport: `pending` instances had a task
     running (report them again later); `strays` are guests the database does not know
     or knows as deleted (the agent applies running_deleted_instance_action), `unknown`
-    those of them it never knew."""
+    those of them it never knew.
+
+    1.1: `elsewhere`, the strays the database knows as deleted servers of another
+    host: on a libvirtd several agents share, a domain merely named like an instance
+    is that host's to deal with, so the agent leaves it alone unless it carries its
+    own tag.
+    """
+    VERSION: ClassVar[str] = '1.1'
     pending: list[str] = field(default_factory=list)
     strays: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)
 
 
 @dataclass
 class ActionParams(Payload):
     """What a heavier lifecycle action (kumo_common.lifecycle, takes_params) hands the
     driver: the new password, the image to write a snapshot to, the build to rebuild
-    from. Only the fields the action needs are set."""
+    from. Only the fields the action needs are set.
+
+    1.1: offload (shelve: the guest leaves the host once its image is written, as
+    with [DEFAULT] shelved_offload_time 0). unshelve of an offloaded server sends
+    `build` (the server from its shelve image); of a shelved one, nothing.
+    """
+    VERSION: ClassVar[str] = '1.1'
     admin_password: str | None = None
     # createImage / createBackup / shelve: the catalog image and the file to write.
     snapshot_id: str | None = None
@@ -301,25 +339,70 @@ class ActionParams(Payload):
     start: bool = True
     # resize / revert: the flavor the guest is to run with.
     flavor: FlavorSpec | None = None
+    # shelve: offload the guest once its image is written.
+    offload: bool = False
 
 
 @dataclass
 class ActionResult(Payload):
     """What a heavier action produced, for the conductor to record: the snapshot
-    image's data (createImage, createBackup, shelve)."""
+    image's data (createImage, createBackup, shelve).
+
+    1.1: offloaded (shelve: the guest and its files left the host too).
+    """
+    VERSION: ClassVar[str] = '1.1'
     image_id: str | None = None
     size: int = 0
     checksum: str | None = None        # md5, Glance's `checksum`
     os_hash_value: str | None = None   # sha512
     virtual_size: int | None = None
     disk_format: str | None = None
+    offloaded: bool = False
+
+
+@dataclass
+class MigrationStep(Payload):
+    """One agent's part of a resize (compute RPC 1.5), with what it needs to do it.
+
+    `step`: resize_instance (the source powers the guest off and puts its files aside
+    in `source_path`), finish_resize (the destination builds the guest from them with
+    `build`, the server with its new flavor), confirm_resize (the source drops what
+    it put aside), revert_resize (the destination destroys the new guest),
+    finish_revert_resize (the source brings the old guest back). `step_id`: the
+    step's key in the agent's ledger (the reaper asks about it). `start`: whether the
+    guest runs afterwards (a resized STOPPED server stays stopped).
+    """
+    migration_uuid: str
+    instance_uuid: str
+    step: str
+    step_id: str
+    source_host: str
+    dest_host: str
+    source_path: str | None = None
+    build: InstanceBuild | None = None
+    start: bool = True
+
+
+@dataclass
+class MigrationStepResult(Payload):
+    """What an agent reports after its step of a resize (conductor RPC 1.4)."""
+    migration_uuid: str
+    instance_uuid: str
+    step: str
+    step_id: str
+    host: str
+    success: bool
+    power_state: int = 0
+    error: str | None = None
+    # resize_instance: where the source put the server's files aside.
+    source_path: str | None = None
 
 
 # Every payload type, by wire name. Explicit, so nothing is registered by import magic.
 REGISTRY: dict[str, type[Payload]] = {
     cls.__name__: cls
     for cls in (FlavorSpec, ImageSpec, NetworkRequest, RequestSpec, Selection, PortSpec,
-                InstanceBuild, BuildResult, GuestCheck, NodeReport, DryRunResult,
+                BlockDeviceSpec, InstanceBuild, BuildResult, GuestCheck, NodeReport, DryRunResult,
                 PowerStateReport, PowerSyncResult, ActionParams,
-                ActionResult)
+                ActionResult, MigrationStep, MigrationStepResult)
 }

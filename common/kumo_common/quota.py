@@ -1,10 +1,13 @@
 """Quota: limits (defaults, project and user overrides), usage, and atomic admission.
 
-Limits. Every resource of Nova's quota sets has a default ([quota] options; the
-network resources Nova still lists have none and are -1). An operator overrides a
-default for a project (a `quotas` row with user_id '') or for one user of a project
-(user_id set); a user's effective limit is their override, else the project's. -1
-means unlimited. `server_groups` and the network resources are per project only.
+Limits. Every resource of Nova's quota sets has a default: the 'default' quota
+class's limit (os-quota-class-sets, `quota_classes` rows) if an operator set one,
+else the [quota] option (the network resources Nova still lists have none and are
+-1). An operator overrides a default for a project (a `quotas` row with user_id '')
+or for one user of a project (user_id set); a user's effective limit is their
+override, else the project's. -1 means unlimited. `server_groups` and the network
+resources are per project only. Quota classes other than 'default' are stored and
+shown but used for nothing, as in Nova.
 
 Usage. Instances, cores and RAM are counted in a ledger, `quota_usages`, with one row
 per (project, '', resource) and one per (project, user, resource). Key pairs belong
@@ -126,6 +129,48 @@ def defaults() -> dict[str, int]:
     }
 
 
+DEFAULT_CLASS = 'default'
+
+
+def class_overrides(s: orm.Session, class_name: str) -> dict[str, int]:
+    """The limits stored for a quota class (network resources are never stored)."""
+    qc = models.QuotaClass
+    rows = s.execute(sa.select(qc.resource, qc.hard_limit).where(
+        qc.class_name == class_name))
+    return {resource: limit for resource, limit in rows
+            if resource in RESOURCES and resource not in NETWORK_RESOURCES}
+
+
+def default_limits(s: orm.Session) -> dict[str, int]:
+    """The defaults every project gets: the 'default' class over the [quota] options."""
+    limits = defaults()
+    limits.update(class_overrides(s, DEFAULT_CLASS))
+    return limits
+
+
+def get_class_limits(s: orm.Session, class_name: str) -> dict[str, int]:
+    """A quota class's limits: its own, else the defaults (as Nova shows any class)."""
+    limits = default_limits(s)
+    limits.update(class_overrides(s, class_name))
+    return limits
+
+
+def set_class_limits(s: orm.Session, class_name: str, values: dict[str, int]) -> None:
+    """Store a quota class's limits (insert or update). Network resources are
+    accepted and dropped: Nova shows them as -1 whatever is sent."""
+    qc = models.QuotaClass
+    existing = {row.resource: row for row in s.scalars(sa.select(qc).where(
+        qc.class_name == class_name))}
+    for resource, limit in values.items():
+        if resource not in RESOURCES or resource in NETWORK_RESOURCES:
+            continue
+        if resource in existing:
+            existing[resource].hard_limit = limit
+        else:
+            s.add(qc(class_name=class_name, resource=resource, hard_limit=limit))
+    s.flush()
+
+
 def overrides(s: orm.Session, project_id: str, user_id: str | None = None
               ) -> dict[str, int]:
     """The limits stored for the project (user_id None) or for one of its users."""
@@ -138,7 +183,7 @@ def overrides(s: orm.Session, project_id: str, user_id: str | None = None
 def get_limits(s: orm.Session, project_id: str, user_id: str | None = None
                ) -> dict[str, int]:
     """Effective limits of a project, or of a user in it (their overrides win)."""
-    limits = defaults()
+    limits = default_limits(s)
     limits.update(overrides(s, project_id))
     if user_id:
         limits.update({r: v for r, v in overrides(s, project_id, user_id).items()
@@ -479,3 +524,48 @@ def admit_group_members(s: orm.Session, project_id: str, user_id: str, group_uui
     limit = get_limits(s, project_id, user_id)['server_group_members']
     if (0 <= limit < in_use + count) or not _charge(s, key, count, limit):
         raise GroupMemberLimitExceeded()
+
+
+# --- resize --------------------------------------------------------------------------
+# While a resize is in flight the ledger holds the larger of the two flavors (Nova
+# checks the upsize's delta when the resize starts): the growth is charged then, and
+# what the kept flavor does not need is given back when the resize ends (confirm: the
+# old flavor's excess; revert or failure: the new one's).
+
+def admit_resize(s: orm.Session, project_id: str, user_id: str, vcpus: int,
+                 memory_mb: int) -> None:
+    """Charge the growth of a resize (positive deltas only), or TooManyInstances."""
+    per = {'instances': 0, 'cores': max(vcpus, 0), 'ram': max(memory_mb, 0)}
+    if not per['cores'] and not per['ram']:
+        return
+    keys = _instance_keys(project_id, user_id)
+    in_use = _lock(s, keys)
+    limits = {'': get_limits(s, project_id), user_id: get_limits(s, project_id, user_id)}
+    room: dict[str, tuple[int, int, int]] = {}
+    for _project, scope, resource in keys:
+        limit = limits[scope][resource]
+        if limit < 0 or resource == 'instances':
+            continue
+        used = in_use[(project_id, scope, resource)]
+        if resource not in room or limit - used < room[resource][0]:
+            room[resource] = (limit - used, limit, used)
+    over = {r: v for r, v in room.items() if per[r] > v[0]}
+    if over:
+        raise TooManyInstances(overs=', '.join(sorted(over)),
+                               req=', '.join(str(per[r]) for r in sorted(over)),
+                               used=', '.join(str(over[r][2]) for r in sorted(over)),
+                               allowed=', '.join(str(over[r][1]) for r in sorted(over)))
+    for key in keys:
+        _project, scope, resource = key
+        if per[resource] and not _charge(s, key, per[resource], limits[scope][resource]):
+            raise TooManyInstances(overs=resource, req=str(per[resource]),
+                                   used=str(in_use[key]), allowed=str(limits[scope][resource]))
+
+
+def release_resize(s: orm.Session, project_id: str, user_id: str, vcpus: int,
+                   memory_mb: int) -> None:
+    """Give back what a finished resize no longer needs (positive amounts only)."""
+    per = {'cores': max(vcpus, 0), 'ram': max(memory_mb, 0)}
+    for key in _instance_keys(project_id, user_id):
+        if per.get(key[2]):
+            _release(s, key, per[key[2]])

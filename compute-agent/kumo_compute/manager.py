@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import traceback
 from collections import defaultdict
 
 import oslo_messaging as messaging
@@ -9,7 +10,7 @@ from oslo_log import log as logging
 
 from kumo_common import lifecycle, objects, states
 from kumo_common.rpcapi import conductor as conductor_rpcapi
-from kumo_compute import ledger
+from kumo_compute import image_upload, ledger
 from kumo_compute.virt.driver import ComputeDriver
 
 LOG = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ LOG = logging.getLogger(__name__)
 class ComputeManager:
     """Answers kumo_common.rpcapi.compute.ComputeAPI for one host."""
 
-    target = messaging.Target(version='1.4')
+    target = messaging.Target(version='1.6')
 
     def __init__(self, host: str, driver: ComputeDriver,
                  conductor: conductor_rpcapi.ConductorAPI):
@@ -56,7 +57,8 @@ class ComputeManager:
                      'again', build.uuid, build.attempt)
             self.conductor.build_finished(ctxt, objects.BuildResult(
                 instance_uuid=build.uuid, host=self.host, success=record['success'],
-                power_state=record['power_state'], error=record['error']))
+                power_state=record['power_state'], error=record['error'],
+                traceback=record.get('traceback')))
             return
         if verdict != ledger.GO:
             LOG.info('Build of instance %s (attempt %d) is %s; not building it again',
@@ -66,9 +68,12 @@ class ComputeManager:
         try:
             result = self._build(build)
         finally:
-            self.ledger.finish(build.uuid, key, None if result is None else {
+            record = None if result is None else {
                 'attempt': build.attempt, 'success': result.success,
-                'error': result.error, 'power_state': result.power_state})
+                'error': result.error, 'power_state': result.power_state}
+            if result is not None and result.traceback:
+                record['traceback'] = result.traceback  # so a report sent again has it
+            self.ledger.finish(build.uuid, key, record)
         if result is not None:
             self.conductor.build_finished(ctxt, result)
 
@@ -89,12 +94,16 @@ class ComputeManager:
                 self.driver.spawn(build)
             except Exception as exc:
                 LOG.exception('Spawn of %s failed', build.uuid)
+                # Taken before the clean-up below can raise and replace it.
+                trace = traceback.format_exc()
                 try:
                     self.driver.destroy(build.uuid)
                 except Exception:  # the failure must be reported whatever happens here
                     LOG.exception('Cleaning up the failed spawn of %s failed', build.uuid)
                 return objects.BuildResult(instance_uuid=build.uuid, host=self.host,
-                                           success=False, error=str(exc))
+                                           success=False,
+                                           error=str(exc) or type(exc).__name__,
+                                           traceback=trace)
             return objects.BuildResult(instance_uuid=build.uuid, host=self.host,
                                        success=True,
                                        power_state=self.driver.power_state(build.uuid))
@@ -125,19 +134,30 @@ class ComputeManager:
             record = self.ledger.action_record(instance_uuid, ctxt.request_id)
             self.conductor.action_finished(ctxt, instance_uuid, self.host, action,
                                            record['success'], record['power_state'],
-                                           record['error'], _result_of(record))
+                                           record['error'], _result_of(record),
+                                           traceback=record.get('traceback'))
             return
         if verdict != ledger.GO:
             LOG.info('%s of instance %s (%s) is %s; not running it again', action,
                      instance_uuid, ctxt.request_id, verdict)
             return
         error, power_state, result = 'interrupted', states.power.NOSTATE, None
+        trace = None
         try:
             with self._lock(instance_uuid):
                 LOG.info('Running %s on instance %s', action, instance_uuid)
                 try:
                     call = getattr(self.driver, spec.driver_call)
-                    if spec.takes_params:
+                    if image_upload.needs_upload(params):
+                        # An external Glance: the driver writes the snapshot to a
+                        # scratch file, uploaded before the outcome is reported.
+                        call = image_upload.uploading(ctxt, call)
+                    if spec.step_task_states:
+                        # Each step shows as the server's task_state (shelve's).
+                        result = call(instance_uuid, params or objects.ActionParams(),
+                                      progress=lambda step: self.conductor.task_progress(
+                                          ctxt, instance_uuid, self.host, step))
+                    elif spec.takes_params:
                         result = call(instance_uuid, params or objects.ActionParams())
                     else:
                         call(instance_uuid)
@@ -145,15 +165,81 @@ class ComputeManager:
                 except Exception as exc:
                     LOG.exception('%s of %s failed', action, instance_uuid)
                     error = str(exc) or type(exc).__name__
+                    trace = traceback.format_exc()
                 power_state = self.driver.power_state(instance_uuid)
         finally:
             record = {'action': action, 'success': error is None, 'error': error,
                       'power_state': power_state}
             if result is not None:
                 record['result'] = result.to_primitive()
+            if trace is not None:
+                record['traceback'] = trace
             self.ledger.finish(instance_uuid, key, record)
         self.conductor.action_finished(ctxt, instance_uuid, self.host, action,
-                                       error is None, power_state, error, result)
+                                       error is None, power_state, error, result,
+                                       traceback=trace)
+
+    # --- resize (compute RPC 1.5): one step each, reported to the conductor ------------
+    def resize_instance(self, ctxt, step: objects.MigrationStep) -> None:
+        """Source: power the guest off and put its files aside (for the destination)."""
+        self._migration_step(ctxt, step, self.driver.migrate_disk_and_power_off)
+
+    def finish_resize(self, ctxt, step: objects.MigrationStep) -> None:
+        """Destination: the guest with its new flavor, from the files put aside."""
+        self._migration_step(ctxt, step, self.driver.finish_migration)
+
+    def confirm_resize(self, ctxt, step: objects.MigrationStep) -> None:
+        """Source: the old guest's files go."""
+        self._migration_step(ctxt, step, self.driver.confirm_migration)
+
+    def revert_resize(self, ctxt, step: objects.MigrationStep) -> None:
+        """Destination: the new guest goes."""
+        self._migration_step(ctxt, step, self.driver.destroy_migrated)
+
+    def finish_revert_resize(self, ctxt, step: objects.MigrationStep) -> None:
+        """Source: the old guest back, as it was."""
+        self._migration_step(ctxt, step, self.driver.finish_revert_migration)
+
+    def _migration_step(self, ctxt, step: objects.MigrationStep, call) -> None:
+        """Run one resize step once per step id (a step delivered again reports its
+        recorded outcome; one the reaper fenced is refused), then report it."""
+        uuid = step.instance_uuid
+        key = ledger.action_key(step.step_id)
+        verdict = self.ledger.begin(uuid, key, step.step)
+        if verdict == ledger.DONE:
+            record = self.ledger.action_record(uuid, step.step_id)
+            self._report_step(ctxt, step, record)
+            return
+        if verdict != ledger.GO:
+            LOG.info('%s of instance %s (%s) is %s; not running it again', step.step, uuid,
+                     step.step_id, verdict)
+            return
+        record = {'action': step.step, 'success': False, 'error': 'interrupted',
+                  'power_state': states.power.NOSTATE, 'source_path': None}
+        try:
+            with self._lock(uuid):
+                LOG.info('Running %s of instance %s (resize %s)', step.step, uuid,
+                         step.migration_uuid)
+                try:
+                    if uuid in self._terminated:
+                        # Deleted meanwhile: no guest is made again here.
+                        raise RuntimeError(f'Instance {uuid} was deleted')
+                    record['source_path'] = call(uuid, step)
+                    record['success'], record['error'] = True, None
+                except Exception as exc:
+                    LOG.exception('%s of %s failed', step.step, uuid)
+                    record['error'] = str(exc) or type(exc).__name__
+                record['power_state'] = self.driver.power_state(uuid)
+        finally:
+            self.ledger.finish(uuid, key, record)
+        self._report_step(ctxt, step, record)
+
+    def _report_step(self, ctxt, step: objects.MigrationStep, record: dict) -> None:
+        self.conductor.migration_step_finished(ctxt, objects.MigrationStepResult(
+            migration_uuid=step.migration_uuid, instance_uuid=step.instance_uuid,
+            step=step.step, step_id=step.step_id, host=self.host,
+            success=record['success'], power_state=record['power_state'],
+            error=record['error'], source_path=record.get('source_path')))
 
     def get_console_output(self, ctxt, instance_uuid: str, length: int | None = None
                            ) -> str | None:

@@ -153,9 +153,11 @@ class PowerSync:
                         else 'deleted in the database', action)
             if action == 'log':
                 continue
-            if unknown and not self.driver.claims(uuid):
-                # Merely named like an instance, and no server we ever had: it may be
-                # another cloud's or a person's. Reported, not touched.
+            if (unknown or uuid in result.elsewhere) and not self.driver.claims(uuid):
+                # Merely named like an instance, and no server we ever had (it may be
+                # another cloud's or a person's), or a server of another agent on the
+                # same hypervisor (it is that agent's to deal with). Reported, not
+                # touched.
                 LOG.warning('Leaving guest %s alone: nothing says it is ours', uuid)
                 continue
             with self.instance_lock(uuid):

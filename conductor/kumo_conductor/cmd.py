@@ -32,6 +32,14 @@ def build() -> service.RPCService:
                             lambda: manager.reclaim_soft_deleted(
                                 context.get_admin_context()),
                             'reclaim-soft-deleted')
+    if CONF.shelved_poll_interval > 0 and CONF.shelved_offload_time > 0:
+        server.add_periodic(CONF.shelved_poll_interval,
+                            lambda: manager.offload_shelved(context.get_admin_context()),
+                            'offload-shelved')
+    if CONF.resize_confirm_window > 0:
+        server.add_periodic(min(60, CONF.resize_confirm_window),
+                            lambda: manager.confirm_resizes(context.get_admin_context()),
+                            'confirm-resizes')
     return server
 
 

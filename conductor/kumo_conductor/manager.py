@@ -1,21 +1,23 @@
 """The conductor's RPC endpoint: build, reschedule, delete, and agents' reports."""
 from __future__ import annotations
 
+import traceback
+
 import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 
-from kumo_common import deadlines, exceptions, lifecycle, objects, quota, states
+from kumo_common import deadlines, exceptions, lifecycle, network, objects, quota, states
+from kumo_common.db import block_devices as bdm_db
 from kumo_common.db import compute_nodes as node_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, recovery, session, system_metadata
-from kumo_common.db import networks as network_db
-from kumo_common.db import ports as port_db
 from kumo_common.db import scheduling as sched_db
 from kumo_common.rpcapi import compute as compute_rpcapi
 from kumo_common.rpcapi import scheduler as scheduler_rpcapi
-from kumo_conductor import images, power_sync, snapshots
+from kumo_conductor import images, power_sync, resizing, shelving, snapshots
+from kumo_conductor import ports as server_ports
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -23,14 +25,24 @@ LOG = logging.getLogger(__name__)
 task = states.task
 
 
+def _message_of(exc: Exception) -> str:
+    """An exception's own message. str() of one raised across RPC (a remote
+    NoValidHost) also holds the remote traceback, which belongs in an event's
+    traceback (admins) rather than in a fault message or details everyone sees."""
+    if exc.args and isinstance(exc.args[0], str):
+        return exc.args[0]
+    return str(exc)
+
+
 class ConductorManager:
     """Answers kumo_common.rpcapi.conductor.ConductorAPI."""
 
-    target = messaging.Target(version='1.3')
+    target = messaging.Target(version='1.6')
 
     def __init__(self):
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
         self.compute = compute_rpcapi.ComputeAPI()
+        self.resizer = resizing.Resizer(self)
 
     # --- builds ------------------------------------------------------------------
     def build_instances(self, ctxt, request_spec: objects.RequestSpec) -> None:
@@ -51,9 +63,13 @@ class ConductorManager:
         try:
             selections = self.scheduler.select_destinations(ctxt, request_spec)
         except exceptions.NoValidHost as exc:
-            LOG.warning('No valid host for %s: %s', request_spec.instance_uuids, exc)
+            reason = _message_of(exc)
+            LOG.warning('No valid host for %s: %s', request_spec.instance_uuids, reason)
+            # The scheduler's traceback too when it came over RPC (oslo.messaging
+            # appends it to the exception's text).
+            trace = traceback.format_exc()
             for uuid in request_spec.instance_uuids:
-                self._fail_build(ctxt, uuid, str(exc), code=500, token=token)
+                self._fail_build(ctxt, uuid, reason, code=500, token=token, trace=trace)
             return
         except messaging.MessagingTimeout:
             LOG.error('Scheduler did not answer for %s', request_spec.instance_uuids)
@@ -61,9 +77,10 @@ class ConductorManager:
             return
         except Exception as exc:  # a scheduler bug must not leave servers in BUILD
             LOG.exception('Scheduling %s failed', request_spec.instance_uuids)
+            trace = traceback.format_exc()
             for uuid in request_spec.instance_uuids:
-                self._fail_build(ctxt, uuid, f'Scheduling failed: {exc}', free=True,
-                                 token=token)
+                self._fail_build(ctxt, uuid, f'Scheduling failed: {_message_of(exc)}',
+                                 free=True, token=token, trace=trace)
             return
         for selection in selections:
             self._dispatch(ctxt, request_spec, selection, token)
@@ -109,8 +126,11 @@ class ConductorManager:
         try:
             ports = self._allocate_ports(ctxt, uuid, spec, selection.service_host)
         except exceptions.KumoException as exc:
-            self._fail_build(ctxt, uuid, str(exc), free=True)
+            self._fail_build(ctxt, uuid, str(exc), free=True, trace=traceback.format_exc())
             return
+        # The kernel and ramdisk images, read before the transaction (they may be
+        # image API calls).
+        boot_images = images.boot_images(ctxt, uuid)
         with session.transaction() as s:
             instance = instance_db.get_instance(s, uuid)
             deadline = deadlines.deadline_for(task.SPAWNING)
@@ -118,9 +138,10 @@ class ConductorManager:
                                                    'task_deadline': deadline},
                                          expected_task_state=(task.NETWORKING,)):
                 node_db.free_allocations(s, uuid)
-                network_db.release_ports(s, uuid)
+                server_ports.release(s, uuid)
                 return
-            build = self._build_payload(instance, spec, selection, ports)
+            build = self._build_payload(instance, spec, selection, ports, boot_images)
+            build.block_devices = bdm_db.local_specs(s, uuid)
             # The agent refuses the build if it gets it after this (it waited in a
             # queue while the reaper rescheduled the server).
             build.deadline = deadline.isoformat()
@@ -136,29 +157,18 @@ class ConductorManager:
         result = []
         nics = spec.network_requests or [objects.NetworkRequest(network_id=n)
                                          for n in spec.requested_networks]
+        api = network.api()
         for nic in nics:
-            network_id = nic.network_id
-            if nic.port_id:
-                with session.transaction() as s:
-                    port = port_db.bind(s, nic.port_id, uuid, host)
-            else:
-                port = network_db.allocate_port(
-                    session.transaction, network_id, uuid, spec.project_id, host=host,
-                    fixed_ips=[{'ip_address': nic.fixed_ip}] if nic.fixed_ip else None)
-            with session.reader() as s:
-                name = network_db.get_network(s, network_id).name
-            result.append(objects.PortSpec(
-                id=port.id, network_id=network_id, network_name=name,
-                mac_address=port.mac_address,
-                fixed_ips=[{'ip_address': ip.ip_address,
-                            'version': 6 if ':' in ip.ip_address else 4}
-                           for ip in port.fixed_ips]))
+            result.append(api.allocate_for_instance(ctxt, uuid, spec.project_id, host, nic))
         return result
 
     @staticmethod
     def _build_payload(instance: models.Instance, spec: objects.RequestSpec,
-                       selection: objects.Selection, ports: list[objects.PortSpec]
-                       ) -> objects.InstanceBuild:
+                       selection: objects.Selection, ports: list[objects.PortSpec],
+                       boot_images: tuple | None = None) -> objects.InstanceBuild:
+        kernel, ramdisk = boot_images if boot_images is not None else (
+            images.boot_image(instance, instance.kernel_id),
+            images.boot_image(instance, instance.ramdisk_id))
         return objects.InstanceBuild(
             uuid=instance.uuid, name=instance.display_name or '',
             hostname=instance.hostname or '', project_id=instance.project_id,
@@ -171,8 +181,7 @@ class ConductorManager:
             availability_zone=instance.availability_zone,
             attempt=len(spec.ignore_hosts) + 1,
             instance_name='instance-%08x' % instance.id, key_name=instance.key_name,
-            kernel=images.boot_image(instance, instance.kernel_id),
-            ramdisk=images.boot_image(instance, instance.ramdisk_id),
+            kernel=kernel, ramdisk=ramdisk,
             files=system_metadata.injected_files(instance))
 
     def build_finished(self, ctxt, result: objects.BuildResult) -> None:
@@ -215,13 +224,14 @@ class ConductorManager:
                                   'task_request_id': None},
                         expected_task_state=(task.SPAWNING,)):
                     node_db.free_allocations(s, uuid)
-                    network_db.release_ports(s, uuid)
+                    server_ports.release(s, uuid)
                     spec.ignore_hosts = list(spec.ignore_hosts) + [result.host]
                     spec.instance_uuids = [uuid]
                     record.spec = spec.to_primitive()
                     instance_db.record_event(s, uuid, ctxt.request_id,
                                              'compute_build_and_run_instance', 'Error',
-                                             host=result.host, details=result.error)
+                                             host=result.host, details=result.error,
+                                             traceback=result.traceback)
                 else:
                     spec = None
         if spec is not None:
@@ -230,12 +240,18 @@ class ConductorManager:
             self.build_instances(ctxt, spec)
             return
         self._fail_build(ctxt, uuid, f'Build failed on {result.host}: {result.error}',
-                         free=True, host=result.host)
+                         free=True, host=result.host, failed_build=result)
 
     def _fail_build(self, ctxt, uuid: str, message: str, code: int = 500,
                     free: bool = False, host: str | None = None,
-                    token: str | None = None) -> None:
-        """ERROR with a fault; `token`: only if that scheduling pass owns it."""
+                    token: str | None = None, trace: str | None = None,
+                    failed_build: objects.BuildResult | None = None) -> None:
+        """ERROR with a fault; `token`: only if that scheduling pass owns it.
+
+        The action's events end in 'Error' with the message as details and `trace`
+        (the exception that failed the step) as traceback; `failed_build`, the
+        agent's report of the last attempt, also finishes that build's event.
+        """
         values = {'vm_state': states.ERROR, 'task_state': None, 'task_deadline': None}
         steps = (task.SCHEDULING, task.NETWORKING, task.SPAWNING)
         with session.transaction() as s:
@@ -245,12 +261,20 @@ class ConductorManager:
                 changed = recovery.update_leased(s, uuid, token, values, steps)
             if not changed:
                 return
-            instance_db.add_fault(s, uuid, code, message, host=host)
+            if failed_build is not None:
+                trace = trace or failed_build.traceback
+            # The traceback is the fault's details too, as Nova's (admins see them).
+            instance_db.add_fault(s, uuid, code, message, host=host, details=trace)
+            if failed_build is not None:
+                instance_db.record_event(s, uuid, ctxt.request_id,
+                                         'compute_build_and_run_instance', 'Error',
+                                         host=failed_build.host, details=failed_build.error,
+                                         traceback=failed_build.traceback)
             instance_db.record_event(s, uuid, ctxt.request_id, 'conductor_schedule_and_build',
-                                     'Error', details=message)
+                                     'Error', details=message, traceback=trace)
             if free:
                 node_db.free_allocations(s, uuid)
-                network_db.release_ports(s, uuid)
+                server_ports.release(s, uuid)
 
     # --- deletes -----------------------------------------------------------------
     def delete_instance(self, ctxt, instance_uuid: str) -> None:
@@ -262,6 +286,7 @@ class ConductorManager:
         if instance.host:
             LOG.info('Asking %s to destroy instance %s', instance.host, instance_uuid)
             self.compute.terminate_instance(ctxt, instance.host, instance_uuid)
+            self.resizer.leftovers(ctxt, instance)
         else:
             self._finish_delete(ctxt, instance_uuid, None)
 
@@ -298,28 +323,48 @@ class ConductorManager:
         with session.transaction() as s:
             if instance_db.mark_deleted(s, uuid):
                 node_db.free_allocations(s, uuid)
-                network_db.release_ports(s, uuid)
+                server_ports.release(s, uuid)
                 instance_db.record_event(s, uuid, ctxt.request_id, 'compute_terminate_instance',
                                          'Success', host=host)
                 # In the transaction that marks it deleted, and last: quota rows are
                 # locked after every other row (kumo_common.quota).
-                quota.release_instance(s, instance_db.get_instance(s, uuid))
+                instance = instance_db.get_instance(s, uuid)
+                # A resize in flight ends with it (its claim, the quota it held).
+                resizing.Resizer.forget(s, instance)
+                quota.release_instance(s, instance)
+        # A shelved server's image goes with it, as Nova's.
+        shelving.forget(ctxt, uuid)
         LOG.info('Instance %s deleted', uuid)
+
+    # --- resize (kumo_conductor.resizing) ---------------------------------------------
+    def migrate_server(self, ctxt, instance_uuid: str, migration_uuid: str) -> None:
+        self.resizer.migrate_server(ctxt, instance_uuid, migration_uuid)
+
+    def migration_step_finished(self, ctxt, result: objects.MigrationStepResult) -> None:
+        self.resizer.step_finished(ctxt, result)
+
+    def confirm_resizes(self, ctxt=None) -> int:
+        """The periodic auto-confirm ([DEFAULT] resize_confirm_window)."""
+        return self.resizer.confirm_due()
 
     # --- lifecycle actions ---------------------------------------------------------
     def action_finished(self, ctxt, instance_uuid: str, host: str, action: str,
                         success: bool, power_state: int, error: str | None = None,
-                        result: objects.ActionResult | None = None) -> None:
-        """Record where a lifecycle action left the server."""
+                        result: objects.ActionResult | None = None,
+                        traceback: str | None = None) -> None:
+        """Record where a lifecycle action left the server (a failure's `traceback`
+        goes on its event)."""
         spec = lifecycle.get(action)
         values: dict = {'task_state': None, 'power_state': power_state,
                         'task_deadline': None}
+        shelve_image = None
         with session.transaction() as s:
+            try:
+                instance = instance_db.get_instance(s, instance_uuid)
+            except exceptions.InstanceNotFound:
+                instance = None
             if success:
-                try:
-                    current = instance_db.get_instance(s, instance_uuid).vm_state
-                except exceptions.InstanceNotFound:
-                    current = None
+                current = instance.vm_state if instance is not None else None
                 values['vm_state'] = spec.vm_state_after(current)
                 if spec.done_vm_state == states.SOFT_DELETED:
                     values['deleted_at'] = models.utcnow()
@@ -327,22 +372,42 @@ class ConductorManager:
                     values['deleted_at'] = None
             elif spec.error_vm_state is not None:
                 values['vm_state'] = spec.error_vm_state
+            if action in shelving.ACTIONS:
+                values.update(shelving.outcome(action, instance, success, result))
+                shelve_image = shelving.shelved_image_id(s, instance_uuid)
             changed = instance_db.update_if(s, instance_uuid, values,
-                                            expected_task_state=(spec.task_state,))
+                                            expected_task_state=spec.task_states)
+            if changed and action in shelving.ACTIONS:
+                shelving.settle(s, action, instance, host, success, result)
             instance_db.record_event(s, instance_uuid, ctxt.request_id, spec.event,
                                      'Success' if success else 'Error', host=host,
-                                     details=error)
+                                     details=error, traceback=traceback)
             if not success and changed:
                 instance_db.add_fault(s, instance_uuid, 500,
-                                      f'{action} failed on {host}: {error}', host=host)
+                                      f'{action} failed on {host}: {error}', host=host,
+                                      details=traceback)
         if spec.instance_action in ('createImage', 'createBackup'):
-            snapshots.finish(instance_uuid, success and changed, result)
+            snapshots.finish(instance_uuid, success and changed, result, ctxt)
+        if action in shelving.ACTIONS:
+            shelving.after(ctxt, action, instance_uuid, success, changed, result,
+                           shelve_image)
         LOG.info('%s of instance %s on %s: %s', action, instance_uuid, host,
                  'done' if success else f'failed ({error})')
 
+    # --- shelve (kumo_conductor.shelving) --------------------------------------------
+    def unshelve_instance(self, ctxt, instance_uuid: str) -> None:
+        shelving.unshelve_offloaded(ctxt, self, instance_uuid)
+
+    def task_progress(self, ctxt, instance_uuid: str, host: str, task_state: str) -> None:
+        shelving.progress(instance_uuid, host, task_state)
+
+    def offload_shelved(self, ctxt) -> int:
+        """Offload servers shelved longer than [DEFAULT] shelved_offload_time."""
+        return shelving.offload_shelved(self)
+
     def discard_snapshot(self, ctxt, instance_uuid: str) -> None:
         """The reaper gave up on a createImage/createBackup: its image goes."""
-        snapshots.finish(instance_uuid, False, None)
+        snapshots.finish(instance_uuid, False, None, ctxt)
 
     def reclaim_soft_deleted(self, ctxt) -> int:
         """Delete soft-deleted servers older than reclaim_instance_interval.

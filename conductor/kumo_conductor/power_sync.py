@@ -79,6 +79,9 @@ class PowerSync:
                 result.strays.append(uuid)
                 if known is None:
                     result.unknown.append(uuid)
+                elif known.host and known.host != report.host:
+                    # (Agents sharing one libvirtd all see an untagged domain.)
+                    result.elsewhere.append(uuid)
             else:
                 LOG.warning('Host %s has a guest of instance %s, which belongs to %s',
                             report.host, uuid, known.host)

@@ -39,8 +39,9 @@ from kumo_common import context, deadlines, health, lifecycle, objects, states
 from kumo_common.db import compute_nodes as node_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, recovery, session
-from kumo_common.db import networks as network_db
 from kumo_common.rpcapi import conductor as conductor_rpcapi
+from kumo_conductor import ports as server_ports
+from kumo_conductor import resizing, shelving
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -49,7 +50,6 @@ task = states.task
 _PLACING = (task.SCHEDULING, task.NETWORKING, task.BLOCK_DEVICE_MAPPING)
 # Steps that cannot end while their host is down: due at once on a dead host.
 _HOST_BOUND = (task.SPAWNING, task.DELETING)
-_BY_TASK = {a.task_state: a for a in lifecycle.ACTIONS.values()}
 _SCHEDULE_EVENT = 'conductor_schedule_and_build'
 _SPAWN_EVENT = 'compute_build_and_run_instance'
 _IMAGE_ACTIONS = ('createImage', 'createBackup')
@@ -108,7 +108,24 @@ class Reaper:
             return self._spawn_overdue(ctxt, instance, run)
         if step in deadlines.DELETE_STEPS:
             return self._delete_overdue(ctxt, instance, run)
+        if step in resizing.RESIZE_TASKS:
+            return self._resize_overdue(ctxt, instance, run)
         return self._action_overdue(ctxt, instance, run)
+
+    # --- resize ------------------------------------------------------------------------------
+    def _resize_overdue(self, ctxt, instance: models.Instance, run: _Run) -> bool:
+        """A resize step past its deadline: the agent's record of the step (a lost
+        report is recovered), else the step is sent again ([conductor]
+        max_step_redrives), else the resize ends where the truth is known
+        (kumo_conductor.resizing.Resizer.overdue)."""
+        with session.transaction() as s:
+            if not recovery.take_overdue(s, instance.uuid, instance.task_state):
+                return False
+
+        def ask(host, step_id):
+            return self._ask(ctxt, host, instance.uuid, run, request_id=step_id,
+                             fence=True)
+        return self.conductor.resizer.overdue(ctxt, instance, ask)
 
     def _handle_early(self, instance: models.Instance, run: _Run) -> bool:
         """A build or delete on a host whose heartbeat is late, before its deadline:
@@ -185,7 +202,7 @@ class Reaper:
                     'node': None, 'compute_node_uuid': None}):
                 return False
             node_db.free_allocations(s, uuid)
-            network_db.release_ports(s, uuid)
+            server_ports.release(s, uuid)
             recovery.note_redrive(s, uuid, task.SCHEDULING,
                                   f'{step} timed out after {timeout}s on {where}; '
                                   f'scheduling again')
@@ -242,7 +259,8 @@ class Reaper:
             result = objects.BuildResult(instance_uuid=uuid, host=host,
                                          success=check.build['success'],
                                          power_state=check.build['power_state'],
-                                         error=check.build['error'])
+                                         error=check.build['error'],
+                                         traceback=check.build.get('traceback'))
         elif check is not None and check.exists:
             LOG.warning('Instance %s: its guest exists on %s; the build report was lost',
                         uuid, host)
@@ -305,10 +323,14 @@ class Reaper:
         with session.transaction() as s:
             if not recovery.take_overdue(s, uuid, step):
                 return False
-        action = _BY_TASK.get(step)
+        action = lifecycle.owning(step)
         check, why = self._ask(ctxt, host, uuid, run, request_id=ctxt.request_id,
                                fence=True)
         record = check.actions.get(ctxt.request_id) if check is not None else None
+        if record is not None and record.get('action') in lifecycle.ACTIONS:
+            # The agent's record names its action (shelving_offloading may be a
+            # shelve's last step as well as a shelveOffload).
+            action = lifecycle.get(record['action'])
         if action is not None and record is not None:
             LOG.warning('Instance %s: %s on %s ended but the report was lost; recovering '
                         'it', uuid, action.name, host)
@@ -316,7 +338,8 @@ class Reaper:
             self.conductor.action_finished(
                 ctxt, uuid, host, action.name, record['success'], record['power_state'],
                 record['error'],
-                objects.Payload.from_primitive(result) if result else None)
+                objects.Payload.from_primitive(result) if result else None,
+                traceback=record.get('traceback'))
             return True
         if check is None:
             reason = why
@@ -333,8 +356,28 @@ class Reaper:
             self.conductor.discard_snapshot(ctxt, uuid)
         vm_state = (action.error_vm_state if action is not None and action.error_vm_state
                     else instance.vm_state)
+        if action is not None and action.name == 'shelve':
+            self.conductor.discard_snapshot(ctxt, uuid)
+        if action is not None and action.name == 'unshelve' \
+                and instance.vm_state == states.SHELVED_OFFLOADED:
+            return self._unshelve_rolled_back(ctxt, instance, step, message, extra)
         return self._fail(ctxt, instance, step, vm_state, message, free=False,
                           event=event, **extra)
+
+    def _unshelve_rolled_back(self, ctxt, instance: models.Instance, step: str,
+                              message: str, extra: dict) -> bool:
+        """An offloaded server whose unshelve did not end: SHELVED_OFFLOADED again,
+        its claim given back (its ports are kept), and whatever the host may have
+        spawned of it destroyed there (the cast waits for an agent that is down)."""
+        extra = {**extra, **shelving.UNPLACED, 'power_state': states.power.NOSTATE}
+        with session.transaction() as s:
+            if not self._fail_in(s, ctxt, instance, step, states.SHELVED_OFFLOADED, message,
+                                 False, lifecycle.get('unshelve').event, **extra):
+                return False
+            node_db.free_allocations(s, instance.uuid)
+        if instance.host:
+            self.compute.terminate_instance(ctxt, instance.host, instance.uuid)
+        return True
 
     # --- endings ------------------------------------------------------------------------------
     def _fail(self, ctxt, instance, step: str, vm_state: str, message: str, free: bool,
@@ -362,6 +405,6 @@ class Reaper:
                                  host=instance.host, details=message)
         if free:
             node_db.free_allocations(s, instance.uuid)
-            network_db.release_ports(s, instance.uuid)
+            server_ports.release(s, instance.uuid)
         LOG.warning('Instance %s: %s', instance.uuid, message)
         return True

@@ -28,6 +28,23 @@ CONF = cfg.CONF
 
 _CHUNK = 500
 
+# Incremental refreshes read plain rows (Core), not ORM objects: they run on every
+# request, and building ORM instances cost more than the queries.
+_NODES = models.ComputeNode.__table__
+_SERVICES = models.Service.__table__
+_ALLOCATIONS = models.Allocation.__table__
+# ... with statements built (and cache-keyed by SQLAlchemy) once, not per request.
+_CHANGED_NODES = sa.select(_NODES).where(sa.or_(
+    _NODES.c.updated_at >= sa.bindparam('since'),
+    _NODES.c.id > sa.bindparam('max_id', type_=sa.Integer)))
+_NODE_ALLOCATIONS = sa.select(_ALLOCATIONS.c.compute_node_id,
+                              _ALLOCATIONS.c.instance_uuid).where(
+    _ALLOCATIONS.c.compute_node_id.in_(sa.bindparam('ids', expanding=True)))
+_SERVICES_BY_ID = sa.select(_SERVICES).where(
+    _SERVICES.c.id.in_(sa.bindparam('ids', expanding=True)))
+_CHANGED_SERVICES = sa.select(_SERVICES).where(
+    _SERVICES.c.updated_at >= sa.bindparam('since'))
+
 # Nova's canonical architecture names for the aliases hosts and images use.
 _ARCH_ALIASES = {'amd64': 'x86_64', 'x64': 'x86_64', 'i386': 'i686', 'i486': 'i686',
                  'i586': 'i686', 'x86': 'i686', 'arm64': 'aarch64', 'ppc64el': 'ppc64le'}
@@ -134,7 +151,8 @@ class HostState:
         return clone
 
 
-def _apply_node(state: HostState, node: models.ComputeNode) -> None:
+def _apply_node(state: HostState, node) -> None:
+    """Copy a compute_nodes row (an ORM object or a Core row) into a host state."""
     for attr in ('uuid', 'host', 'host_ip', 'cell_name', 'hypervisor_type',
                  'hypervisor_version', 'vcpus_used', 'memory_mb', 'memory_mb_used',
                  'local_gb', 'local_gb_used', 'cpu_allocation_ratio', 'ram_allocation_ratio',
@@ -160,7 +178,8 @@ def _apply_node(state: HostState, node: models.ComputeNode) -> None:
     state.recompute()
 
 
-def _apply_service(state: HostState, service: models.Service | None) -> None:
+def _apply_service(state: HostState, service) -> None:
+    """Copy a services row (ORM object, Core row or None) into a host state."""
     if service is None:
         state.service_disabled, state.service_forced_down = False, False
         state.service_disabled_reason, state.last_seen_up = None, None
@@ -234,9 +253,8 @@ class HostManager:
         start = utcnow()
         since = self._since - datetime.timedelta(
             seconds=CONF.filter_scheduler.host_state_refresh_margin)
-        cn = models.ComputeNode
-        changed = list(session.scalars(sa.select(cn).where(
-            sa.or_(cn.updated_at >= since, cn.id > self._max_node_id))))
+        changed = session.execute(_CHANGED_NODES, {'since': since,
+                                                   'max_id': self._max_node_id}).all()
         reorder = False
         touched: list[int] = []
         for node in changed:
@@ -259,22 +277,19 @@ class HostManager:
         if touched:
             for ids in _chunks(touched):
                 fresh: dict[int, set] = {i: set() for i in ids}
-                for node_id, uuid in session.execute(
-                        sa.select(models.Allocation.compute_node_id,
-                                  models.Allocation.instance_uuid)
-                        .where(models.Allocation.compute_node_id.in_(ids))):
+                for node_id, uuid in session.execute(_NODE_ALLOCATIONS, {'ids': ids}):
                     fresh[node_id].add(uuid)
                 for node_id, uuids in fresh.items():
                     self._states[node_id].instances = uuids
-            services = {s.id: s for s in session.scalars(sa.select(models.Service).where(
-                models.Service.id.in_({self._states[i].service_id for i in touched
-                                       if self._states[i].service_id is not None})))}
+            service_ids = {self._states[i].service_id for i in touched
+                           if self._states[i].service_id is not None}
+            services = {row.id: row for row in session.execute(
+                _SERVICES_BY_ID, {'ids': sorted(service_ids)})} if service_ids else {}
             for node_id in touched:
                 state = self._states[node_id]
                 _apply_service(state, services.get(state.service_id))
         by_service: dict[int, list[HostState]] | None = None
-        for service in session.scalars(sa.select(models.Service).where(
-                models.Service.updated_at >= since)):
+        for service in session.execute(_CHANGED_SERVICES, {'since': since}):
             if by_service is None:
                 by_service = {}
                 for state in self._states.values():
@@ -308,18 +323,7 @@ class HostManager:
 
     @staticmethod
     def _signature(session) -> tuple:
-        ah, am, ag = models.AggregateHost, models.AggregateMetadata, models.Aggregate
-        row = session.execute(sa.select(
-            sa.select(sa.func.count(ah.id)).scalar_subquery(),
-            sa.select(sa.func.coalesce(sa.func.sum(ah.id), 0)).scalar_subquery(),
-            sa.select(sa.func.count(am.id)).scalar_subquery(),
-            sa.select(sa.func.coalesce(sa.func.sum(am.id), 0)).scalar_subquery(),
-            sa.select(sa.func.coalesce(sa.func.sum(sa.func.length(am.value)), 0))
-            .scalar_subquery(),
-            sa.select(sa.func.count(ag.id)).scalar_subquery(),
-            sa.select(sa.func.max(ag.updated_at)).scalar_subquery(),
-        )).one()
-        return tuple(row)
+        return tuple(session.execute(_AGGREGATES_SIGNATURE).one())
 
     @staticmethod
     def _assign_aggregates(state: HostState, aggregates: list[AggregateInfo]) -> None:
@@ -340,6 +344,24 @@ class HostManager:
             if state.availability_zone is None or state.aggregates != aggs.get(state.host, []):
                 self._assign_aggregates(state, aggs.get(state.host, []))
         self._ordered = sorted(self._states.values(), key=lambda h: (h.host, h.nodename))
+
+
+def _aggregates_signature() -> sa.Select:
+    """What changes whenever aggregates, their hosts or their metadata change."""
+    ah, am, ag = models.AggregateHost, models.AggregateMetadata, models.Aggregate
+    return sa.select(
+        sa.select(sa.func.count(ah.id)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.sum(ah.id), 0)).scalar_subquery(),
+        sa.select(sa.func.count(am.id)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.sum(am.id), 0)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.sum(sa.func.length(am.value)), 0))
+        .scalar_subquery(),
+        sa.select(sa.func.count(ag.id)).scalar_subquery(),
+        sa.select(sa.func.max(ag.updated_at)).scalar_subquery(),
+    )
+
+
+_AGGREGATES_SIGNATURE = _aggregates_signature()
 
 
 def zones_of(state: HostState) -> set[str]:

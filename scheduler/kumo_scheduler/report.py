@@ -51,15 +51,21 @@ class Report:
             'ignore_hosts': list(spec.ignore_hosts or []),
         }
 
-    def step(self, name: str, hosts_in: int, passed: int, removed: list,
+    def step(self, name: str, hosts_in: int, passed: int, removed,
              kind: str = 'filter') -> None:
+        """`removed`: a filters.Removed, or a list of (host, verdict)."""
         limit = CONF.filter_scheduler.report_max_removed_hosts
-        listed = [{'host': h.host, 'node': h.nodename, 'code': v.code, 'reason': v.reason}
-                  for h, v in removed[:limit]]
+        if isinstance(removed, list):
+            listed = [{'host': h.host, 'node': h.nodename, 'code': v.code,
+                       'reason': v.reason} for h, v in removed[:limit]]
+            by_code = dict(Counter(v.code for _h, v in removed))
+        else:
+            listed = removed.entries(limit)
+            by_code = removed.by_code()
         self.steps.append({
             'name': name, 'kind': kind, 'hosts_in': hosts_in, 'hosts_out': passed,
             'removed_count': len(removed),
-            'removed_by_code': dict(Counter(v.code for _h, v in removed)),
+            'removed_by_code': by_code,
             'removed': listed,
             'removed_not_listed': max(len(removed) - len(listed), 0),
         })

@@ -78,28 +78,42 @@ def ensure_guest() -> str | None:
 class GuestStack(stack.ProcessStack):
     """ProcessStack whose agent runs real guests, and can be killed and restarted."""
 
-    def __init__(self):
-        super().__init__('postgresql', computes=1, extra_config={
+    def __init__(self, computes: int = 1, extra_config: dict | None = None):
+        """`computes` agents (compute1..N), all on the one libvirtd; `extra_config`
+        adds to the configuration every service reads."""
+        config = {
             'compute': {'virt_driver': 'libvirt'},
             'libvirt': {'virt_type': 'qemu', 'wait_soft_reboot_seconds': 30},
             'DEFAULT': {'sync_power_state_interval': 5, 'shutdown_timeout': 30},
-        })
+        }
+        for section, values in (extra_config or {}).items():
+            config.setdefault(section, {}).update(values)
+        super().__init__('postgresql', computes=computes, extra_config=config)
 
     def _make_dir(self) -> None:
         super()._make_dir()
         # QEMU runs as libvirt-qemu: it must be able to reach the instances' files.
         os.chmod(self.dir, 0o755)
 
-    def instance_dir(self, server_id: str) -> str:
-        return os.path.join(self.dir, 'state', HOST, 'instances', server_id)
+    def instance_dir(self, server_id: str, host: str | None = None) -> str:
+        """The guest's directory on `host` (default: whichever agent has it, else
+        compute1)."""
+        hosts = [host] if host else self.compute_hosts
+        for candidate in hosts:
+            path = os.path.join(self.dir, 'state', candidate, 'instances', server_id)
+            if os.path.isdir(path):
+                return path
+        return os.path.join(self.dir, 'state', hosts[0], 'instances', server_id)
 
-    def kill_agent(self) -> None:
-        proc = self.processes[AGENT]
+    def kill_agent(self, host: str = HOST) -> None:
+        proc = self.processes[f'kumo-compute@{host}']
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
 
-    def start_agent(self) -> None:
-        self._start_service(AGENT, self._compute_config(1, HOST), binary='kumo-compute')
+    def start_agent(self, host: str = HOST) -> None:
+        self._start_service(f'kumo-compute@{host}',
+                            self._compute_config(self.compute_hosts.index(host) + 1, host),
+                            binary='kumo-compute')
 
     def manage(self, *args: str) -> str:
         proc = subprocess.run([stack.executable('kumo-manage'), '--config-file',
@@ -123,6 +137,9 @@ class GuestTestCase(testtools.TestCase):
 
     stack: GuestStack | None = None
     problem: str | None = None
+    # Agents of the class's stack, and what its configuration adds.
+    COMPUTES = 1
+    EXTRA_CONFIG: dict | None = None
 
     @classmethod
     def setUpClass(cls):
@@ -133,7 +150,7 @@ class GuestTestCase(testtools.TestCase):
                            else 'PostgreSQL is not answering') or ensure_guest())
         if cls.problem:
             return
-        new = GuestStack()
+        new = GuestStack(cls.COMPUTES, cls.EXTRA_CONFIG)
         new.start()
         try:
             new.manage('seed', '--guest-dir', GUEST_DIR)

@@ -39,8 +39,9 @@ class TestRealGuests(base.GuestTestCase):
         self.assertIn('hostname=kumo-guest-1\n', block)
         self.assertIn(f'key={key_name}\n', block)
         self.assertIn('user-data-marker-7731', block)
-        # The guest obeyed its user_data (`echo`) after reading it.
-        self.assertRegex(text, r'(?m)^user-data-marker-7731$')
+        # The guest obeyed its user_data (`echo`) after reading it (and after the
+        # report above: wait for it).
+        self.wait_console(server_id, r'^user-data-marker-7731$')
         # Disks sized by the flavor: 1 GiB root, 1 GiB ephemeral, 64 MiB swap.
         self.assertIn('root disk vda 1073741824 bytes', text)
         self.assertIn('disk vdb 1073741824 bytes', text)

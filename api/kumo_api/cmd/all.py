@@ -28,8 +28,22 @@ cli_opts = [
 ]
 
 
+def split_machine(count: int) -> None:
+    """N libvirt agents share one libvirtd, so one machine: unless the configuration
+    gives them a smaller share, each reports 1/N of it ([libvirt] capacity_share), so
+    that together they report no more than the machine has."""
+    if count < 2 or CONF.compute.virt_driver != 'libvirt':
+        return
+    if CONF.libvirt.capacity_share < 1.0:
+        return
+    CONF.set_override('capacity_share', 1.0 / count, 'libvirt')
+    LOG.info('%d libvirt agents share this machine: each reports 1/%d of it', count,
+             count)
+
+
 def start_computes(count: int) -> list:
     from kumo_compute.cmd import ComputeAgent
+    split_machine(count)
     agents = []
     for n in range(1, count + 1):
         host = f'compute{n}'

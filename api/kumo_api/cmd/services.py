@@ -7,19 +7,15 @@ import dataclasses
 import importlib
 import sys
 import threading
-import urllib.parse
 
 import waitress
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from kumo_common import service
+from kumo_common import image, service
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
-
-_LOCAL_NAMES = ('127.0.0.1', 'localhost', '::1', '0.0.0.0', '::')
-
 
 @dataclasses.dataclass
 class SideService:
@@ -51,10 +47,9 @@ class SideService:
         configured = getattr(CONF, self.endpoint_group).endpoint
         if not configured:
             return True
-        parsed = urllib.parse.urlparse(configured)
-        host_matches = parsed.hostname == self.conf.listen or (
-            parsed.hostname in _LOCAL_NAMES and self.conf.listen in _LOCAL_NAMES)
-        return host_matches and (parsed.port or 80) == self.conf.listen_port
+        # The rule kumo_common.image.external() reads images by, too.
+        return image.names_local_service(configured, self.conf.listen,
+                                         self.conf.listen_port)
 
     def make_server(self):
         """A waitress server bound to the service's address (binding errors surface

@@ -11,7 +11,9 @@ from kumo_api.policies import (
     images,
     instance_actions,
     keypairs,
+    migrations,
     network_service,
+    quota_class_sets,
     quotas,
     scheduler,
     server_actions,
@@ -32,4 +34,5 @@ def list_rules():
                                 server_tags.list_rules(), flavors.list_rules(),
                                 keypairs.list_rules(), quotas.list_rules(),
                                 scheduler.list_rules(), image_service.list_rules(),
-                                network_service.list_rules(), server_groups.list_rules()))
+                                network_service.list_rules(), server_groups.list_rules(),
+                                quota_class_sets.list_rules(), migrations.list_rules()))

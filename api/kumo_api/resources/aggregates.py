@@ -12,8 +12,8 @@ from kumo_api import errors, path_ids, policy, validation
 from kumo_api.schemas import aggregates as schemas
 from kumo_api.views import aggregates as views
 from kumo_common import exceptions
+from kumo_common import image as images
 from kumo_common.db import aggregates as aggregate_db
-from kumo_common.db import images as image_db
 from kumo_common.db import session
 
 LOG = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ def cache_images(aggregate_id: str):
         aggregate = aggregate_db.get_aggregate(s, number)
         for image_id in image_ids:
             try:
-                image_db.get(s, image_id)
+                images.api().get(g.context, image_id, visible=False, session=s)
             except exceptions.ImageNotFound as exc:
                 raise errors.BadRequest(exc.msg) from exc
         hosts = aggregate_db.hosts_of(aggregate)

@@ -1,11 +1,13 @@
-"""The compute images proxy: /images, /images/detail, /images/{id} (up to 2.35)."""
+"""The compute images proxy: /images, /images/detail, /images/{id} (up to 2.35).
+
+Read through kumo_common.image: the local catalog, or an external Glance's v2 API
+with the caller's token (its visibility rules are then Glance's)."""
 from flask import Blueprint, g, jsonify
 
 from kumo_api import errors, policy
 from kumo_api.views import images as views
 from kumo_common import exceptions
-from kumo_common.db import images as image_db
-from kumo_common.db import session
+from kumo_common import image as images
 
 bp = Blueprint('images', __name__)
 
@@ -17,32 +19,28 @@ def _check_version():
     policy.authorize(g.context, 'os_compute_api:images:index')
 
 
-def _visible_images(s):
+def _visible_images():
     # The image service's visibility: another project's private image is not there.
-    return image_db.list_images(s, g.context.project_id, g.context.is_admin_role)
+    return images.api().list(g.context)
 
 
 @bp.get('/images')
 def list_images():
     _check_version()
-    with session.reader() as s:
-        return jsonify({'images': [views.image_summary(i) for i in _visible_images(s)]})
+    return jsonify({'images': [views.image_summary(i) for i in _visible_images()]})
 
 
 @bp.get('/images/detail')
 def list_images_detail():
     _check_version()
-    with session.reader() as s:
-        return jsonify({'images': [views.image_detail(i) for i in _visible_images(s)]})
+    return jsonify({'images': [views.image_detail(i) for i in _visible_images()]})
 
 
 @bp.get('/images/<image_id>')
 def show_image(image_id: str):
     _check_version()
-    with session.reader() as s:
-        try:
-            image = image_db.get_visible(s, image_id, g.context.project_id,
-                                         g.context.is_admin_role)
-        except exceptions.ImageNotFound as exc:
-            raise errors.NotFound('Image not found.') from exc
-        return jsonify({'image': views.image_detail(image)})
+    try:
+        image = images.api().get(g.context, image_id)
+    except (exceptions.ImageNotFound, exceptions.Forbidden) as exc:
+        raise errors.NotFound('Image not found.') from exc
+    return jsonify({'image': views.image_detail(image)})

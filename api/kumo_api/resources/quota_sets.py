@@ -36,7 +36,9 @@ def show_quota_set(tenant_id: str):
 @bp.get('/os-quota-sets/<tenant_id>/defaults')
 def show_defaults(tenant_id: str):
     _authorize('defaults', tenant_id)
-    return jsonify(views.quota_set(quota.defaults(), g.want, tenant_id))
+    with session.reader() as s:
+        limits = quota.default_limits(s)
+    return jsonify(views.quota_set(limits, g.want, tenant_id))
 
 
 @bp.get('/os-quota-sets/<tenant_id>/detail')

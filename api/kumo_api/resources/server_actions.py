@@ -10,7 +10,9 @@ from kumo_api import (
     heavy_actions,
     lifecycle,
     policy,
+    resize_actions,
     rpc_clients,
+    shelving,
     validation,
 )
 from kumo_api.resources.servers import get_instance
@@ -126,10 +128,16 @@ ACTIONS = {
     'rebuild': (heavy_actions.rebuild, schemas.REBUILD),
     'rescue': (heavy_actions.rescue, schemas.RESCUE),
     'unrescue': (heavy_actions.unrescue, schemas.NULL_BODY),
+    'resize': (resize_actions.resize_server, schemas.RESIZE),
+    'confirmResize': (resize_actions.confirm_resize, schemas.NULL_BODY),
+    'revertResize': (resize_actions.revert_resize, schemas.NULL_BODY),
     'os-resetState': (heavy_actions.reset_state, schemas.ANY_BODY),
     'injectNetworkInfo': (heavy_actions.inject_network_info, schemas.ANY_BODY),
     'os-migrateLive': (heavy_actions.migrate_live, schemas.ANY_BODY),
     'os-getConsoleOutput': (_console_output, schemas.CONSOLE_OUTPUT),
+    'shelve': (shelving.shelve, schemas.NULL_BODY),
+    'shelveOffload': (shelving.shelve_offload, schemas.NULL_BODY),
+    'unshelve': (shelving.unshelve, schemas.UNSHELVE),
 }
 
 

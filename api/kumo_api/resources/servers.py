@@ -8,6 +8,7 @@ from kumo_api import (
     block_devices,
     compute_api,
     errors,
+    fast_json,
     lifecycle,
     paging,
     policy,
@@ -20,26 +21,10 @@ from kumo_api.views import links
 from kumo_api.views import servers as views
 from kumo_common import exceptions
 from kumo_common.db import instances as instance_db
-from kumo_common.db import keyset, models, server_views, session
+from kumo_common.db import models, server_list, server_views, session
 
 CONF = cfg.CONF
 bp = Blueprint('servers', __name__)
-
-# Sort keys Nova accepts (2.1-2.72), and those it accepts but ignores before 2.75.
-_SORT_KEYS = {
-    'access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'availability_zone',
-    'config_drive', 'created_at', 'display_description', 'display_name', 'host',
-    'hostname', 'image_ref', 'instance_type_id', 'kernel_id', 'key_name', 'launch_index',
-    'launched_at', 'locked_by', 'node', 'power_state', 'progress', 'project_id',
-    'ramdisk_id', 'root_device_name', 'task_state', 'terminated_at', 'updated_at',
-    'user_id', 'uuid', 'vm_state'}
-_IGNORED_SORT_KEYS = {
-    'architecture', 'cell_name', 'cleaned', 'default_ephemeral_device',
-    'default_swap_device', 'deleted', 'deleted_at', 'disable_terminate', 'ephemeral_gb',
-    'ephemeral_key_uuid', 'id', 'key_data', 'launched_on', 'locked', 'memory_mb',
-    'os_type', 'reservation_id', 'root_gb', 'shutdown_terminate', 'user_data', 'vcpus',
-    'vm_mode'}
-
 
 def _audience() -> views.Audience:
     ctxt = g.context
@@ -51,20 +36,26 @@ def _audience() -> views.Audience:
 
 
 def get_instance(server_id: str, s, for_view: bool = False) -> models.Instance:
-    """The caller's live server (404 otherwise). `for_view`: without its
-    relationships, which the views read in batch (views.load_related)."""
-    ctxt = g.context
+    """The caller's live server (404 otherwise). `for_view`: a ServerRow of the
+    columns the views show, without its relationships, which the views read in
+    batch (views.load_related)."""
     try:
         instance = (server_views.instance(s, server_id) if for_view
                     else instance_db.get_instance(s, server_id))
     except exceptions.InstanceNotFound as exc:
         raise errors.NotFound(f'Instance {server_id} could not be found.') from exc
+    _check_visible(server_id, instance)
+    return instance
+
+
+def _check_visible(server_id: str, instance) -> None:
+    """404 unless the caller may see this live server."""
+    ctxt = g.context
     if instance.project_id != ctxt.project_id and not ctxt.is_admin_role:
         raise errors.NotFound(f'Instance {server_id} could not be found.')
     # A deleted server is gone for show/delete (as Nova: only lists can see it).
     if instance.deleted:
         raise errors.NotFound(f'Instance {server_id} could not be found.')
-    return instance
 
 
 @bp.post('/servers')
@@ -156,68 +147,6 @@ def _personality(server: dict) -> list[tuple[str, str]]:
     return files
 
 
-def _project_scope(ctxt, last: dict, detail: bool) -> list:
-    """Without all_tenants every caller sees its own project only; with it (admin)
-    tenant_id/project_id narrow the projects."""
-    raw = last.get('all_tenants')
-    all_tenants = 'all_tenants' in last and (raw == '' or server_filters.strict_bool(
-        'all_tenants', raw))
-    if not all_tenants:
-        return [models.Instance.project_id == ctxt.project_id]
-    policy.authorize(ctxt, f"os_compute_api:servers:{'detail' if detail else 'index'}"
-                           ':get_all_tenants')
-    project = last.get('project_id') or last.get('tenant_id')
-    return [models.Instance.project_id == project] if project else []
-
-
-def _sort(ctxt, want, params: dict) -> list:
-    keys = params.get('sort_key') or []
-    dirs = params.get('sort_dir') or []
-    if len(dirs) > len(keys) and keys:
-        raise errors.BadRequest('Sort direction size exceeds sort key size')
-    order = []
-    for i, key in enumerate(keys):
-        direction = dirs[i] if i < len(dirs) else ('desc' if not dirs else 'asc')
-        if direction not in ('asc', 'desc'):
-            raise errors.BadRequest('Unknown sort direction, must be one of: asc, desc')
-        if key == 'locked' and want.at_least(2, 73):
-            column = models.Instance.locked
-        elif key in _SORT_KEYS:
-            column = getattr(models.Instance, key)
-            if key in ('host', 'node') and not ctxt.is_admin_role:
-                raise errors.Forbidden(f"Policy doesn't allow sort_key={key} to be "
-                                       'performed.')
-        elif key in _IGNORED_SORT_KEYS and not want.at_least(2, 75):
-            continue
-        else:
-            raise errors.BadRequest(f'Invalid input for query parameters sort_key. '
-                                    f'Value: {key}.')
-        order.append(column.desc() if direction == 'desc' else column.asc())
-    if not order:
-        order.append(models.Instance.created_at.desc())
-    # Stable order for paging: Nova's tie-breakers.
-    order.extend([models.Instance.uuid.asc(), models.Instance.id.desc()])
-    return order
-
-
-# Nova's default order (created_at desc, then its uuid tie-breaker), as keyset keys.
-_DEFAULT_KEYS = [(keyset.SortKey(models.Instance.created_at), 'desc'),
-                 (keyset.SortKey(models.Instance.uuid), 'asc')]
-
-
-def _page_after(s, query, marker: str, limit: int) -> list:
-    """The page after `marker` in the default order, found with a WHERE on the sort
-    keys rather than by reading every row before it (pages of a 10,000-server
-    project cost the same). The marker must be among the listed servers."""
-    listed = s.scalar(query.with_only_columns(models.Instance.id)
-                      .where(models.Instance.uuid == marker).order_by(None))
-    after = keyset.after(s, query, _DEFAULT_KEYS, models.Instance.uuid, marker) \
-        if listed is not None else None
-    if after is None:
-        raise errors.BadRequest(f'marker [{marker}] not found')
-    return list(s.scalars(after.limit(limit)))
-
-
 def _list(detail: bool):
     ctxt = g.context
     want = g.want
@@ -227,43 +156,28 @@ def _list(detail: bool):
     last = {k: v[-1] for k, v in params.items() if v}
     limit = paging.page_limit(last)
     audience = _audience() if detail else None
+    query = server_filters.build(ctxt, want, params, detail)
+    query.limit = limit
+    query.marker = last.get('marker')
     # user_data only where a view shows it (admins' OS-EXT-SRV-ATTR:user_data).
-    user_data = bool(audience and audience.extended_attributes and want.at_least(2, 3))
-    with session.reader() as s:
-        filters = server_filters.build(ctxt, want, params, s)
-        query = server_views.instances_query(user_data).where(
-            *_project_scope(ctxt, last, detail), *filters.conditions)
-        instances: list = []
-        if not filters.empty:
-            matching = server_filters.regex_matching_ids(s, query, filters)
-            if matching is not None:
-                query = query.where(models.Instance.id.in_(matching or [-1]))
-            query = query.order_by(*_sort(ctxt, want, params))
-            marker = last.get('marker')
-            if marker and not params.get('sort_key'):
-                instances = _page_after(s, query, marker, limit)
-            elif marker:
-                # Walk only (id, uuid) pairs to find the page, then load its rows.
-                pairs = s.execute(query.with_only_columns(models.Instance.id,
-                                                          models.Instance.uuid)).all()
-                page = paging.after_marker(pairs, marker, lambda p: p[1], limit)
-                by_id = {i.id: i for i in s.scalars(server_views.instances_query(
-                    user_data).where(models.Instance.id.in_([p[0] for p in page])))}
-                instances = [by_id[p[0]] for p in page]
-            else:
-                instances = list(s.scalars(query.limit(limit)))
-        elif last.get('marker'):
-            raise errors.BadRequest(f"marker [{last['marker']}] not found")
+    query.columns = server_views.columns(
+        user_data=bool(audience and audience.extended_attributes and want.at_least(2, 3)),
+        minimal=not detail)
+    with session.statement_connection() as s:
+        instances = server_list.page(s, query)
         if detail:
             related = views.load_related(s, instances, want, audience)
-            items = [views.server_view(i, want, related, audience) for i in instances]
+            items = views.server_views_of(instances, want, related, audience)
+            plain = related.plain
         else:
-            items = [views.server_minimal(i) for i in instances]
+            at = links.prefixes()
+            items = [views.server_minimal(i, at) for i in instances]
+            plain = True
     body = {'servers': items}
     body.update(paging.next_links(request.args, instances, limit,
                                   'servers/detail' if detail else 'servers',
                                   lambda i: i.uuid, 'servers_links'))
-    return jsonify(body)
+    return fast_json.response(body, plain)
 
 
 @bp.get('/servers')
@@ -279,14 +193,23 @@ def list_servers_detail():
 @bp.get('/servers/<server_id>')
 def show_server(server_id: str):
     ctxt = g.context
-    with session.reader() as s:
-        instance = get_instance(server_id, s, for_view=True)
+    want = g.want
+    with session.statement_connection() as s:
+        # The server and what hangs off it in one round trip (its faults and its
+        # host's service, when its view shows them, in one more each).
+        try:
+            instance, rows = server_views.show(
+                s, server_id, hints=want.at_least(2, 100),
+                groups=want.at_least(2, 71), images=want.at_least(2, 98))
+        except exceptions.InstanceNotFound as exc:
+            raise errors.NotFound(f'Instance {server_id} could not be found.') from exc
+        _check_visible(server_id, instance)
         policy.authorize(ctxt, 'os_compute_api:servers:show',
                          {'project_id': instance.project_id, 'user_id': instance.user_id})
         audience = _audience()
-        related = views.load_related(s, [instance], g.want, audience, show=True)
-        view = views.server_view(instance, g.want, related, audience, show=True)
-    return jsonify({'server': view})
+        related = views.complete_related(s, [instance], want, audience, rows)
+        view = views.server_view(instance, want, related, audience, show=True)
+    return fast_json.response({'server': view}, related.plain)
 
 
 # PUT body field -> instance column.

@@ -1,4 +1,5 @@
-"""Request schemas of os-quota-sets and limits, per microversion window."""
+"""Request schemas of os-quota-sets, os-quota-class-sets and limits, per microversion
+window."""
 from kumo_api import validation
 from kumo_api.schemas import types
 
@@ -31,6 +32,27 @@ UPDATE = [
     ((2, 1), (2, 35), _update(_resources_21)),
     ((2, 36), (2, 56), _update(_resources_236)),
     ((2, 57), (2, 100), _update(_resources_257)),
+]
+
+
+def _class_update(resources: tuple) -> dict:
+    return {'type': 'object',
+            'properties': {'quota_class_set': {
+                'type': 'object', 'properties': dict.fromkeys(resources, _limit),
+                'additionalProperties': False}},
+            'required': ['quota_class_set'], 'additionalProperties': False}
+
+
+# os-quota-class-sets moves at other microversions: 2.50 drops the network quotas
+# (and "networks"), 2.57 the personality-file ones. No "force" here.
+_class_resources_250 = tuple(r for r in _resources_21 if r not in (
+    'floating_ips', 'fixed_ips', 'security_groups', 'security_group_rules', 'networks'))
+_class_resources_257 = tuple(r for r in _class_resources_250
+                             if not r.startswith('injected_file'))
+CLASS_UPDATE = [
+    ((2, 1), (2, 49), _class_update(_resources_21)),
+    ((2, 50), (2, 56), _class_update(_class_resources_250)),
+    ((2, 57), (2, 100), _class_update(_class_resources_257)),
 ]
 
 

@@ -106,6 +106,16 @@ rescue = {
     'additionalProperties': False,
 }
 RESCUE = [((2, 1), (2, 100), rescue)]
+resize = {
+    'type': 'object',
+    'properties': {
+        'flavorRef': {'type': ['string', 'integer'], 'minLength': 1},
+        'OS-DCF:diskConfig': {'type': 'string', 'enum': ['AUTO', 'MANUAL']},
+    },
+    'required': ['flavorRef'],
+    'additionalProperties': False,
+}
+RESIZE = [((2, 1), (2, 100), resize)]
 
 # Out of scope for now (os-resetState, injectNetworkInfo, os-migrateLive): any body.
 ANY_BODY = [((2, 1), (2, 100), {})]
@@ -117,3 +127,27 @@ CONSOLE_OUTPUT = [((2, 1), (2, 100), {
                               'pattern': '^-?[0-9]+$', 'minimum': -1}},
     'additionalProperties': False,
 })]
+
+
+# --- shelve / shelveOffload / unshelve -------------------------------------------------------
+# Before 2.77 unshelve takes no body; 2.77 an availability_zone (never an empty object);
+# 2.91 a host too, and availability_zone null to unpin the server.
+_unshelve_2_77 = {
+    'type': ['object', 'null'],
+    'properties': {'availability_zone': types.name},
+    'required': ['availability_zone'],
+    'additionalProperties': False,
+}
+_unshelve_2_91 = {
+    'oneOf': [
+        _null,
+        {'type': 'object',
+         'properties': {
+             'availability_zone': {'oneOf': [_null, types.name]},
+             'host': {'type': 'string', 'minLength': 1, 'maxLength': 255,
+                      'pattern': '^[a-zA-Z0-9_.:-]+$'}},
+         'minProperties': 1, 'additionalProperties': False},
+    ],
+}
+UNSHELVE = [((2, 1), (2, 76), _null), ((2, 77), (2, 90), _unshelve_2_77),
+            ((2, 91), (2, 100), _unshelve_2_91)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from oslo_config import cfg
 
 from kumo_api.views import links, times
-from kumo_common.db import images as image_db
+from kumo_common import image as images
 
 CONF = cfg.CONF
 
@@ -27,13 +27,15 @@ def _alternate(image_id: str) -> dict:
 def image_endpoint() -> str:
     """Where clients reach the image API: [glance] endpoint, else Kumo's own image
     service at [image_service] listen:listen_port."""
-    if CONF.glance.endpoint:
-        return CONF.glance.endpoint.rstrip('/')
+    configured = images.endpoint()
+    if configured:
+        return configured
     return f'http://{CONF.image_service.listen}:{CONF.image_service.listen_port}'
 
 
 def image_detail(image) -> dict:
-    props = image_db.properties(image)
+    """`image`: a kumo_common.image.Image, from whichever catalog."""
+    props = image.properties
     view = {
         'id': image.id,
         'name': image.name,
@@ -48,7 +50,8 @@ def image_detail(image) -> dict:
         'OS-EXT-IMG-SIZE:size': image.size or 0,
     }
     if 'auto_disk_config' in props:
-        view['OS-DCF:diskConfig'] = 'AUTO' if props['auto_disk_config'].lower() == 'true' \
+        view['OS-DCF:diskConfig'] = 'AUTO' \
+            if str(props['auto_disk_config']).lower() == 'true' \
             else 'MANUAL'
     if 'instance_uuid' in props:
         view['server'] = {'id': props['instance_uuid'],

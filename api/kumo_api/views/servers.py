@@ -1,9 +1,17 @@
-"""Server views: GET /servers, /servers/detail, /servers/{id} at every microversion."""
+"""Server views: GET /servers, /servers/detail, /servers/{id} at every microversion.
+
+A detail page builds 1,000 of these, so the work that is the same for every server
+of a request is done once: the microversion and policy decisions (`_Shape`), the
+link prefixes, and the parts many servers share (status of a state, hostId of a
+host, the image, the flavor, the security groups), which are built once per request
+and the same object put in every view that shows it (views are only serialized,
+never changed).
+"""
 from __future__ import annotations
 
 import datetime
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from oslo_config import cfg
 
@@ -12,26 +20,9 @@ from kumo_api.views import links, times
 from kumo_common import states
 from kumo_common.db import compute_nodes as node_db
 from kumo_common.db import instances as instance_db
-from kumo_common.db import models, server_views
+from kumo_common.db import models, server_views, session
 
 CONF = cfg.CONF
-
-
-@dataclass
-class Related:
-    """Rows the views need beside the instances, loaded once per request in a few
-    batched queries (kumo_common.db.server_views): the instances' own relationships
-    are not loaded."""
-    faults: dict = field(default_factory=dict)
-    addresses: dict = field(default_factory=dict)
-    metadata: dict = field(default_factory=dict)
-    tags: dict = field(default_factory=dict)
-    image_properties: dict = field(default_factory=dict)
-    hints: dict = field(default_factory=dict)
-    services: dict = field(default_factory=dict)
-    groups: dict = field(default_factory=dict)
-    security_groups: dict = field(default_factory=dict)
-    links: links.Prefixes | None = None
 
 
 @dataclass
@@ -41,32 +32,180 @@ class Audience:
     host_status: bool = False
 
 
-def load_related(session, instances: list[models.Instance], want: APIVersion,
-                 audience: Audience, show: bool = False) -> Related:
+class Related:
+    """Rows the views need beside the instances, loaded once per request in a few
+    batched queries (kumo_common.db.server_views), and the parts of views built once
+    per request.
+
+    `plain`: every view built with it holds only dicts, lists, strings, integers,
+    booleans and None (no float or NaN from a JSON text a user wrote, e.g. a
+    scheduler hint), so fast_json may encode them.
+    """
+
+    def __init__(self, rows: server_views.Related | None = None, faults=None,
+                 services=None):
+        rows = rows or server_views.Related()
+        self.addresses = rows.addresses
+        self.metadata = rows.metadata
+        self.tags = rows.tags
+        self.image_properties = rows.image_properties
+        self.hints = rows.hints
+        self.groups = rows.groups
+        self.security_groups = rows.security_groups
+        self.faults = faults or {}
+        self.services = services or {}
+        self.links = links.prefixes()
+        self.plain = True
+        self._shapes: dict = {}
+        self._statuses: dict = {}
+        self._host_ids: dict = {}
+        self._images: dict = {}
+        self._flavors: dict = {}
+        self._security_groups: dict = {}
+        self._hints: dict = {}
+
+    def shape(self, want: APIVersion, audience: Audience, show: bool) -> _Shape:
+        key = (want, audience.extended_attributes, audience.host_status, show)
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shapes[key] = _Shape(want, audience, show)
+        return shape
+
+    def status(self, instance) -> str:
+        key = (instance.vm_state, instance.task_state, instance.deleted)
+        status = self._statuses.get(key)
+        if status is None:
+            status = self._statuses[key] = _status(instance)
+        return status
+
+    def host_id(self, project_id: str, host: str | None) -> str:
+        key = (project_id, host)
+        value = self._host_ids.get(key)
+        if value is None:
+            value = self._host_ids[key] = host_id(project_id, host)
+        return value
+
+    def image(self, instance, with_properties: bool):
+        ref = instance.image_ref
+        if not ref:
+            return ''
+        key = (ref, with_properties)
+        view = self._images.get(key)
+        if view is None:
+            view = {'id': ref, 'links': links.bookmark('images', ref, self.links)}
+            if with_properties:
+                view['properties'] = self.image_properties.get(ref, {})
+            self._images[key] = view
+        return view
+
+    def flavor(self, instance, embedded: bool) -> dict:
+        # The same decoded snapshot (kumo_common.db.server_views) for every server
+        # booted with it: one view for all of them, unless the view needs the
+        # instance's own columns (a snapshot without the sizes).
+        snap = instance.flavor
+        key = (id(snap), embedded)
+        view = self._flavors.get(key)
+        if view is None:
+            view = self._note(_flavor(instance, embedded, self.links))
+            if snap is not None and all(k in snap for k in _SNAPSHOT_SIZES):
+                self._flavors[key] = view
+        return view
+
+    def security_group_view(self, uuid: str) -> list:
+        names = self.security_groups.get(uuid) or _DEFAULT_GROUPS
+        view = self._security_groups.get(id(names))
+        if view is None:
+            view = self._security_groups[id(names)] = self._note(
+                [{'name': name} for name in names])
+        return view
+
+    def hints_of(self, uuid: str) -> dict:
+        hints = self.hints.get(uuid)
+        if hints is None:
+            return {}
+        if id(hints) not in self._hints:
+            self._hints[id(hints)] = self._note(hints)
+        return hints
+
+    def trusted_certs(self, value):
+        if value is not None:
+            self._note(value)
+        return value
+
+    def _note(self, value):
+        """`value` (a part of a view decoded from a JSON text), noting in `plain`
+        whether it holds a float."""
+        if self.plain and not _is_plain(value):
+            self.plain = False
+        return value
+
+
+_SNAPSHOT_SIZES = ('vcpus', 'memory_mb', 'root_gb', 'ephemeral_gb')
+_DEFAULT_GROUPS = ['default']
+
+
+def _is_plain(value) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    return value is None or isinstance(value, (str, int))  # bool is an int
+
+
+class _Shape:
+    """Which parts a view has, decided once per request from the microversion, the
+    policy decisions and whether it is a show."""
+
+    def __init__(self, want: APIVersion, audience: Audience, show: bool):
+        at = want.at_least
+        self.extended = audience.extended_attributes
+        self.extended_2_3 = self.extended and at(2, 3)
+        self.hostname = at(2, 90)
+        self.locked = at(2, 9)
+        self.host_status = at(2, 16) and audience.host_status
+        self.description = at(2, 19)
+        self.tags = at(2, 26)
+        self.flavor_embedded = at(2, 47)
+        self.trusted_certs = at(2, 63)
+        self.server_groups = show and at(2, 71)
+        self.locked_reason = at(2, 73)
+        self.pinned_az = at(2, 96)
+        self.image_properties = at(2, 98)
+        self.hints = at(2, 100)
+
+
+def load_related(bind, instances: list, want: APIVersion, audience: Audience,
+                 show: bool = False) -> Related:
+    """Related of `instances` (ServerRows) in two queries, plus one for faults when
+    a server is in ERROR or DELETED and one for its host's service when the caller
+    sees host_status."""
     uuids = [i.uuid for i in instances]
-    related = Related()
-    related.faults = instance_db.latest_faults(
-        session, [i.uuid for i in instances if _status(i) in states.FAULT_STATUSES])
-    related.links = links.prefixes()
-    related.addresses = server_views.addresses(session, uuids)
-    extras = server_views.extras(
-        session, uuids,
+    rows = server_views.related(
+        bind, uuids,
         image_ids={i.image_ref for i in instances if i.image_ref}
         if want.at_least(2, 98) else (),
         hints=want.at_least(2, 100), groups=show and want.at_least(2, 71))
-    related.metadata = extras.metadata
-    related.tags = extras.tags
-    related.security_groups = extras.security_groups
-    related.image_properties = extras.image_properties
-    related.hints = extras.hints
-    related.groups = extras.groups
-    if want.at_least(2, 16) and audience.host_status:
-        related.services = node_db.services_by_host(
-            session, {i.host for i in instances if i.host})
-    return related
+    return complete_related(bind, instances, want, audience, rows)
 
 
-def _status(instance: models.Instance) -> str:
+def complete_related(bind, instances: list, want: APIVersion, audience: Audience,
+                     rows: server_views.Related) -> Related:
+    """Related from what server_views read, and the faults and services the views
+    of `instances` need beside (read through `bind`, a session or a connection)."""
+    faulted = [i.uuid for i in instances if _status(i) in states.FAULT_STATUSES]
+    hosts = ({i.host for i in instances if i.host}
+             if want.at_least(2, 16) and audience.host_status else None)
+    faults, services = {}, None
+    if faulted or hosts is not None:
+        with session.orm_session(bind) as s:
+            if faulted:
+                faults = instance_db.latest_faults(s, faulted)
+            if hosts is not None:
+                services = node_db.services_by_host(s, hosts)
+    return Related(rows, faults, services)
+
+
+def _status(instance) -> str:
     return states.status_from_state(instance.vm_state, instance.task_state,
                                     deleted=bool(instance.deleted))
 
@@ -77,28 +216,30 @@ def host_id(project_id: str, host: str | None) -> str:
     return hashlib.sha224((project_id + host).encode()).hexdigest()
 
 
-def server_minimal(instance: models.Instance) -> dict:
+def server_minimal(instance, at: links.Prefixes | None = None) -> dict:
     return {'id': instance.uuid, 'name': instance.display_name,
-            'links': links.resource_links('servers', instance.uuid)}
+            'links': links.resource_links('servers', instance.uuid, at)}
 
 
-def _addresses(instance: models.Instance, related: Related) -> dict:
+def _addresses(instance, related: Related) -> dict:
     if instance.vm_state == states.BUILDING:
         return {}
     addresses: dict[str, list] = {}
     for network, mac, address in related.addresses.get(instance.uuid, ()):
-        entries = addresses.setdefault(network, [])
+        entries = addresses.get(network)
+        if entries is None:
+            entries = addresses[network] = []
         if address is not None:
             entries.append({'version': 6 if ':' in address else 4, 'addr': address,
                             'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': mac})
     return addresses
 
 
-def _flavor(instance: models.Instance, want: APIVersion, related: Related) -> dict:
+def _flavor(instance, embedded: bool, at: links.Prefixes) -> dict:
     snap = instance.flavor or {}
-    if not want.at_least(2, 47):
+    if not embedded:
         flavorid = snap.get('flavorid', '')
-        return {'id': flavorid, 'links': links.bookmark('flavors', flavorid, related.links)}
+        return {'id': flavorid, 'links': links.bookmark('flavors', flavorid, at)}
     return {'vcpus': snap.get('vcpus', instance.vcpus),
             'ram': snap.get('memory_mb', instance.memory_mb),
             'disk': snap.get('root_gb', instance.root_gb),
@@ -108,17 +249,7 @@ def _flavor(instance: models.Instance, want: APIVersion, related: Related) -> di
             'extra_specs': snap.get('extra_specs', {})}
 
 
-def _image(instance: models.Instance, want: APIVersion, related: Related):
-    if not instance.image_ref:
-        return ''
-    view = {'id': instance.image_ref,
-            'links': links.bookmark('images', instance.image_ref, related.links)}
-    if want.at_least(2, 98):
-        view['properties'] = related.image_properties.get(instance.image_ref, {})
-    return view
-
-
-def _fault(instance: models.Instance, related: Related, audience: Audience):
+def _fault(instance, related: Related, audience: Audience):
     fault = related.faults.get(instance.uuid)
     if fault is None:
         return None
@@ -129,7 +260,7 @@ def _fault(instance: models.Instance, related: Related, audience: Audience):
     return view
 
 
-def _host_status(instance: models.Instance, related: Related) -> str:
+def _host_status(instance, related: Related) -> str:
     if not instance.host:
         return ''
     service = related.services.get(instance.host)
@@ -152,7 +283,7 @@ _NOT_IN_BASIC_VIEW = ('OS-EXT-AZ:', 'config_drive', 'key_name', 'OS-SRV-USG:', '
                       'host_status')
 
 
-def basic_server_view(instance: models.Instance, want: APIVersion, related: Related,
+def basic_server_view(instance, want: APIVersion, related: Related,
                       audience: Audience) -> dict:
     """The cut-down representation PUT returned before 2.75."""
     view = server_view(instance, want, related, audience, show=True)
@@ -163,32 +294,48 @@ def basic_server_view(instance: models.Instance, want: APIVersion, related: Rela
     return view
 
 
-def server_view(instance: models.Instance, want: APIVersion, related: Related,
-                audience: Audience, show: bool = False) -> dict:
+def server_view(instance, want: APIVersion, related: Related, audience: Audience,
+                show: bool = False) -> dict:
     """The full representation of one server (show and detail list)."""
-    status = _status(instance)
+    return _view(instance, related, related.shape(want, audience, show), audience)
+
+
+def server_views_of(instances: list, want: APIVersion, related: Related,
+                    audience: Audience) -> list[dict]:
+    """The detail list's views of `instances`."""
+    shape = related.shape(want, audience, False)
+    return [_view(i, related, shape, audience) for i in instances]
+
+
+def _view(instance, related: Related, shape: _Shape, audience: Audience) -> dict:
+    uuid = instance.uuid
+    status = related.status(instance)
+    at = related.links
+    iso_z, iso_naive = times.iso_z, times.iso_naive
+    created = instance.created_at
     view = {
-        'id': instance.uuid,
+        'id': uuid,
         'name': instance.display_name,
         'status': status,
         'tenant_id': instance.project_id,
         'user_id': instance.user_id,
-        'metadata': related.metadata.get(instance.uuid, {}),
-        'hostId': host_id(instance.project_id, instance.host),
-        'image': _image(instance, want, related),
-        'flavor': _flavor(instance, want, related),
-        'created': times.iso_z(instance.created_at),
-        'updated': times.iso_z(instance.updated_at or instance.created_at),
+        'metadata': related.metadata.get(uuid, {}),
+        'hostId': related.host_id(instance.project_id, instance.host),
+        'image': related.image(instance, shape.image_properties),
+        'flavor': related.flavor(instance, shape.flavor_embedded),
+        'created': iso_z(created),
+        'updated': iso_z(instance.updated_at or created),
         'addresses': _addresses(instance, related),
         'accessIPv4': instance.access_ip_v4 or '',
         'accessIPv6': instance.access_ip_v6 or '',
-        'links': links.resource_links('servers', instance.uuid, related.links),
+        'links': [{'href': f'{at.versioned}/servers/{uuid}', 'rel': 'self'},
+                  {'href': f'{at.bookmark}/servers/{uuid}', 'rel': 'bookmark'}],
         'OS-DCF:diskConfig': 'AUTO' if instance.auto_disk_config else 'MANUAL',
         'OS-EXT-AZ:availability_zone': instance.availability_zone or '',
         'config_drive': instance.config_drive or '',
         'key_name': instance.key_name,
-        'OS-SRV-USG:launched_at': times.iso_naive(instance.launched_at),
-        'OS-SRV-USG:terminated_at': times.iso_naive(instance.terminated_at),
+        'OS-SRV-USG:launched_at': iso_naive(instance.launched_at),
+        'OS-SRV-USG:terminated_at': iso_naive(instance.terminated_at),
         'OS-EXT-STS:task_state': instance.task_state,
         'OS-EXT-STS:vm_state': instance.vm_state,
         'OS-EXT-STS:power_state': instance.power_state or 0,
@@ -197,18 +344,17 @@ def server_view(instance: models.Instance, want: APIVersion, related: Related,
     if status in states.PROGRESS_STATUSES:
         view['progress'] = instance.progress or 0
     # Shown for servers with ports only (as Nova, which reads them off Neutron's ports).
-    if related.addresses.get(instance.uuid):
-        view['security_groups'] = [
-            {'name': name}
-            for name in related.security_groups.get(instance.uuid) or ['default']]
-    fault = _fault(instance, related, audience) if status in states.FAULT_STATUSES else None
-    if fault:
-        view['fault'] = fault
-    if audience.extended_attributes:
+    if related.addresses.get(uuid):
+        view['security_groups'] = related.security_group_view(uuid)
+    if status in states.FAULT_STATUSES:
+        fault = _fault(instance, related, audience)
+        if fault:
+            view['fault'] = fault
+    if shape.extended:
         view['OS-EXT-SRV-ATTR:host'] = instance.host
         view['OS-EXT-SRV-ATTR:instance_name'] = 'instance-%08x' % instance.id
         view['OS-EXT-SRV-ATTR:hypervisor_hostname'] = instance.node
-        if want.at_least(2, 3):
+        if shape.extended_2_3:
             view['OS-EXT-SRV-ATTR:reservation_id'] = instance.reservation_id
             view['OS-EXT-SRV-ATTR:launch_index'] = instance.launch_index
             view['OS-EXT-SRV-ATTR:kernel_id'] = instance.kernel_id or ''
@@ -216,24 +362,24 @@ def server_view(instance: models.Instance, want: APIVersion, related: Related,
             view['OS-EXT-SRV-ATTR:hostname'] = instance.hostname
             view['OS-EXT-SRV-ATTR:root_device_name'] = instance.root_device_name
             view['OS-EXT-SRV-ATTR:user_data'] = instance.user_data
-    if want.at_least(2, 90):
+    if shape.hostname:
         view['OS-EXT-SRV-ATTR:hostname'] = instance.hostname
-    if want.at_least(2, 9):
+    if shape.locked:
         view['locked'] = bool(instance.locked)
-    if want.at_least(2, 16) and audience.host_status:
+    if shape.host_status:
         view['host_status'] = _host_status(instance, related)
-    if want.at_least(2, 19):
+    if shape.description:
         view['description'] = instance.display_description
-    if want.at_least(2, 26):
-        view['tags'] = sorted(related.tags.get(instance.uuid, ()))
-    if want.at_least(2, 63):
-        view['trusted_image_certificates'] = instance.trusted_certs
-    if show and want.at_least(2, 71):
-        view['server_groups'] = related.groups.get(instance.uuid, [])
-    if want.at_least(2, 73):
+    if shape.tags:
+        view['tags'] = sorted(related.tags.get(uuid, ()))
+    if shape.trusted_certs:
+        view['trusted_image_certificates'] = related.trusted_certs(instance.trusted_certs)
+    if shape.server_groups:
+        view['server_groups'] = related.groups.get(uuid, [])
+    if shape.locked_reason:
         view['locked_reason'] = instance.locked_reason
-    if want.at_least(2, 96):
+    if shape.pinned_az:
         view['pinned_availability_zone'] = instance.pinned_availability_zone
-    if want.at_least(2, 100):
-        view['scheduler_hints'] = related.hints.get(instance.uuid, {})
+    if shape.hints:
+        view['scheduler_hints'] = related.hints_of(uuid)
     return view

@@ -15,7 +15,8 @@ opts = [
                     'above [scheduler] rpc_timeout.'),
     cfg.IntOpt('spawn_timeout', default=900, min=1,
                help='Seconds a compute agent has to build a server before the reaper '
-                    'fails it. Generous: real guests copy images.'),
+                    'fails it; also the limit of an unshelve and of a shelve\'s image '
+                    'upload step. Generous: real guests copy images.'),
     cfg.IntOpt('action_timeout', default=300, min=1,
                help='Seconds a lifecycle action (stop, reboot, ...) may take before '
                     'the reaper ends it with a fault.'),

@@ -77,6 +77,24 @@ opts = [
     cfg.IntOpt('shutdown_timeout', default=60, min=0,
                help='Seconds a guest gets to power off cleanly (ACPI) on stop before '
                     'it is powered off hard. 0 powers off at once.'),
+    # --- shelve (names and defaults as Nova's) ---
+    cfg.IntOpt('shelved_offload_time', default=0, min=-1,
+               help='Seconds a shelved server keeps its guest on its host before the '
+                    'conductor offloads it (SHELVED_OFFLOADED: domain and files gone, '
+                    'claim given back). 0 offloads as part of the shelve; -1 never '
+                    'offloads (only shelveOffload does).'),
+    cfg.IntOpt('shelved_poll_interval', default=3600, min=-1,
+               help='Seconds between two runs of the conductor task that offloads '
+                    'servers shelved for longer than shelved_offload_time. 0 or -1 '
+                    'disables it.'),
+    # --- resize (names and defaults as Nova's) ---
+    cfg.BoolOpt('allow_resize_to_same_host', default=False,
+                help='Let a resize pick the host the server is on (both flavors are '
+                     'claimed there until the resize is confirmed or reverted). When '
+                     'False, the server must move to another host.'),
+    cfg.IntOpt('resize_confirm_window', default=0, min=0,
+               help='Seconds after which a resize waiting in VERIFY_RESIZE is confirmed '
+                    'automatically (by a periodic task of the conductor). 0 disables.'),
 ]
 
 

@@ -9,6 +9,13 @@ opts = [
     cfg.StrOpt('virt_type', default='kvm', choices=('kvm', 'qemu'),
                help='Domain type: "kvm" needs a working /dev/kvm; "qemu" is software '
                     'emulation (TCG), slower but works anywhere.'),
+    cfg.FloatOpt('capacity_share', default=1.0, min=0.01, max=1.0,
+                 help='Share of the machine (vCPUs, memory, disk of instances_path) '
+                      'this agent reports as its capacity, for several agents on one '
+                      'libvirtd, which would otherwise each report the whole machine. '
+                      'Amounts are rounded down, so agents whose shares add up to 1 '
+                      'together never report more than the machine has. kumo-all '
+                      'sets 1/N for its N agents unless this is set below 1.'),
     cfg.IntOpt('wait_soft_reboot_seconds', default=120, min=0,
                help='Seconds a soft reboot waits for the guest to shut down before it '
                     'reboots it hard.'),

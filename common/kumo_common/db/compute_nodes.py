@@ -77,6 +77,33 @@ def list_up_nodes(session: orm.Session, service_down_time: int) -> list[models.C
         .options(orm.contains_eager(models.ComputeNode.service))))
 
 
+def _claim_statements():
+    """The claim's UPDATE and INSERT, built once: building and keying them again on
+    every claim cost more than running them."""
+    cn = models.ComputeNode.__table__.c
+    vcpus = sa.bindparam('claim_vcpus', type_=sa.Integer)
+    memory_mb = sa.bindparam('claim_memory_mb', type_=sa.Integer)
+    disk_gb = sa.bindparam('claim_disk_gb', type_=sa.Integer)
+    update = (sa.update(models.ComputeNode.__table__)
+              .where(cn.id == sa.bindparam('claim_node_id', type_=sa.Integer),
+                     cn.vcpus_used + vcpus
+                     <= (cn.vcpus - cn.reserved_host_cpus) * cn.cpu_allocation_ratio,
+                     cn.memory_mb_used + memory_mb
+                     <= (cn.memory_mb - cn.reserved_host_memory_mb)
+                     * cn.ram_allocation_ratio,
+                     cn.local_gb_used + disk_gb
+                     <= (cn.local_gb - cn.reserved_host_disk_mb / 1024.0)
+                     * cn.disk_allocation_ratio)
+              .values(vcpus_used=cn.vcpus_used + vcpus,
+                      memory_mb_used=cn.memory_mb_used + memory_mb,
+                      local_gb_used=cn.local_gb_used + disk_gb))
+    insert = sa.insert(models.Allocation.__table__)
+    return update, insert
+
+
+_CLAIM_UPDATE, _ALLOCATION_INSERT = _claim_statements()
+
+
 def claim(session: orm.Session, node_id: int, instance_uuid: str, vcpus: int,
           memory_mb: int, disk_gb: int) -> bool:
     """Atomically claim resources on a node for an instance.
@@ -84,25 +111,15 @@ def claim(session: orm.Session, node_id: int, instance_uuid: str, vcpus: int,
     One conditional UPDATE: it only matches while the node still has room, so two
     schedulers (or threads) racing for the last slot cannot both win.
     """
-    cn = models.ComputeNode
-    stmt = (sa.update(cn)
-            .where(cn.id == node_id,
-                   cn.vcpus_used + vcpus
-                   <= (cn.vcpus - cn.reserved_host_cpus) * cn.cpu_allocation_ratio,
-                   cn.memory_mb_used + memory_mb
-                   <= (cn.memory_mb - cn.reserved_host_memory_mb) * cn.ram_allocation_ratio,
-                   cn.local_gb_used + disk_gb
-                   <= (cn.local_gb - cn.reserved_host_disk_mb / 1024.0)
-                   * cn.disk_allocation_ratio)
-            .values(vcpus_used=cn.vcpus_used + vcpus,
-                    memory_mb_used=cn.memory_mb_used + memory_mb,
-                    local_gb_used=cn.local_gb_used + disk_gb)
-            .execution_options(synchronize_session=False))
-    if session.execute(stmt).rowcount != 1:
+    result = session.execute(_CLAIM_UPDATE, {
+        'claim_node_id': node_id, 'claim_vcpus': vcpus, 'claim_memory_mb': memory_mb,
+        'claim_disk_gb': disk_gb})
+    if result.rowcount != 1:
         return False
-    session.add(models.Allocation(instance_uuid=instance_uuid, compute_node_id=node_id,
-                                  vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb))
-    session.flush()
+    # Core statements, not an ORM add + flush: the claim is the scheduler's hot path.
+    session.execute(_ALLOCATION_INSERT, {
+        'instance_uuid': instance_uuid, 'compute_node_id': node_id, 'vcpus': vcpus,
+        'memory_mb': memory_mb, 'disk_gb': disk_gb})
     return True
 
 

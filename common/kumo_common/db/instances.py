@@ -95,9 +95,12 @@ def start_action(session: orm.Session, uuid: str, action: str, ctxt) -> models.I
 
 def record_event(session: orm.Session, uuid: str, request_id: str | None, event: str,
                  result: str | None, host: str | None = None,
-                 details: str | None = None) -> None:
+                 details: str | None = None, traceback: str | None = None) -> None:
     """Start (result None) or finish an event of the request's instance action, if
-    that action exists; a finish with no started event records both at once."""
+    that action exists; a finish with no started event records both at once.
+
+    A failed step finishes with result 'Error', the failure's message as `details`
+    (2.84) and, when an exception caused it, its `traceback` (admins see it)."""
     action = session.scalars(
         sa.select(models.InstanceAction)
         .where(models.InstanceAction.instance_uuid == uuid,
@@ -119,11 +122,13 @@ def record_event(session: orm.Session, uuid: str, request_id: str | None, event:
         started.finish_time = now
         started.host = host or started.host
         started.details = details if details is not None else started.details
+        started.traceback = traceback if traceback is not None else started.traceback
     else:
         session.add(models.InstanceActionEvent(action_id=action.id, event=event,
                                                result=result, start_time=now,
                                                finish_time=now if result else None,
-                                               host=host, details=details))
+                                               host=host, details=details,
+                                               traceback=traceback))
     action.updated_at = now
     if result is not None and result != 'Success':
         action.message = 'Error'

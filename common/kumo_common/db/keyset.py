@@ -43,10 +43,16 @@ def after(session, query: sa.Select, keys: list[tuple[SortKey, str]], id_column,
                              .where(id_column == marker)).first()
     if values is None:
         return None
+    return beyond(query, keys, values)
+
+
+def beyond(query: sa.Select, keys: list[tuple[SortKey, str]], values) -> sa.Select:
+    """`query` restricted to the rows after the row whose sort key values are
+    `values` (for a caller that read them already)."""
     alternatives = []
     for index, (key, direction) in enumerate(keys):
         equal = [k.expression() == values[i] for i, (k, _d) in enumerate(keys[:index])]
         expr = key.expression()
-        beyond = expr < values[index] if direction == 'desc' else expr > values[index]
-        alternatives.append(sa.and_(*equal, beyond))
+        past = expr < values[index] if direction == 'desc' else expr > values[index]
+        alternatives.append(sa.and_(*equal, past))
     return query.where(sa.or_(*alternatives))

@@ -406,6 +406,51 @@ class SchedulingReport(Base):
     created_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, default=utcnow)
 
 
+class Migration(TimestampMixin, Base):
+    """A move of a server between flavors or hosts (resize), Nova's `migrations`.
+
+    It is also the owner of the claim the move keeps on the source while it is in
+    flight: when a resize starts, the server's claim on its node is handed to the
+    migration (allocations.instance_uuid = the migration's uuid), so that the new
+    flavor's claim, the server's own, can coexist with it, even on the same node.
+    Confirming frees the migration's claim; reverting frees the server's new one and
+    hands the migration's back (kumo_common.db.server_migrations).
+    """
+    __tablename__ = 'migrations'
+    __table_args__ = (Index('migrations_instance_uuid_status_idx', 'instance_uuid',
+                            'status'),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36))
+    migration_type: Mapped[str] = mapped_column(String(32), default='resize')
+    # Nova's statuses: pre-migrating, migrating, post-migrating, finished, confirming,
+    # confirmed, reverting, reverted, error.
+    status: Mapped[str] = mapped_column(String(255))
+    source_compute: Mapped[str | None] = mapped_column(String(255))
+    source_node: Mapped[str | None] = mapped_column(String(255))
+    source_node_uuid: Mapped[str | None] = mapped_column(String(36))
+    dest_compute: Mapped[str | None] = mapped_column(String(255))
+    dest_node: Mapped[str | None] = mapped_column(String(255))
+    dest_node_uuid: Mapped[str | None] = mapped_column(String(36))
+    dest_host: Mapped[str | None] = mapped_column(String(255))
+    old_instance_type_id: Mapped[int | None] = mapped_column(Integer)
+    new_instance_type_id: Mapped[int | None] = mapped_column(Integer)
+    # The flavors as the server carries them (models.Instance.flavor snapshots).
+    old_flavor: Mapped[dict | None] = mapped_column(JSONText)
+    new_flavor: Mapped[dict | None] = mapped_column(JSONText)
+    # Where the server was before (ACTIVE or STOPPED): a revert or rollback returns it.
+    old_vm_state: Mapped[str | None] = mapped_column(String(255))
+    # Where the source agent put the server's files aside (the destination copies them
+    # from there; confirm deletes them, revert puts them back).
+    source_path: Mapped[str | None] = mapped_column(Text)
+    # The agent step in flight: its ledger id, so the reaper can ask what became of it.
+    step_id: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    project_id: Mapped[str | None] = mapped_column(String(255))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 # --- keypairs, groups, quotas --------------------------------------------------------
 
 class KeyPair(TimestampMixin, Base):
@@ -454,6 +499,20 @@ class Quota(TimestampMixin, Base):
     project_id: Mapped[str] = mapped_column(String(255))
     # '' for a project-wide limit, so the unique constraint holds on every backend.
     user_id: Mapped[str] = mapped_column(String(255), default='')
+    resource: Mapped[str] = mapped_column(String(255))
+    hard_limit: Mapped[int] = mapped_column(Integer)
+
+
+class QuotaClass(TimestampMixin, Base):
+    """A limit of a quota class (os-quota-class-sets). Only the class named 'default'
+    is used: its limits replace the [quota] options for every project and user
+    without a limit of their own."""
+    __tablename__ = 'quota_classes'
+    __table_args__ = (UniqueConstraint('class_name', 'resource',
+                                       name='uniq_quota_classes0class_name0resource'),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    class_name: Mapped[str] = mapped_column(String(255))
     resource: Mapped[str] = mapped_column(String(255))
     hard_limit: Mapped[int] = mapped_column(Integer)
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from kumo_common import deadlines, states
-from kumo_common.db import models
+from kumo_common.db import models, server_migrations
 from kumo_common.db.models import utcnow
 
 task = states.task
@@ -124,17 +124,21 @@ def free_orphan_allocations(session: orm.Session) -> list[str]:
     """Give back claims that no placement owns: those of deleted or unknown
     instances, and, for an instance that is placed or failed, those on a node other
     than its own (a claim that a scheduling call made after the conductor had given up
-    on it). Claims of instances being placed, or resized, are left alone. Returns the
-    instance uuids whose claims were freed."""
+    on it). Claims of instances being placed, or resized, are left alone, and so are
+    those owned by a resize in flight (a migration record's: the old flavor's claim,
+    kumo_common.db.server_migrations). Returns the owner uuids whose claims were
+    freed."""
     a, cn, inst = models.Allocation, models.ComputeNode, models.Instance
     settled = sa.and_(
         sa.or_(inst.task_state.is_(None), inst.task_state == task.SPAWNING),
         inst.vm_state != states.RESIZED,
         sa.or_(inst.compute_node_uuid.is_(None), inst.compute_node_uuid != cn.uuid))
+    in_flight = server_migrations.owners_in_flight()
     orphans = session.scalars(
         sa.select(a).join(cn, cn.id == a.compute_node_id)
         .outerjoin(inst, inst.uuid == a.instance_uuid)
-        .where(sa.or_(inst.id.is_(None), inst.deleted != 0, settled))).all()
+        .where(sa.or_(inst.id.is_(None), inst.deleted != 0, settled),
+               a.instance_uuid.notin_(in_flight))).all()
     return [alloc.instance_uuid for alloc in orphans if _free(session, alloc)]
 
 

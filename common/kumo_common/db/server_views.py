@@ -1,154 +1,330 @@
-"""Batched reads for the server views (show, detail list, update): plain rows, not
+"""Batched reads for the server views (show, detail list, update): plain tuples, not
 ORM objects, in as few round trips as the view allows.
 
 A page of 1,000 servers has some 10,000 rows hanging off it (metadata, tags, system
-metadata, ports, fixed IPs); building ORM objects for them cost more than the rest
-of the request together, and loading them per relationship cost one query each. So
-the instances are read without their relationships (`instances_query`), and what the
-views show comes from two queries: `extras` (one UNION ALL over the key/value-like
-tables) and `addresses` (ports, their network and fixed IPs).
+metadata, ports, fixed IPs). Building ORM objects for them, or even reading SQLAlchemy
+`Row`s by attribute (about half a microsecond a column), cost more than the rest of
+the request together. So instances are read as `ServerRow`s (named tuples of the
+columns the views show), and what hangs off them comes from ONE more statement,
+`related`: a UNION ALL over metadata, tags, security groups, scheduler hints, server
+groups, image properties and ports with their network and fixed IPs. A show reads
+the instance and all of that in a single statement (`show`).
+
+JSON texts that many servers share (the flavor snapshot, security groups, hints) are
+decoded once per text and the decoded object is shared between the servers: the views
+only read them.
 """
 from __future__ import annotations
 
+import collections
+import datetime
 import functools
 import json
-from collections.abc import Collection
+import operator
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm
 
 from kumo_common import exceptions
-from kumo_common.db import models
+from kumo_common.db import models, prepared
 from kumo_common.db import system_metadata as sysmeta
+from kumo_common.db.session import connection_of
 
-# Columns no server view shows: not read for them (a row is converted column by column).
+# Columns no server view shows: not read for them.
 _UNSHOWN = ('key_data', 'admin_password', 'os_type', 'architecture', 'task_deadline',
             'task_request_id', 'compute_node_uuid', 'cell_name', 'scheduled_at',
-            'deleted_at', 'locked_by', 'instance_type_id')
+            'deleted_at', 'locked_by', 'instance_type_id', 'metadata_items',
+            'system_metadata', 'tags')
+# What GET /servers (not detail) needs, and what paging and filtering need beside.
+MINIMAL_COLUMNS = ('id', 'uuid', 'display_name', 'created_at')
 
 
-def instances_query(user_data: bool = True) -> sa.Select:
-    """SELECT instances for the views: their relationships (metadata, system metadata,
-    tags) and the columns no view shows are left unloaded; `user_data` (up to 64 KiB,
-    shown to admins only) too unless asked for."""
-    unshown = _UNSHOWN if user_data else _UNSHOWN + ('user_data',)
-    return sa.select(models.Instance).options(
-        orm.lazyload('*'), *(orm.defer(getattr(models.Instance, c)) for c in unshown))
+def _shown_columns() -> tuple[str, ...]:
+    return tuple(c.key for c in sa.inspect(models.Instance).column_attrs
+                 if c.key not in _UNSHOWN)
 
 
-def instance(session: orm.Session, uuid: str) -> models.Instance:
-    """One instance by uuid (deleted ones included), as instances_query reads it."""
-    found = session.scalars(instances_query().where(models.Instance.uuid == uuid)).first()
-    if found is None:
-        raise exceptions.InstanceNotFound(instance_id=uuid)
-    return found
-
-
-@dataclass
-class Extras:
-    metadata: dict = field(default_factory=dict)          # uuid -> {key: value}
-    tags: dict = field(default_factory=dict)              # uuid -> [tag]
-    security_groups: dict = field(default_factory=dict)   # uuid -> [name]
-    hints: dict = field(default_factory=dict)             # uuid -> {hint: [values]}
-    groups: dict = field(default_factory=dict)            # uuid -> [group uuid]
-    image_properties: dict = field(default_factory=dict)  # image id -> {name: value}
-
-
-def _part(kind: str, owner, key, value, order) -> sa.Select:
-    text = sa.Text()
-    return sa.select(sa.literal(kind, sa.String(1)).label('kind'),
-                     sa.cast(owner, sa.String(255)).label('owner'),
-                     sa.cast(key, text).label('k'), sa.cast(value, text).label('v'),
-                     order.label('ord'))
+DETAIL_COLUMNS = _shown_columns()
 
 
 @functools.lru_cache(maxsize=8)
-def _extras_statement(hints: bool, groups: bool, images: bool) -> sa.Select:
-    """The UNION ALL of `extras`, built once per shape: building it costs more than
-    running it. Its lists are expanding parameters `uuids` and `images`, each bound
-    once for every branch that uses it."""
-    uuids = sa.bindparam('uuids', expanding=True)
+def row_type(fields: tuple[str, ...]) -> type:
+    """The named tuple of a column set: attribute reads at tuple speed."""
+    return collections.namedtuple('ServerRow', fields)
+
+
+def columns(user_data: bool = True, minimal: bool = False) -> tuple[str, ...]:
+    """The instance columns a view needs: `user_data` (up to 64 KiB, shown to admins
+    only) only if asked for."""
+    if minimal:
+        return MINIMAL_COLUMNS
+    return DETAIL_COLUMNS if user_data else tuple(c for c in DETAIL_COLUMNS
+                                                  if c != 'user_data')
+
+
+# JSON columns, read as their text and decoded by rows_from: once per distinct text
+# (the flavor snapshot of a page is a handful of texts), and the same on every path
+# (prepared statements get the text).
+_JSON_COLUMNS = ('flavor', 'trusted_certs')
+
+
+def _column(name: str):
+    if name in _JSON_COLUMNS:
+        return sa.type_coerce(getattr(models.Instance, name), sa.Text).label(name)
+    return getattr(models.Instance, name)
+
+
+def select_instances(names: tuple[str, ...]) -> sa.Select:
+    """SELECT of these instance columns, turned into ServerRows by rows_from."""
+    return sa.select(*[_column(n) for n in names])
+
+
+def rows_from(result: Iterable, names: tuple[str, ...]) -> list:
+    """ServerRows of a result of select_instances(names) (JSON texts decoded once per
+    distinct text, the decoded value shared)."""
+    make = row_type(names)._make
+    at = [i for i, name in enumerate(names) if name in _JSON_COLUMNS]
+    if not at:
+        return [make(r) for r in result]
+    decoded: dict[str, Any] = {}
+    rows = []
+    for r in result:
+        values = list(r)
+        for i in at:
+            text = values[i]
+            if text is not None:
+                value = decoded.get(text, _MISSING)
+                if value is _MISSING:
+                    value = decoded[text] = json.loads(text)
+                values[i] = value
+        rows.append(make(values))
+    return rows
+
+
+_MISSING = object()
+
+
+def instance(bind: orm.Session | sa.Connection, uuid: str, user_data: bool = True):
+    """One instance (a ServerRow of every shown column) by uuid, deleted ones
+    included."""
+    names = columns(user_data)
+    found = rows_from(connection_of(bind).execute(_instance_statement(names),
+                                                  {'uuid': uuid}).all(), names)
+    if not found:
+        raise exceptions.InstanceNotFound(instance_id=uuid)
+    return found[0]
+
+
+@functools.lru_cache(maxsize=4)
+def _instance_statement(names: tuple[str, ...]) -> sa.Select:
+    return select_instances(names).where(models.Instance.uuid == sa.bindparam('uuid'))
+
+
+@dataclass
+class Related:
+    """What hangs off a set of instances, by instance uuid (image properties by image
+    id)."""
+    metadata: dict = field(default_factory=dict)          # uuid -> {key: value}
+    tags: dict = field(default_factory=dict)              # uuid -> [tag]
+    security_groups: dict = field(default_factory=dict)   # uuid -> [name] (shared)
+    hints: dict = field(default_factory=dict)             # uuid -> {hint: [values]} (shared)
+    groups: dict = field(default_factory=dict)            # uuid -> [group uuid]
+    image_properties: dict = field(default_factory=dict)  # image id -> {name: value}
+    # uuid -> [(network name, MAC, fixed IP or None)] of its ports, oldest port
+    # first (a port without a fixed IP still names its network).
+    addresses: dict = field(default_factory=dict)
+
+
+# The columns of the UNION ALL: what kind of row, whose, two texts, a third (the MAC
+# of an address) and the keys its rows are put in order by (in Python: an ORDER BY
+# over the whole UNION makes PostgreSQL sort it with parallel workers, whose start
+# costs more than the query): `ord` (the row's id, where a view shows rows in the
+# order they were added), for ports their creation time, id and address.
+_UNION_COLUMNS = ('kind', 'owner', 'k', 'v', 'x', 'ord', 'ts', 'pid')
+
+
+def _part(kind: str, owner, key=None, value=None, order=None, extra=None, ts=None,
+          pid=None) -> sa.Select:
+    """One branch of the UNION ALL (_UNION_COLUMNS)."""
+    text = sa.Text()
+
+    def typed(value, type_):
+        # Typed NULLs: PostgreSQL wants one type per column of a UNION.
+        return sa.cast(sa.null(), type_) if value is None else value
+    return sa.select(sa.literal(kind, sa.String(1)).label('kind'),
+                     sa.cast(owner, sa.String(255)).label('owner'),
+                     sa.cast(typed(key, text), text).label('k'),
+                     sa.cast(typed(value, text), text).label('v'),
+                     sa.cast(typed(extra, text), text).label('x'),
+                     typed(order, sa.Integer()).label('ord'),
+                     typed(ts, sa.DateTime()).label('ts'),
+                     typed(pid, sa.String(36)).label('pid'))
+
+
+def _related_parts(owned, hints: bool, groups: bool, images) -> list[sa.Select]:
+    """The branches of the UNION ALL: `owned(column)` restricts a branch to the
+    instances asked for, `images(column)` (if not None) to their images."""
     meta, tag, sm = models.InstanceMetadata, models.Tag, models.InstanceSystemMetadata
-    null = sa.null()
+    port, net, ip = models.Port, models.Network, models.IPAllocation
     parts = [
         _part('m', meta.instance_uuid, meta.key, meta.value, meta.id)
-        .where(meta.instance_uuid.in_(uuids)),
-        _part('t', tag.resource_id, tag.tag, null, sa.literal(0))
-        .where(tag.resource_id.in_(uuids)),
-        _part('s', sm.instance_uuid, sm.key, sm.value, sm.id)
-        .where(sm.instance_uuid.in_(uuids), sm.key == sysmeta.SECURITY_GROUPS),
+        .where(owned(meta.instance_uuid)),
+        _part('t', tag.resource_id, tag.tag).where(owned(tag.resource_id)),
+        _part('s', sm.instance_uuid, value=sm.value, order=sm.id)
+        .where(owned(sm.instance_uuid), sm.key == sysmeta.SECURITY_GROUPS),
+        _part('a', port.device_id, net.name, ip.ip_address, extra=port.mac_address,
+              ts=port.created_at, pid=port.id)
+        .select_from(port).join(net, net.id == port.network_id)
+        .outerjoin(ip, ip.port_id == port.id).where(owned(port.device_id)),
     ]
     if hints:
         rs = models.RequestSpecRecord
-        parts.append(_part('h', rs.instance_uuid, null, rs.scheduler_hints, rs.id)
-                     .where(rs.instance_uuid.in_(uuids)))
+        parts.append(_part('h', rs.instance_uuid, value=rs.scheduler_hints, order=rs.id)
+                     .where(owned(rs.instance_uuid)))
     if groups:
         member, group = models.ServerGroupMember, models.ServerGroup
-        parts.append(_part('g', member.instance_uuid, group.uuid, null, member.id)
+        parts.append(_part('g', member.instance_uuid, group.uuid, order=member.id)
                      .join(group, group.id == member.group_id)
-                     .where(member.instance_uuid.in_(uuids)))
-    if images:
+                     .where(owned(member.instance_uuid)))
+    if images is not None:
         prop = models.ImageProperty
         parts.append(_part('p', prop.image_id, prop.name, prop.value, prop.id)
-                     .where(prop.image_id.in_(sa.bindparam('images', expanding=True))))
-    union = sa.union_all(*parts).subquery()
-    return sa.select(union).order_by(union.c.ord)
+                     .where(images(prop.image_id)))
+    return parts
 
 
-def extras(session: orm.Session, uuids: Collection[str], image_ids: Collection[str] = (),
-           hints: bool = False, groups: bool = False) -> Extras:
-    """Metadata, tags and security groups of `uuids`, their scheduler hints and server
-    groups if asked, and the properties of `image_ids`: one query."""
-    result = Extras()
+@functools.lru_cache(maxsize=16)
+def _related_statement(hints: bool, groups: bool, images: bool) -> prepared.Statement:
+    """The UNION ALL of `related`, built once per shape (building it costs more than
+    running it), for the list parameters `uuids` and `images`."""
+    params = {'uuids': 'varchar[]'}
+    if images:
+        params['images'] = 'varchar[]'
+
+    def build(uuids: prepared.Param, images: prepared.Param | None = None):
+        return sa.union_all(*_related_parts(uuids.contains, hints, groups,
+                                            images.contains if images else None))
+    name = 'kumo_related_' + ''.join('1' if f else '0' for f in (hints, groups, images))
+    return prepared.Statement(name, params, build)
+
+
+def related(bind: orm.Session | sa.Connection, uuids: Collection[str],
+            image_ids: Collection[str] = (), hints: bool = False,
+            groups: bool = False) -> Related:
+    """Metadata, tags, security groups and addresses of `uuids`, their scheduler hints
+    and server groups if asked, and the properties of `image_ids`: one query."""
     if not uuids:
-        return result
-    params = {'uuids': list(uuids)}
+        return Related()
+    params: dict = {'uuids': list(uuids)}
     if image_ids:
         params['images'] = list(image_ids)
-    rows = session.execute(_extras_statement(hints, groups, bool(image_ids)), params)
-    # Most servers share their security groups and hints text: decode each text once.
+    return _collect(_related_statement(hints, groups, bool(image_ids)).rows(
+        bind, **params), _nulls_first(bind))
+
+
+def _nulls_first(bind: orm.Session | sa.Connection) -> bool:
+    """Whether the backend puts NULLs first in ascending order (all but PostgreSQL):
+    the ports' order is the one their ORDER BY gave."""
+    return connection_of(bind).dialect.name != 'postgresql'
+
+
+_ORD = operator.itemgetter(_UNION_COLUMNS.index('ord'))
+
+
+def _collect(rows: Iterable, nulls_first: bool) -> Related:
+    """Related from rows of the UNION ALL (in any order)."""
+    result = Related()
+    # Most servers share their security groups and hints text: decode each text once
+    # (and share the result).
     decoded: dict[str, object] = {}
 
     def parsed(text: str):
-        if text not in decoded:
-            decoded[text] = json.loads(text)
-        return decoded[text]
+        value = decoded.get(text)
+        if value is None:
+            value = decoded[text] = json.loads(text)
+        return value
 
-    for kind, owner, key, value, _order in rows:
-        if kind == 'm':
-            result.metadata.setdefault(owner, {})[key] = value
+    tags, in_order, ports = result.tags, [], []
+    no_hints: dict = {}  # one for every server without hints
+    for row in rows:
+        kind = row[0]
+        if kind == 'm' or kind == 'g' or kind == 'p':
+            in_order.append(row)  # shown in the order added: sorted below
         elif kind == 't':
-            result.tags.setdefault(owner, []).append(key)
+            entry = tags.get(row[1])
+            if entry is None:
+                entry = tags[row[1]] = []
+            entry.append(row[2])
+        elif kind == 'a':
+            ports.append(row)
         elif kind == 's':
-            result.security_groups[owner] = list(parsed(value))
-        elif kind == 'h':
-            result.hints[owner] = dict((parsed(value) if value else None) or {})
+            result.security_groups[row[1]] = parsed(row[3])
+        else:  # 'h'
+            hints = (parsed(row[3]) if row[3] else None) or no_hints
+            result.hints[row[1]] = hints if isinstance(hints, dict) else dict(hints)
+    in_order.sort(key=_ORD)
+    metadata, groups, properties = result.metadata, result.groups, result.image_properties
+    for kind, owner, key, value, *_rest in in_order:
+        if kind == 'm':
+            entry = metadata.get(owner)
+            if entry is None:
+                entry = metadata[owner] = {}
+            entry[key] = value
         elif kind == 'g':
-            result.groups.setdefault(owner, []).append(key)
+            groups.setdefault(owner, []).append(key)
         else:
-            result.image_properties.setdefault(owner, {})[key] = value
+            properties.setdefault(owner, {})[key] = value
+    # Oldest port first, then by port id and address (NULLs where the backend's
+    # ORDER BY put them; only a port without an address has a NULL one).
+    ports.sort(key=lambda p: ((p[6] is None) != nulls_first, p[6] or _NO_TIME, p[7],
+                              (p[3] is None) != nulls_first, p[3] or ''))
+    addresses = result.addresses
+    for _kind, owner, network, address, mac, *_rest in ports:
+        entry = addresses.get(owner)
+        if entry is None:
+            entry = addresses[owner] = []
+        entry.append((network, mac, address))
     return result
 
 
-def addresses(session: orm.Session, uuids: Collection[str]
-              ) -> dict[str, list[tuple[str, str, str | None]]]:
-    """uuid -> [(network name, MAC, fixed IP or None)] of its ports, oldest port first
-    (a port without a fixed IP still names its network)."""
-    if not uuids:
-        return {}
-    result: dict[str, list] = {}
-    for device, name, mac, address in session.execute(_addresses_statement(),
-                                                      {'uuids': list(uuids)}):
-        result.setdefault(device, []).append((name, mac, address))
-    return result
+_NO_TIME = datetime.datetime.min
 
 
-@functools.lru_cache(maxsize=1)
-def _addresses_statement() -> sa.Select:
-    port, net, ip = models.Port, models.Network, models.IPAllocation
-    return (sa.select(port.device_id, net.name, port.mac_address, ip.ip_address)
-            .join(net, net.id == port.network_id)
-            .outerjoin(ip, ip.port_id == port.id)
-            .where(port.device_id.in_(sa.bindparam('uuids', expanding=True)))
-            .order_by(port.created_at, port.id, ip.ip_address))
+@functools.lru_cache(maxsize=16)
+def _show_statement(names: tuple[str, ...], hints: bool, groups: bool,
+                    images: bool) -> prepared.Statement:
+    """One instance and everything `related` reads for it, in one statement: the
+    instance's columns on every row (LEFT JOINed to the UNION ALL, so an instance
+    with nothing hanging off it is one row of NULLs beside it)."""
+    inst = models.Instance
+
+    def build(uuid: prepared.Param) -> sa.Select:
+        image = (sa.select(inst.image_ref).where(uuid.equals(inst.uuid)).scalar_subquery()
+                 if images else None)
+        union = sa.union_all(*_related_parts(
+            uuid.equals, hints, groups,
+            (lambda c: c == image) if images else None)).subquery()
+        return (select_instances(names)
+                .add_columns(*[union.c[c] for c in _UNION_COLUMNS])
+                .outerjoin(union, sa.true()).where(uuid.equals(inst.uuid)))
+    name = 'kumo_show_%d_' % len(names) + ''.join(
+        '1' if f else '0' for f in (hints, groups, images))
+    return prepared.Statement(name, {'uuid': 'varchar'}, build)
+
+
+def show(bind: orm.Session | sa.Connection, uuid: str, user_data: bool = True,
+         hints: bool = False, groups: bool = False, images: bool = False):
+    """(ServerRow, Related) of one instance, deleted ones included, in one round
+    trip: `hints`, `groups` and `images` (the properties of its image) as for
+    `related`."""
+    names = columns(user_data)
+    rows = _show_statement(names, hints, groups, images).rows(bind, uuid=uuid)
+    if not rows:
+        raise exceptions.InstanceNotFound(instance_id=uuid)
+    width = len(names)
+    row = rows_from([rows[0][:width]], names)[0]
+    return row, _collect((r[width:] for r in rows if r[width] is not None),
+                         _nulls_first(bind))

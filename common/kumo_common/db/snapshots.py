@@ -18,6 +18,8 @@ from sqlalchemy import orm
 
 from kumo_common.db import images as image_db
 from kumo_common.db import models
+from kumo_common.image import snapshot
+from kumo_common.image.model import Image
 
 CONF = cfg.CONF
 
@@ -36,30 +38,26 @@ def file_for(image_id: str) -> str:
 
 
 def create(session: orm.Session, image_id: str, name: str, instance: models.Instance,
-           user_id: str, image_type: str, base: models.Image | None,
+           user_id: str, image_type: str, base: Image | models.Image | None,
            extra: dict | None = None) -> models.Image:
-    """The `saving` catalog row of a server's new image, with Nova's properties: the
-    base image's own (inherited, as Nova's image_meta from system_metadata), then
-    the snapshot's."""
-    properties = dict(image_db.properties(base)) if base is not None else {}
-    for inherited in ('instance_uuid', 'image_type', 'backup_type', 'base_image_ref',
-                      'image_location', 'image_state', 'owner_project_name',
-                      'owner_user_name'):
-        properties.pop(inherited, None)
-    properties.update({
-        'instance_uuid': instance.uuid, 'image_type': image_type,
-        'base_image_ref': instance.image_ref or '', 'user_id': user_id,
-        'owner_id': instance.project_id, 'image_location': 'snapshot',
-        'image_state': 'available',
-    })
-    properties.update(extra or {})
-    return image_db.create(
-        session, image_id, name, status=SAVING, visibility='private',
-        owner=instance.project_id, disk_format='qcow2', container_format='bare',
-        min_ram=(base.min_ram if base is not None else 0) or 0,
-        min_disk=max((base.min_disk if base is not None else 0) or 0,
-                     (instance.flavor or {}).get('root_gb', 0) or 0),
-        properties=properties)
+    """The `saving` catalog row of a server's new image, with Nova's properties
+    (kumo_common.image.snapshot.fields; `base` as kumo_common.image reads it, or
+    its catalog row)."""
+    if isinstance(base, models.Image):
+        base = Image(id=base.id, min_ram=base.min_ram or 0, min_disk=base.min_disk or 0,
+                     properties=image_db.properties(base))
+    return create_from_fields(session, image_id, snapshot.fields(
+        name, instance_uuid=instance.uuid, image_ref=instance.image_ref,
+        project_id=instance.project_id, user_id=user_id,
+        root_gb=(instance.flavor or {}).get('root_gb', 0) or 0, image_type=image_type,
+        base=base, extra=extra))
+
+
+def create_from_fields(session: orm.Session, image_id: str, fields: dict) -> models.Image:
+    """The `saving` row of an image made from a server, from snapshot.fields()."""
+    values = dict(fields)
+    return image_db.create(session, image_id, values.pop('name'), status=SAVING,
+                           **values)
 
 
 def pending(session: orm.Session, instance_uuid: str) -> list[models.Image]:

@@ -8,11 +8,19 @@ Version history:
 
 Payloads evolve within a method version: InstanceBuild 1.2 adds `files` (the
 request's personality) with a default, which an older agent simply drops; so does
-InstanceBuild 1.3 (`deadline`).
+InstanceBuild 1.3 (`deadline`), and 1.4 (`block_devices`: an older agent makes the
+flavor's ephemeral and swap disks only).
 
     1.3 - perform_action takes `params` (objects.ActionParams: the new password, the
           snapshot target, the rebuild... of the heavier actions)
     1.4 - get_console_output (a call: the guest's console log)
+    1.5 - the resize steps, each a cast with an objects.MigrationStep: resize_instance
+          (source), finish_resize (destination), confirm_resize (source),
+          revert_resize (destination), finish_revert_resize (source)
+    1.6 - perform_action runs the shelve actions: 'shelve' (ActionParams 1.1 `offload`;
+          ActionResult 1.1 `offloaded`), 'shelve_offload' and 'unshelve' (with a
+          `build` from the shelve image when the server was offloaded); sent at 1.6 so
+          an older agent refuses them rather than failing half way
 """
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -21,10 +29,12 @@ from kumo_common import objects, rpc
 
 CONF = cfg.CONF
 TOPIC = 'compute'
+# Lifecycle actions an agent runs only from 1.6 on.
+_SHELVE_ACTIONS = ('shelve', 'shelve_offload', 'unshelve')
 
 
 class ComputeAPI:
-    VERSION = '1.4'
+    VERSION = '1.6'
 
     def __init__(self):
         target = messaging.Target(topic=TOPIC, version=self.VERSION)
@@ -40,11 +50,14 @@ class ComputeAPI:
     def perform_action(self, ctxt, host: str, instance_uuid: str, action: str,
                        params: objects.ActionParams | None = None) -> None:
         """Run a lifecycle action (kumo_common.lifecycle.ACTIONS) on the guest."""
+        if params is None and action in _SHELVE_ACTIONS:
+            params = objects.ActionParams()
         if params is None:
             self.client.prepare(server=host, version='1.1').cast(
                 ctxt, 'perform_action', instance_uuid=instance_uuid, action=action)
             return
-        self.client.prepare(server=host, version='1.3').cast(
+        version = '1.6' if action in _SHELVE_ACTIONS else '1.3'
+        self.client.prepare(server=host, version=version).cast(
             ctxt, 'perform_action', instance_uuid=instance_uuid, action=action,
             params=params)
 
@@ -68,3 +81,27 @@ class ComputeAPI:
         return self.client.prepare(
             server=host, version='1.4', timeout=CONF.conductor.agent_rpc_timeout).call(
             ctxt, 'get_console_output', instance_uuid=instance_uuid, length=length)
+
+    # --- resize (1.5): each agent's step, reported by conductor.migration_step_finished
+    def _migration_step(self, ctxt, host: str, step: objects.MigrationStep) -> None:
+        self.client.prepare(server=host, version='1.5').cast(ctxt, step.step, step=step)
+
+    def resize_instance(self, ctxt, step: objects.MigrationStep) -> None:
+        """Source: power the guest off and put its files aside."""
+        self._migration_step(ctxt, step.source_host, step)
+
+    def finish_resize(self, ctxt, step: objects.MigrationStep) -> None:
+        """Destination: the guest with the new flavor, from the files put aside."""
+        self._migration_step(ctxt, step.dest_host, step)
+
+    def confirm_resize(self, ctxt, step: objects.MigrationStep) -> None:
+        """Source: drop the old guest's files."""
+        self._migration_step(ctxt, step.source_host, step)
+
+    def revert_resize(self, ctxt, step: objects.MigrationStep) -> None:
+        """Destination: destroy the new guest."""
+        self._migration_step(ctxt, step.dest_host, step)
+
+    def finish_revert_resize(self, ctxt, step: objects.MigrationStep) -> None:
+        """Source: the old guest back, with its old flavor and disks."""
+        self._migration_step(ctxt, step.source_host, step)

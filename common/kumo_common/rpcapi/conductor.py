@@ -4,9 +4,17 @@ Version history:
     1.0 - build_instances, delete_instance, build_finished, instance_destroyed,
           report_node, register_node
     1.1 - action_finished (an agent's result of a lifecycle action), soft_delete_instance
-    1.2 - sync_power_states (an agent's guests and power states; Nova's sync rules)
+    1.2 - sync_power_states (an agent's guests and power states; Nova's sync rules).
+          Its PowerSyncResult 1.1 adds `elsewhere` with a default (an older agent
+          drops it, and reaps those strays as before).
     1.3 - action_finished takes `result` (objects.ActionResult: what a heavier action
           such as createImage produced)
+    1.4 - unshelve_instance (schedule an offloaded server and spawn it from its shelve
+          image), task_progress (an agent's next step of a multi-step action: shelve)
+    1.5 - resize: migrate_server (from the API: schedule a resize and start it),
+          migration_step_finished (an agent's objects.MigrationStepResult)
+    1.6 - action_finished takes `traceback` (of the exception that failed the action:
+          the action event's, shown to admins)
 """
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -17,7 +25,7 @@ CONF = cfg.CONF
 
 
 class ConductorAPI:
-    VERSION = '1.3'
+    VERSION = '1.6'
 
     def __init__(self):
         target = messaging.Target(topic=CONF.conductor.topic, version=self.VERSION)
@@ -32,7 +40,19 @@ class ConductorAPI:
         """Destroy a server wherever it is and mark it deleted."""
         self.client.prepare().cast(ctxt, 'delete_instance', instance_uuid=instance_uuid)
 
+    def unshelve_instance(self, ctxt, instance_uuid: str) -> None:
+        """Place a SHELVED_OFFLOADED server (its request spec says where it may go)
+        and have the chosen host spawn it from its shelve image."""
+        self.client.prepare(version='1.4').cast(ctxt, 'unshelve_instance',
+                                                instance_uuid=instance_uuid)
+
     # --- from compute agents (their only path to the database) ---------------------
+    def task_progress(self, ctxt, instance_uuid: str, host: str, task_state: str) -> None:
+        """The action running on the instance reached its step `task_state`."""
+        self.client.prepare(version='1.4').cast(ctxt, 'task_progress',
+                                                instance_uuid=instance_uuid, host=host,
+                                                task_state=task_state)
+
     def register_node(self, ctxt, report: objects.NodeReport) -> dict:
         """Create or update the agent's service and compute node; returns their ids."""
         return self.client.prepare().call(ctxt, 'register_node', report=report)
@@ -50,12 +70,16 @@ class ConductorAPI:
 
     def action_finished(self, ctxt, instance_uuid: str, host: str, action: str,
                         success: bool, power_state: int, error: str | None = None,
-                        result: objects.ActionResult | None = None) -> None:
+                        result: objects.ActionResult | None = None,
+                        traceback: str | None = None) -> None:
         kwargs = {}
         version = '1.1'
         if result is not None:
             kwargs['result'] = result
             version = '1.3'
+        if traceback is not None:
+            kwargs['traceback'] = traceback
+            version = '1.6'
         self.client.prepare(version=version).cast(
             ctxt, 'action_finished', instance_uuid=instance_uuid, host=host, action=action,
             success=success, power_state=power_state, error=error, **kwargs)
@@ -66,3 +90,14 @@ class ConductorAPI:
         agent retries pending ones and deals with strays)."""
         return self.client.prepare(version='1.2').call(ctxt, 'sync_power_states',
                                                        report=report)
+
+    # --- resize (1.5) ------------------------------------------------------------------
+    def migrate_server(self, ctxt, instance_uuid: str, migration_uuid: str) -> None:
+        """Find a host for a resize the API accepted, and start it (a cast)."""
+        self.client.prepare(version='1.5').cast(ctxt, 'migrate_server',
+                                                instance_uuid=instance_uuid,
+                                                migration_uuid=migration_uuid)
+
+    def migration_step_finished(self, ctxt, result: objects.MigrationStepResult) -> None:
+        self.client.prepare(version='1.5').cast(ctxt, 'migration_step_finished',
+                                                result=result)

@@ -4,9 +4,15 @@ from __future__ import annotations
 import abc
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from oslo_log import log as logging
+
 from kumo_common import objects
+from kumo_common.states import task
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -128,6 +134,70 @@ class ComputeDriver(abc.ABC):
     def unrescue(self, instance_uuid: str) -> None:
         """Boot the guest from its own disks again."""
         raise NotImplementedError('unrescue is not implemented by this driver')
+
+    # --- shelve (issue 7) -------------------------------------------------------------
+    def shelve(self, instance_uuid: str, params: objects.ActionParams,
+               progress: Callable[[str], None] | None = None) -> objects.ActionResult:
+        """Power the guest off, write its root disk to params.snapshot_path (the
+        shelve image) and, with params.offload, remove it from the host. `progress`
+        is told each step's task_state, as Nova's shelve shows them."""
+        progress = progress or (lambda step: None)
+        self.power_off(instance_uuid)
+        progress(task.SHELVING_IMAGE_PENDING_UPLOAD)
+        progress(task.SHELVING_IMAGE_UPLOADING)
+        result = self.snapshot(instance_uuid, params)
+        if params.offload:
+            progress(task.SHELVING_OFFLOADING)
+            self.shelve_offload(instance_uuid)
+            result.offloaded = True
+        return result
+
+    def shelve_offload(self, instance_uuid: str) -> None:
+        """The shelved guest leaves the host: its domain and every file of it."""
+        self.destroy(instance_uuid)
+
+    def unshelve(self, instance_uuid: str, params: objects.ActionParams) -> None:
+        """A shelved guest (still here) is powered on; an offloaded one is spawned
+        from params.build (its shelve image), and nothing of it stays if that fails."""
+        if params.build is None:
+            self.power_on(instance_uuid)
+            return
+        try:
+            self.spawn(params.build)
+        except Exception:
+            try:
+                self.destroy(instance_uuid)
+            except Exception:  # the spawn's own error is the one to report
+                LOG.exception('Cleaning up the failed unshelve of %s failed', instance_uuid)
+            raise
+
+    # --- resize (compute RPC 1.5; steps named as the agent's, Nova's driver names) ----
+    def migrate_disk_and_power_off(self, instance_uuid: str,
+                                   step: objects.MigrationStep) -> str | None:
+        """Source: power the guest off and put its files aside for the destination;
+        returns where (the destination reads them from there). On failure nothing
+        is left moved: the guest is as it was."""
+        raise NotImplementedError('resize is not implemented by this driver')
+
+    def finish_migration(self, instance_uuid: str, step: objects.MigrationStep) -> None:
+        """Destination: the guest from the files put aside, with step.build's flavor
+        (root disk grown to it), started if step.start."""
+        raise NotImplementedError('resize is not implemented by this driver')
+
+    def confirm_migration(self, instance_uuid: str, step: objects.MigrationStep) -> None:
+        """Source: drop the files put aside (the guest lives on at the destination)."""
+        raise NotImplementedError('resize is not implemented by this driver')
+
+    def destroy_migrated(self, instance_uuid: str, step: objects.MigrationStep) -> None:
+        """Destination (revert): the new guest and its files go; what the source put
+        aside is left alone."""
+        raise NotImplementedError('resize is not implemented by this driver')
+
+    def finish_revert_migration(self, instance_uuid: str,
+                                step: objects.MigrationStep) -> None:
+        """Source (revert): the old guest back from the files put aside, with its old
+        flavor and disks, started if step.start."""
+        raise NotImplementedError('resize is not implemented by this driver')
 
 
 def image_result(image_id: str, path: str, disk_format: str,

@@ -11,6 +11,7 @@ from oslo_config import cfg
 
 from kumo_common import objects
 from kumo_common.states import power
+from kumo_compute.virt import block_device
 from kumo_compute.virt.driver import ComputeDriver, HostResources, image_result
 
 CONF = cfg.CONF
@@ -26,6 +27,15 @@ class FakeDriver(ComputeDriver):
         self.passwords: dict[str, str | None] = {}
         self.rebuilt_from: dict[str, str | None] = {}
         self.rescued: dict[str, str | None] = {}
+        # The local disks each guest got ({uuid: [LocalDisk]}), laid out as the
+        # libvirt driver lays them out (root, ephemeral..., swap, with device names).
+        self.disks: dict[str, list[block_device.LocalDisk]] = {}
+        # {uuid: image id} of guests spawned again by an unshelve.
+        self.unshelved_from: dict[str, str | None] = {}
+        # The flavor each guest runs with ({uuid: FlavorSpec}), and what a resize put
+        # aside on this (source) host: {uuid: (flavor, power state)}.
+        self.flavors: dict[str, objects.FlavorSpec] = {}
+        self.resize_aside: dict[str, tuple[objects.FlavorSpec | None, int]] = {}
 
     def host_resources(self) -> HostResources:
         return HostResources(vcpus=CONF.compute.fake_vcpus,
@@ -37,12 +47,20 @@ class FakeDriver(ComputeDriver):
     def spawn(self, build: objects.InstanceBuild) -> None:
         if CONF.compute.fake_spawn_delay:
             time.sleep(CONF.compute.fake_spawn_delay)
+        disks = block_device.local_disks(
+            build, (build.image.properties or {}).get('hw_disk_bus', 'virtio')
+            if build.image else 'virtio')
         with self._lock:
             self._guests[build.uuid] = power.RUNNING
+            self.disks[build.uuid] = disks
+            self.flavors[build.uuid] = build.flavor
 
     def destroy(self, instance_uuid: str) -> None:
         with self._lock:
             self._guests.pop(instance_uuid, None)
+            self.disks.pop(instance_uuid, None)
+            self.flavors.pop(instance_uuid, None)
+            self.resize_aside.pop(instance_uuid, None)
 
     def power_state(self, instance_uuid: str) -> int:
         with self._lock:
@@ -122,6 +140,63 @@ class FakeDriver(ComputeDriver):
         with self._lock:
             self.rescued.pop(instance_uuid, None)
             self._guests[instance_uuid] = power.RUNNING
+
+    def unshelve(self, instance_uuid: str, params: objects.ActionParams) -> None:
+        super().unshelve(instance_uuid, params)
+        if params.build is not None:
+            with self._lock:
+                self.unshelved_from[instance_uuid] = params.build.image.id \
+                    if params.build.image else None
+
+    # --- resize ------------------------------------------------------------------------
+    def migrate_disk_and_power_off(self, instance_uuid: str,
+                                   step: objects.MigrationStep) -> str | None:
+        with self._lock:
+            if instance_uuid in self.resize_aside and (
+                    instance_uuid not in self._guests or step.dest_host == self.host):
+                return f'fake://{self.host}/{instance_uuid}_resize'   # done already
+            if instance_uuid not in self._guests:
+                raise RuntimeError(f'Guest {instance_uuid} does not exist on {self.host}')
+            self.resize_aside[instance_uuid] = (self.flavors.get(instance_uuid),
+                                                power.SHUTDOWN)
+            if step.dest_host != self.host:
+                # The guest leaves this host (its files wait, put aside).
+                self._guests.pop(instance_uuid)
+            else:
+                self._guests[instance_uuid] = power.SHUTDOWN
+        return f'fake://{self.host}/{instance_uuid}_resize'
+
+    def finish_migration(self, instance_uuid: str, step: objects.MigrationStep) -> None:
+        if CONF.compute.fake_spawn_delay:
+            time.sleep(CONF.compute.fake_spawn_delay)
+        with self._lock:
+            self._guests[instance_uuid] = power.RUNNING if step.start else power.SHUTDOWN
+            if step.build is not None:
+                self.flavors[instance_uuid] = step.build.flavor
+
+    def confirm_migration(self, instance_uuid: str, step: objects.MigrationStep) -> None:
+        with self._lock:
+            self.resize_aside.pop(instance_uuid, None)
+
+    def destroy_migrated(self, instance_uuid: str, step: objects.MigrationStep) -> None:
+        with self._lock:
+            if step.source_host != self.host:
+                self._guests.pop(instance_uuid, None)
+                self.flavors.pop(instance_uuid, None)
+                self.disks.pop(instance_uuid, None)
+
+    def finish_revert_migration(self, instance_uuid: str,
+                                step: objects.MigrationStep) -> None:
+        with self._lock:
+            aside = self.resize_aside.pop(instance_uuid, None)
+            if aside is None and instance_uuid not in self._guests:
+                raise RuntimeError(f'Nothing of {instance_uuid} was put aside on '
+                                   f'{self.host}')
+            flavor = step.build.flavor if step.build is not None else \
+                (aside[0] if aside else None)
+            if flavor is not None:
+                self.flavors[instance_uuid] = flavor
+            self._guests[instance_uuid] = power.RUNNING if step.start else power.SHUTDOWN
 
     def _require(self, instance_uuid: str) -> None:
         with self._lock:

@@ -3,8 +3,16 @@ cidr + build_near_host_ip, and the hard server-group policies."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 
-from kumo_scheduler.filters import PASS, BaseFilter, Verdict, reject
+from kumo_scheduler.filters import (
+    NOTHING_REMOVED,
+    PASS,
+    Removed,
+    SplitFilter,
+    Verdict,
+    reject,
+)
 
 
 def _hosts_of(request, uuids) -> dict[str, list[str]]:
@@ -23,7 +31,7 @@ def _short(uuids) -> str:
     return text + (f' and {len(uuids) - 3} more' if len(uuids) > 3 else '')
 
 
-class SameHostFilter(BaseFilter):
+class SameHostFilter(SplitFilter):
     """Passes hosts that run ANY of the instances named by `same_host`."""
     name = 'SameHostFilter'
     hints = ('same_host',)
@@ -41,17 +49,19 @@ class SameHostFilter(BaseFilter):
         return reject('same_host.not_colocated',
                       f'same_host: runs none of {_short(wanted)}')
 
-    def filter_all(self, hosts, request):
+    def split(self, hosts, request):
         wanted = request.hint_list('same_host')
         if not wanted:
-            return hosts, []
+            return hosts, NOTHING_REMOVED
         near = _hosts_of(request, wanted)
-        verdict = self._verdict(wanted)
         passed = [h for h in hosts if h.host in near]
-        return passed, [(h, verdict) for h in hosts if h.host not in near]
+        if len(passed) == len(hosts):
+            return passed, NOTHING_REMOVED
+        return passed, Removed.where(hosts, lambda h: h.host not in near,
+                                     len(hosts) - len(passed), self._verdict(wanted))
 
 
-class DifferentHostFilter(BaseFilter):
+class DifferentHostFilter(SplitFilter):
     """Passes hosts that run NONE of the instances named by `different_host`."""
     name = 'DifferentHostFilter'
     hints = ('different_host',)
@@ -64,18 +74,23 @@ class DifferentHostFilter(BaseFilter):
                           f'different_host: runs {_short(on_host)}')
         return PASS
 
-    def filter_all(self, hosts, request):
+    def split(self, hosts, request):
         wanted = request.hint_list('different_host')
         if not wanted:
-            return hosts, []
+            return hosts, NOTHING_REMOVED
         far = _hosts_of(request, wanted)
         if not far:
-            return hosts, []
+            return hosts, NOTHING_REMOVED
         passed = [h for h in hosts if h.host not in far]
-        return passed, [(h, self.passes(h, request)) for h in hosts if h.host in far]
+        if len(passed) == len(hosts):
+            return passed, NOTHING_REMOVED
+        return passed, Removed.where(hosts, lambda h: h.host in far,
+                                     len(hosts) - len(passed),
+                                     lambda h: self.passes(h, request),
+                                     'different_host.colocated')
 
 
-class SimpleCIDRAffinityFilter(BaseFilter):
+class SimpleCIDRAffinityFilter(SplitFilter):
     """Passes hosts whose IP is in the network build_near_host_ip + cidr (/24)."""
     name = 'SimpleCIDRAffinityFilter'
     hints = ('build_near_host_ip', 'cidr')
@@ -102,37 +117,57 @@ class SimpleCIDRAffinityFilter(BaseFilter):
         return reject('cidr.outside', f'cidr: host IP {host.host_ip or "unknown"} is '
                       f'outside {net}')
 
-    def filter_all(self, hosts, request):
+    def split(self, hosts, request):
         net = self.network(request)
         if net is None:
-            return hosts, []
+            return hosts, NOTHING_REMOVED
         base, mask, version = int(net.network_address), int(net.netmask), net.version
         passed = [h for h in hosts if h.host_ip_int is not None
                   and h.host_ip_version == version and h.host_ip_int & mask == base]
         if len(passed) == len(hosts):
-            return passed, []
+            return passed, NOTHING_REMOVED
         ok = set(map(id, passed))
-        return passed, [(h, self._judge(h, net, base, mask)) for h in hosts
-                        if id(h) not in ok]
+        return passed, Removed.where(hosts, lambda h: id(h) not in ok,
+                                     len(hosts) - len(passed),
+                                     lambda h: self._judge(h, net, base, mask),
+                                     'cidr.outside')
 
 
-class _GroupFilter(BaseFilter):
+class _GroupFilter(SplitFilter):
     policy = ''
+    code = ''
     hints = ('group',)
 
     def active(self, request) -> bool:
         return request.group is not None and request.group.policy == self.policy
 
-    def filter_all(self, hosts, request):
+    def refused(self, group) -> Callable[[str], bool]:
+        """host name -> whether the group's policy refuses it."""
+        raise NotImplementedError
+
+    def split(self, hosts, request):
         if not self.active(request):
-            return hosts, []
-        return super().filter_all(hosts, request)
+            return hosts, NOTHING_REMOVED
+        refused = self.refused(request.group)
+        passed = [h for h in hosts if not refused(h.host)]
+        if len(passed) == len(hosts):
+            return passed, NOTHING_REMOVED
+        return passed, Removed.where(hosts, lambda h: refused(h.host),
+                                     len(hosts) - len(passed),
+                                     lambda h: self.passes(h, request), self.code)
 
 
 class ServerGroupAffinityFilter(_GroupFilter):
     """affinity: the host must be where the group's members are (any host if none)."""
     name = 'ServerGroupAffinityFilter'
     policy = 'affinity'
+    code = 'group.affinity'
+
+    def refused(self, group):
+        placed = {h for h, n in group.hosts.items() if n}
+        if not placed:
+            return lambda host: False
+        return lambda host: host not in placed
 
     def passes(self, host, request) -> Verdict:
         if not self.active(request):
@@ -149,6 +184,14 @@ class ServerGroupAntiAffinityFilter(_GroupFilter):
     """anti-affinity: fewer than max_server_per_host members already on the host."""
     name = 'ServerGroupAntiAffinityFilter'
     policy = 'anti-affinity'
+    code = 'group.anti_affinity'
+
+    def refused(self, group):
+        limit = group.max_server_per_host
+        if limit <= 0:
+            return lambda host: True
+        full = {h for h, n in group.hosts.items() if n >= limit}
+        return full.__contains__
 
     def passes(self, host, request) -> Verdict:
         if not self.active(request):

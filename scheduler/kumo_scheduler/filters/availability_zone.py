@@ -3,11 +3,11 @@
 A host's zone is the `availability_zone` metadata of its aggregates, else the
 default zone ([DEFAULT] default_availability_zone), as in Nova.
 """
-from kumo_scheduler.filters import PASS, BaseFilter, Verdict, reject
+from kumo_scheduler.filters import NOTHING_REMOVED, PASS, Removed, SplitFilter, Verdict, reject
 from kumo_scheduler.host_state import zones_of
 
 
-class AvailabilityZoneFilter(BaseFilter):
+class AvailabilityZoneFilter(SplitFilter):
     name = 'AvailabilityZoneFilter'
 
     def passes(self, host, request) -> Verdict:
@@ -20,7 +20,19 @@ class AvailabilityZoneFilter(BaseFilter):
         return reject('az.mismatch', f'availability zone: requested {wanted!r}, host is '
                       f'in {", ".join(sorted(repr(z) for z in zones))}')
 
-    def filter_all(self, hosts, request):
-        if not request.spec.availability_zone:
-            return hosts, []
-        return super().filter_all(hosts, request)
+    def split(self, hosts, request):
+        wanted = request.spec.availability_zone
+        if not wanted:
+            return hosts, NOTHING_REMOVED
+        # Most hosts are in one zone (no multi-zone aggregate metadata): test that
+        # directly, and only the others through zones_of.
+        passed, removed = [], []
+        for h in hosts:
+            if h.availability_zone == wanted and 'availability_zone' not in \
+                    h.aggregate_metadata or wanted in zones_of(h):
+                passed.append(h)
+            else:
+                removed.append(h)
+        if not removed:
+            return passed, NOTHING_REMOVED
+        return passed, Removed(removed, lambda h: self.passes(h, request), 'az.mismatch')

@@ -5,10 +5,10 @@ cells. A cell is the `[DEFAULT] cell_name` label its compute nodes report.
 instances' cells (the issue's "away from the cells of the named instances"); any
 other value is taken as a cell name (cells v1's meaning of the hint).
 """
-from kumo_scheduler.filters import PASS, BaseFilter, Verdict, reject
+from kumo_scheduler.filters import NOTHING_REMOVED, PASS, Removed, SplitFilter, Verdict, reject
 
 
-class TargetCellFilter(BaseFilter):
+class TargetCellFilter(SplitFilter):
     name = 'TargetCellFilter'
     hints = ('target_cell',)
 
@@ -19,10 +19,16 @@ class TargetCellFilter(BaseFilter):
         return reject('cell.not_target', f'target_cell: host is in cell '
                       f'{host.cell_name!r}, not {target!r}')
 
-    def filter_all(self, hosts, request):
-        if not request.hint('target_cell'):
-            return hosts, []
-        return super().filter_all(hosts, request)
+    def split(self, hosts, request):
+        target = request.hint('target_cell')
+        if not target:
+            return hosts, NOTHING_REMOVED
+        passed = [h for h in hosts if h.cell_name == target]
+        if len(passed) == len(hosts):
+            return passed, NOTHING_REMOVED
+        return passed, Removed.where(hosts, lambda h: h.cell_name != target,
+                                     len(hosts) - len(passed),
+                                     lambda h: self.passes(h, request), 'cell.not_target')
 
 
 def excluded_cells(request) -> dict[str, str]:
@@ -38,7 +44,7 @@ def excluded_cells(request) -> dict[str, str]:
     return cells
 
 
-class DifferentCellFilter(BaseFilter):
+class DifferentCellFilter(SplitFilter):
     name = 'DifferentCellFilter'
     hints = ('different_cell',)
 
@@ -49,7 +55,13 @@ class DifferentCellFilter(BaseFilter):
         return reject('cell.excluded', f'different_cell: host is in cell '
                       f'{host.cell_name!r} ({why})')
 
-    def filter_all(self, hosts, request):
+    def split(self, hosts, request):
         if not request.hint_list('different_cell'):
-            return hosts, []
-        return super().filter_all(hosts, request)
+            return hosts, NOTHING_REMOVED
+        excluded = excluded_cells(request)
+        passed = [h for h in hosts if h.cell_name not in excluded]
+        if len(passed) == len(hosts):
+            return passed, NOTHING_REMOVED
+        return passed, Removed.where(hosts, lambda h: h.cell_name in excluded,
+                                     len(hosts) - len(passed),
+                                     lambda h: self.passes(h, request), 'cell.excluded')

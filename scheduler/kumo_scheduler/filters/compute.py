@@ -5,7 +5,7 @@ import datetime
 from oslo_config import cfg
 
 from kumo_common.db.models import utcnow
-from kumo_scheduler.filters import PASS, BaseFilter, Verdict, reject
+from kumo_scheduler.filters import NOTHING_REMOVED, PASS, Removed, SplitFilter, Verdict, reject
 
 CONF = cfg.CONF
 
@@ -17,7 +17,7 @@ def _echo_failed(host, now) -> bool:
         and (now - echo_at).total_seconds() <= CONF.service_down_time
 
 
-class ComputeFilter(BaseFilter):
+class ComputeFilter(SplitFilter):
     name = 'ComputeFilter'
 
     def passes(self, host, request) -> Verdict:
@@ -42,16 +42,18 @@ class ComputeFilter(BaseFilter):
                           f'({host.echo_error})')
         return PASS
 
-    def filter_all(self, hosts, request):
+    def split(self, hosts, request):
         now = utcnow()
         cutoff = now - datetime.timedelta(seconds=CONF.service_down_time)
+        # echo_error first: almost always None, and _echo_failed needs it set.
         passed = [h for h in hosts if not h.service_disabled and not h.service_forced_down
                   and h.last_seen_up is not None and h.last_seen_up >= cutoff
-                  and not _echo_failed(h, now)]
+                  and (not h.echo_error or not _echo_failed(h, now))]
         if len(passed) == len(hosts):
-            return passed, []
+            return passed, NOTHING_REMOVED
         ok = set(map(id, passed))
-        return passed, [(h, self._judge(h, now)) for h in hosts if id(h) not in ok]
+        return passed, Removed([h for h in hosts if id(h) not in ok],
+                               lambda h: self._judge(h, now))
 
     def settings(self) -> dict:
         return {'service_down_time': CONF.service_down_time}

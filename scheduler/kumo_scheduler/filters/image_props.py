@@ -13,7 +13,7 @@ from __future__ import annotations
 import operator
 import re
 
-from kumo_scheduler.filters import PASS, BaseFilter, Verdict, reject
+from kumo_scheduler.filters import NOTHING_REMOVED, PASS, Removed, SplitFilter, Verdict, reject
 from kumo_scheduler.host_state import canonical_arch
 
 # Nova's property names first, then the legacy names ImageMetaProps maps to them.
@@ -59,7 +59,7 @@ def version_satisfies(hv_version: int, requirement: str) -> bool | None:
     return True
 
 
-class ImagePropertiesFilter(BaseFilter):
+class ImagePropertiesFilter(SplitFilter):
     name = 'ImagePropertiesFilter'
 
     @staticmethod
@@ -98,21 +98,21 @@ class ImagePropertiesFilter(BaseFilter):
                               f'version {hv_version}, host has {have}')
         return PASS
 
-    def filter_all(self, hosts, request):
-        arch, hv_type, vm_mode, _ = self._wanted(request)
+    def split(self, hosts, request):
+        arch, hv_type, vm_mode, hv_version = self._wanted(request)
         if not (arch or hv_type or vm_mode):
-            return hosts, []
-        # Hosts alike in what this filter reads get the same verdict: judge each kind
-        # once (a cloud has a handful of kinds, not one per host).
-        verdicts: dict = {}
-        passed, removed = [], []
-        for host in hosts:
-            key = (host.architecture, host.hypervisor_type, host.hypervisor_version)
-            verdict = verdicts.get(key)
-            if verdict is None:
-                verdict = verdicts[key] = self.passes(host, request)
-            if verdict.passed:
-                passed.append(host)
-            else:
-                removed.append((host, verdict))
-        return passed, removed
+            return hosts, NOTHING_REMOVED
+        # Hosts alike in what this filter reads for this image get the same verdict:
+        # judge each kind once (a cloud has a handful of kinds, not one per host).
+        attrs = [name for name, wanted in (('architecture', arch),
+                                           ('hypervisor_type', hv_type),
+                                           ('hypervisor_version', hv_version)) if wanted]
+        kind = operator.attrgetter(*attrs) if attrs else (lambda h: None)
+        examples = dict(zip(map(kind, hosts), hosts, strict=True))
+        verdicts = {key: self.passes(host, request) for key, host in examples.items()}
+        refused = {key for key, verdict in verdicts.items() if not verdict.passed}
+        if not refused:
+            return hosts, NOTHING_REMOVED
+        passed = [h for h in hosts if kind(h) not in refused]
+        return passed, Removed([h for h in hosts if kind(h) in refused],
+                               lambda h: verdicts[kind(h)])

@@ -1,12 +1,12 @@
 """NumInstancesFilter: hosts already running max_instances_per_host take no more."""
 from oslo_config import cfg
 
-from kumo_scheduler.filters import PASS, BaseFilter, Verdict, reject
+from kumo_scheduler.filters import NOTHING_REMOVED, PASS, Removed, SplitFilter, Verdict, reject
 
 CONF = cfg.CONF
 
 
-class NumInstancesFilter(BaseFilter):
+class NumInstancesFilter(SplitFilter):
     name = 'NumInstancesFilter'
 
     def passes(self, host, request) -> Verdict:
@@ -17,13 +17,14 @@ class NumInstancesFilter(BaseFilter):
                           f'max_instances_per_host is {limit}')
         return PASS
 
-    def filter_all(self, hosts, request):
+    def split(self, hosts, request):
         limit = CONF.filter_scheduler.max_instances_per_host
         passed = [h for h in hosts if len(h.instances) < limit]
         if len(passed) == len(hosts):
-            return passed, []
-        return passed, [(h, self.passes(h, request)) for h in hosts
-                        if len(h.instances) >= limit]
+            return passed, NOTHING_REMOVED
+        return passed, Removed.where(hosts, lambda h: len(h.instances) >= limit,
+                                     len(hosts) - len(passed),
+                                     lambda h: self.passes(h, request), 'num_instances.max')
 
     def settings(self) -> dict:
         return {'max_instances_per_host': CONF.filter_scheduler.max_instances_per_host}

@@ -3,11 +3,14 @@
 Usable capacity is (total - reserved) * allocation ratio - used, the same arithmetic
 as the claim's conditional UPDATE (kumo_common.db.compute_nodes.claim).
 """
-from kumo_scheduler.filters import PASS, BaseFilter, Verdict, reject
+import operator
+
+from kumo_scheduler.filters import NOTHING_REMOVED, PASS, Removed, SplitFilter, Verdict, reject
 
 
-class _CapacityFilter(BaseFilter):
+class _CapacityFilter(SplitFilter):
     attr = ''
+    code = ''
 
     def need(self, request) -> float:
         raise NotImplementedError
@@ -21,49 +24,54 @@ class _CapacityFilter(BaseFilter):
             return self.verdict(host, need)
         return PASS
 
-    def filter_all(self, hosts, request):
+    def split(self, hosts, request):
         need = self.need(request)
-        attr = self.attr
-        passed = [h for h in hosts if getattr(h, attr) >= need]
+        free = operator.attrgetter(self.attr)
+        passed = [h for h in hosts if free(h) >= need]
         if len(passed) == len(hosts):
-            return passed, []
-        return passed, [(h, self.verdict(h, need)) for h in hosts if getattr(h, attr) < need]
+            return passed, NOTHING_REMOVED
+        return passed, Removed.where(hosts, lambda h: free(h) < need,
+                                     len(hosts) - len(passed),
+                                     lambda h: self.verdict(h, need), self.code)
 
 
 class RamFilter(_CapacityFilter):
     name = 'RamFilter'
+    code = 'ram.insufficient'
     attr = 'usable_ram_mb'
 
     def need(self, request):
         return request.flavor.memory_mb
 
     def verdict(self, host, need):
-        return reject('ram.insufficient', f'ram: needs {need} MB, free '
+        return reject(self.code, f'ram: needs {need} MB, free '
                       f'{max(host.usable_ram_mb, 0):.0f} MB (ram_allocation_ratio '
                       f'{host.ram_allocation_ratio:g})')
 
 
 class CoreFilter(_CapacityFilter):
     name = 'CoreFilter'
+    code = 'vcpu.insufficient'
     attr = 'usable_vcpus'
 
     def need(self, request):
         return request.flavor.vcpus
 
     def verdict(self, host, need):
-        return reject('vcpu.insufficient', f'vcpu: needs {need}, free '
+        return reject(self.code, f'vcpu: needs {need}, free '
                       f'{max(host.usable_vcpus, 0):g} (cpu_allocation_ratio '
                       f'{host.cpu_allocation_ratio:g})')
 
 
 class DiskFilter(_CapacityFilter):
     name = 'DiskFilter'
+    code = 'disk.insufficient'
     attr = 'usable_disk_gb'
 
     def need(self, request):
         return request.flavor.disk_gb
 
     def verdict(self, host, need):
-        return reject('disk.insufficient', f'disk: needs {need} GB, free '
+        return reject(self.code, f'disk: needs {need} GB, free '
                       f'{max(host.usable_disk_gb, 0):.0f} GB (disk_allocation_ratio '
                       f'{host.disk_allocation_ratio:g})')

@@ -157,7 +157,10 @@ def weigh(hosts: list[HostState], request, weighers: list[BaseWeigher],
         return (-totals[i], hosts[i].host, hosts[i].nodename)
 
     if keep is not None and keep < len(hosts):
-        best = heapq.nsmallest(keep, order, key=key)
+        # Only hosts weighing at least the keep-th best total can be among the best
+        # `keep` (ties included): order just those, not a key tuple per host.
+        threshold = heapq.nlargest(keep, totals)[-1] if keep else float('inf')
+        best = sorted((i for i in order if totals[i] >= threshold), key=key)[:keep]
     else:
         best = sorted(order, key=key)
     ranked = [(hosts[i], totals[i]) for i in best]

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import time
 import urllib.parse
 
+import fixtures
 import sqlalchemy as sa
+from oslo_config import cfg
 
+from kumo_common import lifecycle
 from kumo_common.db import models, session
 from tests.fixtures import cloud
 from tests.unit.api import api_samples, roles
 
+CONF = cfg.CONF
 ADMIN = cloud.ADMIN_TOKEN
 VOLATILE = ('instance_uuid', 'project_id', 'request_id', 'start_time', 'user_id',
             'updated_at', 'finish_time', 'hostId', 'host', 'action', 'event', 'events')
@@ -205,3 +210,143 @@ class TestActionPaging(ActionsTestCase):
         self.assertEqual("Invalid input for query parameters changes-since. Value: "
                          "yesterday. 'yesterday' is not a 'date-time'",
                          resp['badRequest']['message'])
+
+
+class SpawnFailed(Exception):
+    """What the patched driver raises: its name must reach the admin's traceback."""
+
+
+class TestFailedBuildEvents(cloud.CloudTestCase):
+    """A build that fails records its events as 'Error', with the traceback (admins,
+    per os_compute_api:os-instance-actions:events) and the message as 2.84 details."""
+    COMPUTES = 1
+
+    def setUp(self):
+        super().setUp()
+        self.token = self.new_token()
+        self.project = self.token.split(':')[1]
+
+        def failing_spawn(build):
+            raise SpawnFailed(f'Disk image of {build.uuid} is corrupt')
+        for agent in self.cloud.agents:
+            self.useFixture(fixtures.MockPatchObject(agent.driver, 'spawn',
+                                                     failing_spawn))
+
+    def failed_create(self):
+        server = self.cloud.create_server(token=self.token)
+        self.cloud.wait_for_status(server['id'], 'ERROR')
+        actions = self.cloud.request('GET', f'/v2.1/servers/{server["id"]}/'
+                                     'os-instance-actions', token=self.token).json
+        request_id = actions['instanceActions'][0]['request_id']
+        return server['id'], request_id
+
+    def events(self, server_id, request_id, version, token):
+        resp = self.cloud.request(
+            'GET', f'/v2.1/servers/{server_id}/os-instance-actions/{request_id}',
+            token=token, version=version)
+        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        action = resp.json['instanceAction']
+        self.assertEqual('Error', action['message'])
+        # Oldest first, to read like the build went.
+        return sorted(action['events'], key=lambda e: (e['start_time'], e['event']))
+
+    def assert_keys_of_sample(self, event, version, admin):
+        folder = {'2.51': 'v2.51', '2.62': 'v2.62', '2.84': 'v2.84'}[version]
+        name = 'instance-action-get-resp.json' if admin else \
+            'instance-action-get-non-admin-resp.json'
+        sample = api_samples.load(f'os-instance-actions/{folder}/{name}')
+        self.assertEqual(sorted(sample['instanceAction']['events'][0]), sorted(event),
+                         (version, admin))
+
+    def test_spawn_error_then_no_valid_host(self):
+        # One host, three attempts: the spawn fails there, the reschedule finds no host.
+        server_id, request_id = self.failed_create()
+        for version in ('2.51', '2.62', '2.84'):
+            build, schedule = self.events(server_id, request_id, version, ADMIN)
+            for event in (build, schedule):
+                self.assert_keys_of_sample(event, version, admin=True)
+                self.assertEqual('Error', event['result'])
+                self.assertIsNotNone(event['finish_time'])
+            self.assertEqual(('compute_build_and_run_instance',
+                              'conductor_schedule_and_build'),
+                             (build['event'], schedule['event']))
+            self.assertTrue(build['traceback'].startswith('Traceback (most recent call '
+                                                          'last):'), build['traceback'])
+            self.assertIn(f'SpawnFailed: Disk image of {server_id} is corrupt',
+                          build['traceback'])
+            self.assertIn('self.driver.spawn(build)', build['traceback'])
+            self.assertIn('NoValidHost', schedule['traceback'])
+            if version != '2.51':
+                self.assertEqual('compute1', build['host'])
+            if version == '2.84':
+                self.assertEqual(f'Disk image of {server_id} is corrupt', build['details'])
+                self.assertTrue(schedule['details'].startswith('No valid host was found.'),
+                                schedule['details'])
+            # The owner sees the same events, without traceback, host or details.
+            owner = self.events(server_id, request_id, version, self.token)
+            self.assertEqual([(e['event'], e['result']) for e in (build, schedule)],
+                             [(e['event'], e['result']) for e in owner])
+            for event in owner:
+                self.assert_keys_of_sample(event, version, admin=False)
+                self.assertNotIn('traceback', event)
+
+    def test_last_attempt_failing_finishes_its_event(self):
+        CONF.set_override('max_attempts', 1, group='scheduler')
+        self.addCleanup(CONF.clear_override, 'max_attempts', group='scheduler')
+        server_id, request_id = self.failed_create()
+        build, schedule = self.events(server_id, request_id, '2.84', ADMIN)
+        self.assertEqual(('compute_build_and_run_instance', 'Error'),
+                         (build['event'], build['result']))
+        self.assertIsNotNone(build['finish_time'])
+        self.assertIn('SpawnFailed', build['traceback'])
+        # The conductor failed the server because of that spawn: the same traceback.
+        self.assertEqual(('conductor_schedule_and_build', 'Error', build['traceback']),
+                         (schedule['event'], schedule['result'], schedule['traceback']))
+        self.assertEqual(f'Build failed on compute1: Disk image of {server_id} is corrupt',
+                         schedule['details'])
+        fault = self.cloud.get_server(server_id)['fault']
+        self.assertEqual(schedule['details'], fault['message'])
+        # The fault's details are that traceback too, for admins only (code 500).
+        self.assertEqual(build['traceback'], fault['details'])
+        self.assertNotIn('details', self.cloud.get_server(server_id, token=self.token)
+                         ['fault'])
+
+
+class TestFailedActionEvents(cloud.CloudTestCase):
+    """A lifecycle action the agent fails: its event too carries the traceback."""
+    COMPUTES = 1
+
+    def test_failed_stop(self):
+        token = self.new_token()
+        server = self.cloud.create_server(token=token)
+        self.cloud.wait_for_status(server['id'], 'ACTIVE')
+
+        def failing_power_off(instance_uuid):
+            raise SpawnFailed('The hypervisor refused to power off')
+        self.useFixture(fixtures.MockPatchObject(self.cloud.agents[0].driver, 'power_off',
+                                                 failing_power_off))
+        resp = self.cloud.request('POST', f'/v2.1/servers/{server["id"]}/action',
+                                  token=token, json={'os-stop': None})
+        self.assertEqual(202, resp.status_code, resp.get_data(True))
+        request_id = resp.headers['x-openstack-request-id']
+        path = f'/v2.1/servers/{server["id"]}/os-instance-actions/{request_id}'
+
+        def finished():
+            events = self.cloud.request('GET', path, token=ADMIN,
+                                        version='2.84').json['instanceAction']['events']
+            return events if events and events[0]['finish_time'] else None
+        deadline = time.monotonic() + 10
+        while not (events := finished()):
+            self.assertLess(time.monotonic(), deadline, 'stop never finished')
+            time.sleep(0.05)
+        event = lifecycle.get('stop').event
+        self.assertEqual((event, 'Error', 'compute1', 'The hypervisor refused to power off'),
+                         (events[0]['event'], events[0]['result'], events[0]['host'],
+                          events[0]['details']))
+        self.assertIn('SpawnFailed: The hypervisor refused to power off',
+                      events[0]['traceback'])
+        owner = self.cloud.request('GET', path, token=token,
+                                   version='2.84').json['instanceAction']['events']
+        self.assertEqual([(event, 'Error')], [(e['event'], e['result']) for e in owner])
+        self.assertNotIn('traceback', owner[0])
+        self.assertNotIn('details', owner[0])

@@ -82,6 +82,8 @@ BODIES = {
     'keypairs.create_keypair': lambda v: {'keypair': {'name': f'k-{uuid.uuid4().hex[:6]}',
                                                       'public_key': _public_key()}},
     'quota_sets.update_quota_set': lambda v: {'quota_set': {'instances': 1}},
+    'quota_class_sets.update_quota_class_set': lambda v: {
+        'quota_class_set': {'instances': 1}},
     'services.update_service': lambda v: {'status': 'disabled'},
     'aggregates.create_aggregate': lambda v: {'aggregate': {'name': 'intruder'}},
     'aggregates.update_aggregate': lambda v: {'aggregate': {'name': 'intruder'}},
@@ -104,7 +106,7 @@ _ACTION_BODIES = {'reboot': {'type': 'SOFT'}, 'changePassword': {'adminPass': 'p
                   'rebuild': {'imageRef': '70a599e0-31e7-49b7-b260-868f441e862b'},
                   'os-resetState': {'state': 'active'}, 'rescue': {'adminPass': 'pw'},
                   'os-migrateLive': {'host': None, 'block_migration': 'auto'},
-                  'os-getConsoleOutput': {'length': 5}}
+                  'os-getConsoleOutput': {'length': 5}, 'resize': {'flavorRef': '2'}}
 
 
 def action_bodies() -> dict[str, dict]:
@@ -177,7 +179,7 @@ class TestIsolation(cloud.CloudTestCase):
                 'name': keypair, 'group_id': group['id'], 'aggregate_id': str(aggregate['id']),
                 'hypervisor_id': str(hypervisor['id']), 'service_id': str(service['id']),
                 'tenant_id': self.project_a, 'pattern': hypervisor['hypervisor_hostname'],
-                'image_id': cloud.IMAGE_ID}
+                'image_id': cloud.IMAGE_ID, 'class_name': 'default'}
 
     def _missing(self) -> dict[str, str]:
         """The same values with A's own things replaced by things that do not exist."""

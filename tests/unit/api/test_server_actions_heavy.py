@@ -500,5 +500,4 @@ class TestOutOfScope(HeavyActionsCase):
         resp = self.act({'os-migrateLive': {'host': None, 'block_migration': 'auto'}},
                         token=ADMIN, code=501)
         self.assertIn('os-migrateLive', resp.json['notImplemented']['message'])
-        # Not offered yet: answered as Nova answers an unknown action.
-        self.act({'resize': {'flavorRef': '2'}}, code=400)
+        # (resize is offered now: tests/unit/api/test_server_resize.py)

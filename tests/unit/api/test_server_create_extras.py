@@ -101,6 +101,41 @@ class TestBlockDeviceMappings(CreateTestCase):
              for r in self.bdm_rows(server['id'])])
         self.cloud.wait_for_status(server['id'], 'ACTIVE')
 
+    def test_blank_disks_reach_the_driver_with_novas_device_names(self):
+        bdms = [_image_bdm(),
+                {'source_type': 'blank', 'destination_type': 'local', 'boot_index': -1,
+                 'volume_size': 1},
+                {'source_type': 'blank', 'destination_type': 'local', 'boot_index': -1,
+                 'device_name': '/dev/vdb', 'guest_format': 'ext3'},
+                {'source_type': 'blank', 'destination_type': 'local',
+                 'guest_format': 'swap', 'volume_size': 256}]
+        self.useFixture(fixtures.MockPatchObject(cloud.CONF, 'max_local_block_devices', 4))
+        # The size-less ephemeral takes the flavor's (2 GB): 1 + 2 > 2 is refused.
+        body = self.post({'flavorRef': EPHEMERAL_FLAVOR, 'block_device_mapping_v2': bdms},
+                         status=400)
+        self.assertIn('Ephemeral disks requested are larger', self.fault(body))
+        bdms[2]['volume_size'] = 1
+        server = self.post({'flavorRef': EPHEMERAL_FLAVOR, 'block_device_mapping_v2': bdms}
+                           )['server']
+        self.cloud.wait_for_status(server['id'], 'ACTIVE')
+        disks = self.cloud.agents[0].driver.disks[server['id']]
+        self.assertEqual(
+            [('disk', 'vda', 1024, None), ('disk.eph0', 'vdc', 1024, None),
+             ('disk.eph1', 'vdb', 1024, 'ext3'), ('disk.swap', 'vdd', 256, 'swap')],
+            [(d.file, d.dev, d.size_mb, d.guest_format) for d in disks])
+        # Without a size, an ephemeral disk is the flavor's size (Nova's _volume_size).
+        server = self.post({'flavorRef': EPHEMERAL_FLAVOR, 'block_device_mapping_v2': [
+            _image_bdm(), {'source_type': 'blank', 'destination_type': 'local'}]}
+                           )['server']
+        self.assertEqual([None, 2, 512], [r['size'] for r in self.bdm_rows(server['id'])])
+        self.cloud.wait_for_status(server['id'], 'ACTIVE')
+        self.assertEqual([('disk', 1024), ('disk.eph0', 2048), ('disk.swap', 512)],
+                         [(d.file, d.size_mb) for d in
+                          self.cloud.agents[0].driver.disks[server['id']]])
+        self.cloud.request('DELETE', f'/v2.1/servers/{server["id"]}', token=self.token)
+        self.cloud.wait_for_status(server['id'], 'DELETED')
+        self.assertNotIn(server['id'], self.cloud.agents[0].driver.disks)
+
     def test_boot_from_the_image_mapping_alone(self):
         # imageRef given as "" (so an image->local mapping is allowed): the mapping's
         # image is the one booted.

@@ -2,8 +2,8 @@
 found by keyset, a WHERE on created_at and uuid, walk the same servers in the same
 order as one big page, ties on created_at included; a marker outside the list is a
 400), as many queries for a page of many servers as for a page of one, and the
-batched reads behind the views (kumo_common.db.server_views) alike on SQLite,
-PostgreSQL and MariaDB."""
+batched reads behind the views (kumo_common.db.server_views: a page's related rows
+in one statement, a show in one) alike on SQLite, PostgreSQL and MariaDB."""
 from __future__ import annotations
 
 import contextlib
@@ -103,7 +103,8 @@ class TestQueryCount(cloud.CloudTestCase):
 
 
 class TestBatchedReads(testtools.TestCase):
-    """The UNION ALL and the address join on every backend (casts, NULLs, order)."""
+    """The UNION ALL (addresses included) and the show's single statement on every
+    backend (casts, NULLs, order)."""
 
     def _check(self, backend: str) -> None:
         database.require_backend(self, backend)
@@ -140,22 +141,33 @@ class TestBatchedReads(testtools.TestCase):
             s.add(models.IPAllocation(subnet_id=net.subnets[0].id, ip_address='10.0.0.9',
                                       port_id='port-1'))
         with session.reader() as s:
-            extras = server_views.extras(s, [a, b], [manage.TEST_IMAGE_ID], hints=True,
+            batch = server_views.related(s, [a, b], [manage.TEST_IMAGE_ID], hints=True,
                                          groups=True)
-            addresses = server_views.addresses(s, [a, b])
             self.assertEqual('u', server_views.instance(s, a).user_id)
-        self.assertEqual({a: {'k2': 'v2', 'k1': None}}, extras.metadata)
-        self.assertEqual(['k2', 'k1'], list(extras.metadata[a]))
-        self.assertEqual({a: ['t']}, extras.tags)
-        self.assertEqual({a: ['web', 'db']}, extras.security_groups)
-        self.assertEqual({a: {'same_host': ['x']}, b: {}}, extras.hints)
-        self.assertEqual({a: ['g1']}, extras.groups)
+            # The show's single statement reads the same, for one server.
+            shown = {uuid: server_views.show(s, uuid, hints=True, groups=True,
+                                             images=True) for uuid in (a, b)}
+        self.assertEqual({a: {'k2': 'v2', 'k1': None}}, batch.metadata)
+        self.assertEqual(['k2', 'k1'], list(batch.metadata[a]))
+        self.assertEqual({a: ['t']}, batch.tags)
+        self.assertEqual({a: ['web', 'db']}, batch.security_groups)
+        self.assertEqual({a: {'same_host': ['x']}, b: {}}, batch.hints)
+        self.assertEqual({a: ['g1']}, batch.groups)
         self.assertEqual({manage.TEST_IMAGE_ID: {'architecture': 'x86_64',
                                                  'hypervisor_type': 'qemu'}},
-                         extras.image_properties)
+                         batch.image_properties)
         # A port without a fixed IP still names its network.
         self.assertEqual({a: [('private', 'fa:16:3e:00:00:01', '10.0.0.9'),
-                              ('private', 'fa:16:3e:00:00:02', None)]}, addresses)
+                              ('private', 'fa:16:3e:00:00:02', None)]}, batch.addresses)
+        for uuid, (row, one) in shown.items():
+            self.assertEqual((uuid, 'u', {}), (row.uuid, row.user_id, row.flavor or {}))
+            for part in ('metadata', 'tags', 'security_groups', 'hints', 'groups',
+                         'addresses'):
+                self.assertEqual({k: v for k, v in getattr(batch, part).items()
+                                  if k == uuid}, getattr(one, part), (uuid, part))
+            self.assertEqual(batch.image_properties, one.image_properties)
+            self.assertEqual(list(batch.metadata.get(uuid, {})),
+                             list(one.metadata.get(uuid, {})))
 
     def test_sqlite(self):
         self._check('sqlite')

@@ -37,32 +37,46 @@ PINNED = {
     'PortSpec': ('1.0', (
         'id: str', 'network_id: str', 'network_name: str', 'mac_address: str',
         'fixed_ips: list[dict]')),
-    'InstanceBuild': ('1.3', (
+    'BlockDeviceSpec': ('1.0', (
+        'source_type: str', 'destination_type: str', 'device_name: str | None',
+        'boot_index: int | None', 'volume_size: int | None', 'guest_format: str | None',
+        'device_type: str | None', 'disk_bus: str | None')),
+    'InstanceBuild': ('1.4', (
         'uuid: str', 'name: str', 'hostname: str', 'project_id: str', 'user_id: str',
         'flavor: FlavorSpec', 'image: ImageSpec | None', 'node_uuid: str',
         'metadata: dict', 'user_data: str | None', 'key_data: str | None',
         'config_drive: bool', 'admin_password: str | None', 'ports: list[PortSpec]',
         'availability_zone: str | None', 'attempt: int', 'instance_name: str',
         'key_name: str | None', 'kernel: ImageSpec | None', 'ramdisk: ImageSpec | None',
-        'files: list[dict]', 'deadline: str | None')),
+        'files: list[dict]', 'deadline: str | None',
+        'block_devices: list[BlockDeviceSpec]')),
     'GuestCheck': ('1.0', (
         'host: str', 'instance_uuid: str', 'exists: bool', 'power_state: int',
         'busy: str | None', 'build: dict | None', 'actions: dict', 'fenced: bool')),
     'PowerStateReport': ('1.0', ('host: str', 'power_states: dict', 'complete: bool',
                                  'unsettled: list[str]')),
-    'PowerSyncResult': ('1.0', ('pending: list[str]', 'strays: list[str]',
-                                'unknown: list[str]')),
-    'ActionParams': ('1.0', (
+    'PowerSyncResult': ('1.1', ('pending: list[str]', 'strays: list[str]',
+                                'unknown: list[str]', 'elsewhere: list[str]')),
+    'ActionParams': ('1.1', (
         'admin_password: str | None', 'snapshot_id: str | None',
         'snapshot_path: str | None', 'build: InstanceBuild | None',
-        'preserve_ephemeral: bool', 'start: bool', 'flavor: FlavorSpec | None')),
-    'ActionResult': ('1.0', (
+        'preserve_ephemeral: bool', 'start: bool', 'flavor: FlavorSpec | None',
+        'offload: bool')),
+    'ActionResult': ('1.1', (
         'image_id: str | None', 'size: int', 'checksum: str | None',
         'os_hash_value: str | None', 'virtual_size: int | None',
-        'disk_format: str | None')),
-    'BuildResult': ('1.0', (
+        'disk_format: str | None', 'offloaded: bool')),
+    'MigrationStep': ('1.0', (
+        'migration_uuid: str', 'instance_uuid: str', 'step: str', 'step_id: str',
+        'source_host: str', 'dest_host: str', 'source_path: str | None',
+        'build: InstanceBuild | None', 'start: bool')),
+    'MigrationStepResult': ('1.0', (
+        'migration_uuid: str', 'instance_uuid: str', 'step: str', 'step_id: str',
+        'host: str', 'success: bool', 'power_state: int', 'error: str | None',
+        'source_path: str | None')),
+    'BuildResult': ('1.1', (
         'instance_uuid: str', 'host: str', 'success: bool', 'power_state: int',
-        'error: str | None', 'reschedulable: bool')),
+        'error: str | None', 'reschedulable: bool', 'traceback: str | None')),
     'NodeReport': ('1.0', (
         'host: str', 'node_uuid: str', 'hypervisor_hostname: str',
         'hypervisor_type: str', 'hypervisor_version: int', 'host_ip: str',
@@ -118,13 +132,19 @@ def _instance_build() -> objects.InstanceBuild:
         kernel=objects.ImageSpec(id='k1', disk_format='aki', location='/images/k'),
         ramdisk=objects.ImageSpec(id='r1', disk_format='ari', location='/images/r'),
         files=[{'path': '/etc/motd', 'contents': 'aGk='}],
-        deadline='2026-11-29T12:00:00.000001')
+        deadline='2026-11-29T12:00:00.000001',
+        block_devices=[
+            objects.BlockDeviceSpec(source_type='image', boot_index=0, device_type='disk'),
+            objects.BlockDeviceSpec(source_type='blank', device_name='/dev/vdc',
+                                    boot_index=-1, volume_size=1, guest_format='ext3',
+                                    device_type='disk', disk_bus='virtio')])
 
 
 def _samples() -> list[objects.Payload]:
     """One filled-in instance of every payload type."""
     return [
         _flavor(), _image(), _request_spec(), _instance_build(),
+        objects.BlockDeviceSpec(source_type='blank', guest_format='swap', volume_size=64),
         objects.PortSpec(id='p', network_id='n', network_name='private',
                          mac_address='fa:16:3e:00:00:01'),
         objects.NetworkRequest(network_id='n', port_id='p', fixed_ip='fd00::5', tag='t'),
@@ -132,7 +152,8 @@ def _samples() -> list[objects.Payload]:
                           nodename='compute1', compute_node_uuid='n1', cell_name='cell1',
                           alternate_hosts=['compute2']),
         objects.BuildResult(instance_uuid='u1', host='compute1', success=False,
-                            power_state=0, error='boom', reschedulable=False),
+                            power_state=0, error='boom', reschedulable=False,
+                            traceback='Traceback (most recent call last):\n'),
         objects.DryRunResult(selected_hosts=[{'host': 'compute1'}],
                              reports=[{'filters': [{'name': 'RamFilter'}]}]),
         objects.PowerStateReport(host='compute1', power_states={'u1': 1, 'u2': 4},
@@ -154,6 +175,14 @@ def _samples() -> list[objects.Payload]:
                            host_ip='127.0.1.1', cell_name='cell1', vcpus=16,
                            memory_mb=32768, local_gb=1024, running_instances=['u1'],
                            cpu_allocation_ratio=2.0, reserved_host_memory_mb=512),
+        objects.MigrationStep(migration_uuid='m1', instance_uuid='u1',
+                              step='finish_resize', step_id='req-1/finish_resize/0',
+                              source_host='compute1', dest_host='compute2',
+                              source_path='/x/u1_resize', build=_instance_build(), start=False),
+        objects.MigrationStepResult(migration_uuid='m1', instance_uuid='u1',
+                                    step='resize_instance', step_id='req-1/resize/0',
+                                    host='compute1', success=True, power_state=4,
+                                    source_path='/x/u1_resize'),
     ]
 
 
@@ -235,7 +264,7 @@ class TestWireForm(testtools.TestCase):
     def test_fields_missing_from_sender_take_their_defaults(self):
         primitive = objects.BuildResult(instance_uuid='u', host='h',
                                         success=True).to_primitive()
-        for key in ('power_state', 'error', 'reschedulable'):
+        for key in ('power_state', 'error', 'reschedulable', 'traceback'):
             del primitive['kumo_object.data'][key]
         back = objects.Payload.from_primitive(primitive)
         self.assertEqual(objects.BuildResult(instance_uuid='u', host='h', success=True),

@@ -31,7 +31,7 @@ class RecordingConductor:
         self.destroyed.append(instance_uuid)
 
     def action_finished(self, ctxt, instance_uuid, host, action, success, power_state,
-                        error=None, result=None):
+                        error=None, result=None, traceback=None):
         self.actions.append((ctxt.request_id, action, success, power_state))
 
 

@@ -98,6 +98,21 @@ class TestPowerSync(cloud.CloudTestCase):
         self.assertNotIn(unknown, self.agent.driver.list_instances())
         self.assertIn(live, self.agent.driver.list_instances())
 
+    def test_stray_of_another_host_is_marked_elsewhere(self):
+        # Agents sharing one libvirtd all see a domain merely named like an instance:
+        # only the deleted server's own host is told the stray is its to deal with.
+        gone = self._active_server('gone')
+        self.cloud.request('DELETE', f'/v2.1/servers/{gone}', token=self.token)
+        self.cloud.wait_for_status(gone, 'DELETED')
+        manager = ConductorManager()
+        for host, elsewhere in ((self.agent.host, []), ('compute-next-door', [gone])):
+            result = manager.sync_power_states(context.get_admin_context(),
+                                               objects.PowerStateReport(
+                                                   host=host,
+                                                   power_states={gone: power.RUNNING}))
+            self.assertEqual(([gone], [], elsewhere),
+                             (result.strays, result.unknown, result.elsewhere), host)
+
     def test_instance_with_a_task_is_pending_and_untouched(self):
         server_id = self._active_server()
         with session.transaction() as s:

@@ -1,9 +1,10 @@
 """Instance disks: qcow2 overlays on cached images, sized by the flavor.
 
 The root disk is an overlay on the cached image, grown to the flavor's root_gb (or the
-image's own size when root_gb is 0, as Nova). Ephemeral and swap disks are overlays on
-formatted blank bases kept in the cache beside the images (``ephemeral_<GB>_ext4``,
-``swap_<MB>``), as Nova's Qcow2 image backend makes them.
+image's own size when root_gb is 0, as Nova). Ephemeral and swap disks (the flavor's,
+or those block_device_mapping_v2 asked for) are overlays on formatted blank bases kept
+in the cache beside the images (``ephemeral_<GB>_<fs>``, ``swap_<MB>``), as Nova's
+Qcow2 image backend makes them.
 """
 from __future__ import annotations
 
@@ -76,11 +77,39 @@ def _make_base(path: str, size_bytes: int, formatter: list[str] | None) -> None:
             os.unlink(tmp)
 
 
-def ephemeral_base(base_dir: str, size_gb: int) -> str:
-    path = os.path.join(base_dir, f'ephemeral_{size_gb}_ext4')
-    _make_base(path, size_gb * GiB,
-               ['mkfs.ext4', '-q', '-F', '-L', 'ephemeral0', '-E',
-                'lazy_itable_init=1,lazy_journal_init=1'])
+# The file system an ephemeral disk gets when its mapping names none. (Nova picks by
+# the image's os_type, and vfat when it has none; Linux guests are what Kumo runs.)
+DEFAULT_EPHEMERAL_FORMAT = 'ext4'
+
+
+def _mkfs(fs: str, label: str) -> list[str] | None:
+    """The command (before the file's name) that makes file system `fs`; None for
+    a format Kumo does not know (the disk stays blank, as a guest may want)."""
+    if fs in ('ext2', 'ext3', 'ext4'):
+        command = [f'mkfs.{fs}', '-q', '-F', '-L', label]
+        # Lazy init: a large ephemeral disk is formatted in a moment.
+        return command + (['-E', 'lazy_itable_init=1,lazy_journal_init=1']
+                          if fs == 'ext4' else [])
+    return {'xfs': ['mkfs.xfs', '-q', '-f', '-L', label],
+            'vfat': ['mkfs.vfat', '-n', label[:11].upper()],
+            'ntfs': ['mkfs.ntfs', '-F', '-Q', '-L', label]}.get(fs)
+
+
+def ephemeral_base(base_dir: str, size_gb: int, fs: str | None = None,
+                   label: str = 'ephemeral0') -> str:
+    """A formatted blank base of `size_gb` (file system `fs`, labelled `label`, as
+    Nova labels an instance's n-th ephemeral disk ephemeral<n>)."""
+    fs = fs or DEFAULT_EPHEMERAL_FORMAT
+    formatter = _mkfs(fs, label)
+    if formatter is None:
+        # (guest_format is the user's text: it never becomes part of a path.)
+        LOG.warning('Unknown ephemeral disk format %r; the disk stays unformatted', fs)
+        fs = 'none'
+    name = f'ephemeral_{size_gb}_{fs}'
+    if label != 'ephemeral0':
+        name += f'_{label}'
+    path = os.path.join(base_dir, name)
+    _make_base(path, size_gb * GiB, formatter)
     return path
 
 
@@ -107,3 +136,25 @@ def convert_to_image(source: str, target: str) -> int:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return int(image_info(target)['virtual-size'])
+
+
+def grow(path: str, size_bytes: int) -> bool:
+    """Grow a disk image to `size_bytes` (never shrinks it); True if it grew."""
+    if int(image_info(path)['virtual-size']) >= size_bytes:
+        return False
+    _run(['qemu-img', 'resize', '-q', path, str(size_bytes)])
+    return True
+
+
+def backing_of(path: str) -> tuple[str | None, str | None]:
+    """(backing file, its format) of an overlay, (None, None) for a standalone image."""
+    info = image_info(path)
+    return (info.get('full-backing-filename') or info.get('backing-filename'),
+            info.get('backing-filename-format'))
+
+
+def rebase_in_place(path: str, backing: str, backing_format: str) -> None:
+    """Point an overlay at another copy of the same backing image (no data moves:
+    `-u`, the two copies are the same bytes)."""
+    _run(['qemu-img', 'rebase', '-q', '-u', '-f', 'qcow2', '-F', backing_format, '-b',
+          backing, path])

@@ -1,6 +1,6 @@
 """The libvirt driver: real QEMU/KVM guests through libvirt-python.
 
-A guest's files live in `<instances_path>/<uuid>/` (disk, disk.eph0, disk.swap,
+A guest's files live in `<instances_path>/<uuid>/` (disk, disk.eph0..N, disk.swap,
 disk.config, kernel, ramdisk, console.log, libvirt.xml); images are cached in
 `<instances_path>/_base/`. Domains carry Kumo metadata naming the agent (host) that
 owns them, so several agents may share one libvirtd (kumo-all); a domain without it
@@ -25,6 +25,7 @@ from oslo_log import log as logging
 
 from kumo_common import objects
 from kumo_common.states import power
+from kumo_compute.virt import block_device
 from kumo_compute.virt.driver import ComputeDriver, HostResources, image_result
 from kumo_compute.virt.libvirt import config as vconfig
 from kumo_compute.virt.libvirt import configdrive, disk, events, imagecache
@@ -54,6 +55,7 @@ TRANSIENT_PAUSES = frozenset({
 # Nova's instance-%08x, or instance-<uuid> when that name is taken on this libvirtd.
 INSTANCE_NAME = re.compile(r'^instance-[0-9a-f-]{8,}$')
 DEFAULT_CMDLINE = 'root=/dev/vda console=tty0 console=ttyS0'
+EPHEMERAL_FILE = re.compile(r'^disk\.eph[0-9]+$')
 _POLL = 0.25
 # Seconds between two ACPI shutdown requests: a guest still booting misses the
 # first one (Nova waits 10 s; guests ignore presses while they shut down anyway).
@@ -62,6 +64,24 @@ SHUTDOWN_RETRY_INTERVAL = 3
 
 class GuestNotFound(Exception):
     pass
+
+
+class AnotherAgentsGuest(Exception):
+    """The domain is another agent's on this libvirtd (or another cloud's)."""
+
+
+def share_of_machine(vcpus: int, memory_mb: int, local_gb: int, share: float
+                     ) -> tuple[int, int, int]:
+    """This agent's part of the machine ([libvirt] capacity_share), rounded down so
+    that agents whose shares add up to at most 1 never report more than there is."""
+    if share >= 1.0:
+        return vcpus, memory_mb, local_gb
+    # (A hair of tolerance: 3 agents at 1/3 each of 3 CPUs get one each, not 0.)
+    part = [int(amount * share + 1e-9) for amount in (vcpus, memory_mb, local_gb)]
+    if part[0] == 0:
+        LOG.warning('A capacity_share of %s of %d vCPUs is less than one vCPU: this '
+                    'agent offers none', share, vcpus)
+    return part[0], part[1], part[2]
 
 
 def probe(uri: str) -> str | None:
@@ -192,9 +212,11 @@ class LibvirtDriver(ComputeDriver):
         conn = self._get_conn()
         info = conn.getInfo()  # [model, memory MiB, cpus, MHz, nodes, sockets, cores, threads]
         stat = os.statvfs(self.instances_path)
+        vcpus, memory_mb, local_gb = share_of_machine(
+            info[2], info[1], stat.f_blocks * stat.f_frsize // disk.GiB,
+            CONF.libvirt.capacity_share)
         return HostResources(
-            vcpus=info[2], memory_mb=info[1],
-            local_gb=stat.f_blocks * stat.f_frsize // disk.GiB,
+            vcpus=vcpus, memory_mb=memory_mb, local_gb=local_gb,
             hypervisor_type=conn.getType(), hypervisor_version=conn.getVersion(),
             hypervisor_hostname=self.host, cpu_info=self._cpu_info(conn, info))
 
@@ -272,6 +294,11 @@ class LibvirtDriver(ComputeDriver):
     def spawn(self, build: objects.InstanceBuild) -> None:
         if build.image is None:
             raise imagecache.ImageError('Booting from a volume is not supported yet')
+        if self._someone_elses(build.uuid):
+            # (e.g. another agent on this libvirtd died building it): not ours to
+            # replace; failing lets the conductor try elsewhere.
+            raise AnotherAgentsGuest(f'A domain of {build.uuid} on {self.uri} belongs '
+                                     f'to another agent')
         self._remove_domain(build.uuid)   # leftovers of an earlier attempt
         path = self.instance_dir(build.uuid)
         shutil.rmtree(path, ignore_errors=True)
@@ -290,37 +317,34 @@ class LibvirtDriver(ComputeDriver):
         flavor = build.flavor
         base = self.images.fetch(image)
         disk_bus = props.get('hw_disk_bus', 'virtio')
-        names = iter('abcdefghijklmnopqrstuvwxyz')
-
-        def next_dev() -> str:
-            return ('vd' if disk_bus == 'virtio' else 'sd') + next(names)
-
+        # Root, then ephemeral disks (the mapping's, or the flavor's), then swap, with
+        # the device names Nova's libvirt driver would give them.
         disks = []
-        root = os.path.join(path, 'disk')
-        disk.create_overlay(base, disk.qemu_format(image.disk_format), root,
-                            flavor.root_gb * disk.GiB)
-        disks.append(vconfig.Disk(root, next_dev(), bus=disk_bus))
-        if flavor.ephemeral_gb:
-            eph = os.path.join(path, 'disk.eph0')
-            disk.create_overlay(disk.ephemeral_base(self.images.base_dir, flavor.ephemeral_gb),
-                                'raw', eph)
-            disks.append(vconfig.Disk(eph, next_dev(), bus=disk_bus))
-        if flavor.swap:
-            swap = os.path.join(path, 'disk.swap')
-            disk.create_overlay(disk.swap_base(self.images.base_dir, flavor.swap), 'raw', swap)
-            disks.append(vconfig.Disk(swap, next_dev(), bus=disk_bus))
+        for local in block_device.local_disks(build, disk_bus):
+            target = os.path.join(path, local.file)
+            if local.kind == block_device.ROOT:
+                disk.create_overlay(base, disk.qemu_format(image.disk_format), target,
+                                    flavor.root_gb * disk.GiB)
+            elif local.kind == block_device.EPHEMERAL:
+                disk.create_overlay(disk.ephemeral_base(
+                    self.images.base_dir, local.size_mb // 1024, local.guest_format,
+                    local.label), 'raw', target)
+            else:
+                disk.create_overlay(disk.swap_base(self.images.base_dir, local.size_mb),
+                                    'raw', target)
+            disks.append(vconfig.Disk(target, local.dev, bus=local.bus))
 
-        controllers = []
         if configdrive.wanted(build, CONF.force_config_drive):
             iso = os.path.join(path, 'disk.config')
             configdrive.make(build, iso)
             cdrom_bus = props.get('hw_cdrom_bus', 'ide')
-            if cdrom_bus == 'scsi' or disk_bus == 'scsi':
-                controllers.append(vconfig.Controller(
-                    'scsi', props.get('hw_scsi_model', 'virtio-scsi')))
             target = {'ide': 'hdd', 'scsi': 'sdz', 'sata': 'sdz'}.get(cdrom_bus, 'hdd')
             disks.append(vconfig.Disk(iso, target, bus=cdrom_bus, device='cdrom',
                                       driver_type='raw', readonly=True))
+        # A SCSI disk or CD-ROM (the image's buses, or a mapping's disk_bus or sdX
+        # device name) needs the controller the image asks for.
+        controllers = [vconfig.Controller('scsi', props.get('hw_scsi_model', 'virtio-scsi'))
+                       ] if any(d.bus == 'scsi' for d in disks) else []
 
         os_config = vconfig.OS(machine=props.get('hw_machine_type', 'pc'))
         # AMI-style boot, as Nova: the kernel and ramdisk images are copied next to
@@ -374,8 +398,25 @@ class LibvirtDriver(ComputeDriver):
         return target
 
     def destroy(self, instance_uuid: str) -> None:
+        if self._someone_elses(instance_uuid):
+            # Agents sharing a libvirtd may share instances_path too (kumo-all): the
+            # files belong to the domain's agent as much as the domain does.
+            LOG.warning('Guest %s is another agent\'s; %s leaves it and its files alone',
+                        instance_uuid, self.host)
+            return
         self._remove_domain(instance_uuid)
         shutil.rmtree(self.instance_dir(instance_uuid), ignore_errors=True)
+        # What a resize put aside here, if the server is deleted before it ended.
+        shutil.rmtree(self.resize_dir(instance_uuid), ignore_errors=True)
+
+    def _someone_elses(self, instance_uuid: str) -> bool:
+        try:
+            dom = self._get_conn().lookupByUUIDString(instance_uuid)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return False
+            raise
+        return not self._is_ours(dom)
 
     def _remove_domain(self, instance_uuid: str) -> None:
         dom = self._lookup(instance_uuid)
@@ -393,8 +434,19 @@ class LibvirtDriver(ComputeDriver):
                               | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
                               | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
         except libvirt.libvirtError as exc:
-            if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
-                raise
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return
+            # A hypervisor that does not know one of the flags (as Nova, retry plainly).
+            LOG.debug('undefineFlags of %s failed (%s); undefining plainly',
+                      instance_uuid, exc)
+            with contextlib.suppress(libvirt.libvirtError):
+                if dom.hasManagedSaveImage(0):
+                    dom.managedSaveRemove(0)
+            try:
+                dom.undefine()
+            except libvirt.libvirtError as again:
+                if again.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                    raise
         LOG.info('Domain of guest %s removed', instance_uuid)
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -525,17 +577,19 @@ class LibvirtDriver(ComputeDriver):
         if dom.hasManagedSaveImage(0):
             dom.managedSaveRemove(0)
         path = self.instance_dir(instance_uuid)
-        eph = os.path.join(path, 'disk.eph0')
-        kept = eph + '.preserved'
-        if params.preserve_ephemeral and os.path.exists(eph):
-            os.replace(eph, kept)
-        for name in ('disk', 'disk.eph0', 'disk.swap', 'disk.config', 'kernel', 'ramdisk',
+        ephemerals = [n for n in os.listdir(path) if EPHEMERAL_FILE.match(n)]
+        kept = []
+        if params.preserve_ephemeral:
+            for name in ephemerals:
+                os.replace(os.path.join(path, name), os.path.join(path, name + '.preserved'))
+                kept.append(name)
+        for name in ('disk', *ephemerals, 'disk.swap', 'disk.config', 'kernel', 'ramdisk',
                      'console.log'):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(path, name))
         domain = self._domain_config(build, path)
-        if os.path.exists(kept):
-            os.replace(kept, eph)
+        for name in kept:
+            os.replace(os.path.join(path, name + '.preserved'), os.path.join(path, name))
         xml = domain.to_xml()
         with open(os.path.join(path, 'libvirt.xml'), 'w') as f:
             f.write(xml)
@@ -559,7 +613,8 @@ class LibvirtDriver(ComputeDriver):
         # The rescue system gets a root disk only (no ephemeral or swap of its own).
         flavor = objects.FlavorSpec(**{**build.flavor.__dict__, 'ephemeral_gb': 0,
                                        'swap': 0})
-        rescue_build = objects.InstanceBuild(**{**build.__dict__, 'flavor': flavor})
+        rescue_build = objects.InstanceBuild(**{**build.__dict__, 'flavor': flavor,
+                                                'block_devices': []})
         domain = self._domain_config(rescue_build, rescue_dir)
         own = vconfig.Disk(os.path.join(path, 'disk'), 'vdb', bus='virtio')
         domain.disks.insert(1, own)
@@ -583,3 +638,151 @@ class LibvirtDriver(ComputeDriver):
         dom.create()
         shutil.rmtree(os.path.join(path, 'rescue'), ignore_errors=True)
         LOG.info('Guest %s unrescued', instance_uuid)
+
+    def shelve(self, instance_uuid: str, params: objects.ActionParams,
+               progress: Callable[[str], None] | None = None) -> objects.ActionResult:
+        """As the base class (power off, the root disk into the shelve image, the
+        offload if asked); a suspended guest's saved memory is dropped first, since a
+        shelved server keeps its disks only (as Nova's)."""
+        dom = self._require(instance_uuid)
+        if not dom.isActive() and dom.hasManagedSaveImage(0):
+            dom.managedSaveRemove(0)
+        return super().shelve(instance_uuid, params, progress)
+
+    # --- resize (compute RPC 1.5) -------------------------------------------------------
+    # The source puts the guest's directory aside as `<uuid>_resize` (the domain's
+    # own XML saved in it as libvirt.xml) and undefines the domain; the destination
+    # makes `<uuid>` anew for the new flavor (config drive, kernel... as a spawn would)
+    # with the guest's own disks copied from the directory put aside: each overlay
+    # rebased onto the destination's copy of the same image, the root disk grown to
+    # the new root_gb. Confirm deletes `<uuid>_resize`; revert destroys the new guest
+    # and puts `<uuid>_resize` back as `<uuid>`, redefining the saved domain.
+    #
+    # This is correct whether the two agents have their own instances_path (agents of
+    # one machine, each under its state_path: the destination reads the source's
+    # directory by its path) or share one (the renamed directory keeps the old guest
+    # out of the new one's way), and for a resize on the same host. Agents on
+    # different machines would need the instances path shared, as Nova's shared
+    # storage; without it the destination fails the step and the resize is rolled
+    # back.
+    def resize_dir(self, instance_uuid: str) -> str:
+        return self.instance_dir(instance_uuid) + '_resize'
+
+    def migrate_disk_and_power_off(self, instance_uuid: str,
+                                   step: objects.MigrationStep) -> str | None:
+        path = self.instance_dir(instance_uuid)
+        aside = self.resize_dir(instance_uuid)
+        dom = self._lookup(instance_uuid)
+        if dom is None:
+            if os.path.isdir(aside):
+                return aside   # done already (the step was delivered again)
+            raise GuestNotFound(f'Guest {instance_uuid} has no domain on {self.host}')
+        was_active = bool(dom.isActive())
+        if was_active and not self._clean_shutdown(dom, CONF.shutdown_timeout):
+            with contextlib.suppress(libvirt.libvirtError):
+                dom.destroy()
+        if dom.hasManagedSaveImage(0):
+            dom.managedSaveRemove(0)
+        if os.path.isdir(path):
+            xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+            with open(os.path.join(path, 'libvirt.xml'), 'w') as f:
+                f.write(xml)
+            shutil.rmtree(aside, ignore_errors=True)   # a failed resize's leftovers
+            os.rename(path, aside)
+        elif not os.path.isdir(aside):
+            raise GuestNotFound(f'The files of guest {instance_uuid} are gone from '
+                                f'{path}')
+        # (else: put aside already by an attempt the agent did not finish, e.g. it
+        # restarted: only the undefine is left to do.)
+        try:
+            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                              | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                              | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+        except libvirt.libvirtError:
+            # Nothing moved, then: the guest as it was.
+            os.rename(aside, path)
+            if was_active:
+                dom.create()
+            raise
+        LOG.info('Guest %s powered off for its resize; its files are in %s',
+                 instance_uuid, aside)
+        return aside
+
+    def finish_migration(self, instance_uuid: str, step: objects.MigrationStep) -> None:
+        build = step.build
+        if build is None or build.image is None:
+            raise imagecache.ImageError('Resize needs the server\'s image (it may have '
+                                        'been deleted)')
+        source = step.source_path
+        if not source or not os.path.isfile(os.path.join(source, 'disk')):
+            raise disk.DiskError(f'The disks of {instance_uuid} put aside on '
+                                 f'{step.source_host} ({source}) are not reachable from '
+                                 f'{self.host}: resizing to another machine needs a '
+                                 'shared instances_path')
+        path = self.instance_dir(instance_uuid)
+        if os.path.realpath(path) == os.path.realpath(source):
+            raise disk.DiskError(f'{path} is where the old guest was put aside')
+        self._remove_domain(instance_uuid)   # an earlier attempt's
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path, mode=0o755)
+        try:
+            domain = self._domain_config(build, path)
+            for name in sorted(os.listdir(path)):
+                if name != 'disk' and not EPHEMERAL_FILE.match(name):
+                    continue
+                old = os.path.join(source, name)
+                if not os.path.isfile(old):
+                    continue   # a disk the old flavor did not have stays new
+                target = os.path.join(path, name)
+                backing, backing_format = disk.backing_of(target)
+                part = target + '.part'
+                shutil.copyfile(old, part)
+                if backing:
+                    disk.rebase_in_place(part, backing, backing_format or 'raw')
+                os.replace(part, target)
+            root = os.path.join(path, 'disk')
+            if disk.grow(root, build.flavor.root_gb * disk.GiB):
+                LOG.info('Root disk of %s grown to %d GiB', instance_uuid,
+                         build.flavor.root_gb)
+            xml = domain.to_xml()
+            with open(os.path.join(path, 'libvirt.xml'), 'w') as f:
+                f.write(xml)
+            dom = self._get_conn().defineXML(xml)
+            if step.start:
+                dom.create()
+        except Exception:
+            # Nothing half made stays (the source's files are untouched).
+            with contextlib.suppress(Exception):
+                self._remove_domain(instance_uuid)
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        LOG.info('Guest %s resized to flavor %s (%d vCPUs, %d MiB) on %s', instance_uuid,
+                 build.flavor.name, build.flavor.vcpus, build.flavor.memory_mb, self.host)
+
+    def confirm_migration(self, instance_uuid: str, step: objects.MigrationStep) -> None:
+        shutil.rmtree(self.resize_dir(instance_uuid), ignore_errors=True)
+        LOG.info('Resize of %s confirmed: its old files on %s are gone', instance_uuid,
+                 self.host)
+
+    def destroy_migrated(self, instance_uuid: str, step: objects.MigrationStep) -> None:
+        self._remove_domain(instance_uuid)
+        path = self.instance_dir(instance_uuid)
+        if step.source_path and os.path.realpath(path) == os.path.realpath(step.source_path):
+            return   # never the old guest's files
+        shutil.rmtree(path, ignore_errors=True)
+
+    def finish_revert_migration(self, instance_uuid: str,
+                                step: objects.MigrationStep) -> None:
+        path = self.instance_dir(instance_uuid)
+        aside = self.resize_dir(instance_uuid)
+        if os.path.isdir(aside):
+            shutil.rmtree(path, ignore_errors=True)
+            os.rename(aside, path)
+        elif not os.path.isdir(path):
+            raise GuestNotFound(f'Nothing of {instance_uuid} was put aside on {self.host}')
+        with open(os.path.join(path, 'libvirt.xml')) as f:
+            xml = f.read()
+        dom = self._get_conn().defineXML(xml)
+        if step.start and not dom.isActive():
+            dom.create()
+        LOG.info('Resize of %s reverted on %s', instance_uuid, self.host)

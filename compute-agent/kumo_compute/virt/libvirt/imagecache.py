@@ -1,10 +1,12 @@
 """The node's image cache: each image is fetched once into `<instances_path>/_base/`
 and verified against the catalog's checksum before any guest uses it.
 
-For now an image's location is a local file path (the local catalog); a URL scheme
-can be added here without the driver noticing. Fetches of one image are serialised
-(in this process by a lock, across processes by writing to a temporary name and
-renaming), so concurrent builds of one image copy it once.
+An image's location is a local file path (the local catalog: Kumo's own image
+service's file store) or an image API URL (an external Glance: GET
+/v2/images/{id}/file, with the requesting user's token; kumo_common.image.glance).
+Fetches of one image are serialised (in this process by a lock, across processes by
+writing to a temporary name and renaming), so concurrent builds of one image copy it
+once.
 """
 from __future__ import annotations
 
@@ -16,10 +18,14 @@ import threading
 from collections import defaultdict
 from urllib.parse import urlparse
 
+from oslo_config import cfg
 from oslo_log import log as logging
 
+from kumo_common import image as image_api
 from kumo_common import objects
+from kumo_common.image import glance
 
+CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 _locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -48,6 +54,11 @@ def checksum_algorithm(checksum: str) -> str:
     return {32: 'md5', 40: 'sha1', 64: 'sha256', 128: 'sha512'}.get(len(checksum), 'md5')
 
 
+def is_remote(image: objects.ImageSpec) -> bool:
+    """Whether the image's data is behind an image API (an external Glance)."""
+    return urlparse(image.location or '').scheme in ('http', 'https')
+
+
 def source_path(image: objects.ImageSpec) -> str:
     location = image.location
     if not location:
@@ -56,6 +67,33 @@ def source_path(image: objects.ImageSpec) -> str:
     if parsed.scheme in ('', 'file'):
         return parsed.path if parsed.scheme else location
     raise ImageError(f'Image {image.id}: location scheme {parsed.scheme!r} is not supported')
+
+
+def download_url(image: objects.ImageSpec) -> str:
+    """Where this node downloads a remote image: its own [glance] endpoint's file URL
+    (the control plane may reach Glance by another address), else the location."""
+    endpoint = image_api.endpoint()
+    if endpoint:
+        return glance.GlanceClient(endpoint).file_url(image.id)
+    return image.location
+
+
+def _copy_into(image: objects.ImageSpec, out) -> str:
+    """Write the image's data to `out`; returns where it came from (for messages)."""
+    if is_remote(image):
+        url = download_url(image)
+        try:
+            # (None: the token of the request being handled, if any.)
+            client = glance.GlanceClient(image_api.endpoint() or url)
+            for chunk in client.download(None, image.id, url):
+                out.write(chunk)
+        except Exception as exc:  # the image API's errors, whatever their class
+            raise ImageError(f'Image {image.id}: cannot download {url}: {exc}') from exc
+        return url
+    source = source_path(image)
+    with open(source, 'rb') as src:
+        shutil.copyfileobj(src, out, 1 << 20)
+    return source
 
 
 class ImageCache:
@@ -72,13 +110,13 @@ class ImageCache:
             if os.path.exists(target) and self._cached_matches(target, image):
                 return target
             os.makedirs(self.base_dir, mode=0o755, exist_ok=True)
-            source = source_path(image)
+            source = download_url(image) if is_remote(image) else source_path(image)
             LOG.info('Fetching image %s (%s) into the cache from %s', image.id,
                      image.name, source)
             fd, tmp = tempfile.mkstemp(prefix=f'.{image.id}.', dir=self.base_dir)
             try:
-                with os.fdopen(fd, 'wb') as out, open(source, 'rb') as src:
-                    shutil.copyfileobj(src, out, 1 << 20)
+                with os.fdopen(fd, 'wb') as out:
+                    _copy_into(image, out)
                 self._verify(tmp, image)
                 # Readable by QEMU (it runs as another user) through the backing chain.
                 os.chmod(tmp, 0o644)

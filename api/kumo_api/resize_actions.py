@@ -1,0 +1,141 @@
+"""resize, confirmResize and revertResize (issue 7), as Nova's.
+
+resize checks what Nova's API checks (state, lock, the flavor, the disk, the image's
+minimums, the quota for the growth), then in one transaction claims the task_state
+(resize_prep), records the migration that takes over the server's claim (kumo_common
+.db.server_migrations) and charges the growth; the conductor schedules and drives the
+rest (kumo_conductor.resizing). confirmResize and revertResize start from
+VERIFY_RESIZE (kumo_common.resize).
+"""
+from __future__ import annotations
+
+import uuid as uuidlib
+
+from flask import g
+from oslo_log import log as logging
+
+from kumo_api import compute_api, errors, lifecycle, policy, rpc_clients
+from kumo_common import exceptions, quota, resize, states
+from kumo_common import image as images
+from kumo_common import lifecycle as actions
+from kumo_common.db import flavors as flavor_db
+from kumo_common.db import instances as instance_db
+from kumo_common.db import models, session
+from kumo_common.db import server_migrations as migration_db
+
+LOG = logging.getLogger(__name__)
+task = states.task
+
+
+def _authorize(rule: str, instance: models.Instance) -> None:
+    policy.authorize(g.context, f'os_compute_api:{rule}',
+                     {'project_id': instance.project_id, 'user_id': instance.user_id})
+
+
+def _cannot_resize_disk(reason: str) -> errors.APIError:
+    return errors.BadRequest(f'Server disk was unable to be resized because: {reason}')
+
+
+def resize_server(instance: models.Instance, body: dict) -> None:
+    ctxt = g.context
+    _authorize('servers:resize', instance)
+    spec = actions.get('resize')
+    lifecycle.check(ctxt, instance, spec, 'resize')
+    current = instance.flavor or {}
+    with session.reader() as s:
+        try:
+            flavor = flavor_db.get_visible(s, compute_api._ref_id(body['flavorRef']),
+                                           ctxt.project_id, ctxt.is_admin_role)
+        except exceptions.FlavorNotFound as exc:
+            raise errors.BadRequest('Unable to locate requested flavor.') from exc
+        if flavor.disabled:
+            raise errors.BadRequest('Unable to locate requested flavor.')
+        new = flavor_db.snapshot(flavor)
+    # The server's image's minimums hold for the new flavor too (Nova's check); an
+    # image gone since is no reason to refuse.
+    image = None
+    if instance.image_ref:
+        try:
+            image = images.api().get(ctxt, instance.image_ref, visible=False)
+        except (exceptions.ImageNotFound, exceptions.Forbidden):
+            image = None
+    min_ram = image.min_ram if image is not None else 0
+    min_disk = image.min_disk if image is not None else 0
+    same = (current.get('id') == new['id']) if current.get('id') is not None \
+        else str(current.get('flavorid')) == new['flavorid']
+    if same:
+        raise errors.BadRequest('When resizing, instances must change flavor!')
+    if new['root_gb'] == 0 and (current.get('root_gb') or 0) != 0:
+        raise _cannot_resize_disk('Resize to zero disk flavor is not allowed.')
+    if new['root_gb'] < (current.get('root_gb') or 0):
+        raise _cannot_resize_disk('Resize to a disk smaller than the current disk is not '
+                                  'allowed.')
+    if (min_ram or 0) > new['memory_mb']:
+        raise errors.BadRequest("Flavor's memory is too small for requested image.")
+    if new['root_gb'] and (min_disk or 0) > new['root_gb']:
+        raise errors.BadRequest("Flavor's disk is too small for requested image.")
+    if 'OS-DCF:diskConfig' in body:
+        auto_disk = body['OS-DCF:diskConfig'] == 'AUTO'
+    else:
+        auto_disk = None
+    migration_uuid = str(uuidlib.uuid4())
+    quota.ensure_usage(instance.project_id, instance.user_id)
+    with session.transaction() as s:
+        values: dict = {'task_state': task.RESIZE_PREP}
+        if auto_disk is not None:
+            values['auto_disk_config'] = auto_disk
+        if not instance_db.update_if(s, instance.uuid, values,
+                                     expected_task_state=spec.allowed_task_states,
+                                     expected_vm_state=spec.allowed_vm_states):
+            fresh = instance_db.get_instance(s, instance.uuid)
+            if fresh.vm_state not in spec.allowed_vm_states:
+                raise lifecycle.invalid_state('resize', fresh, 'vm_state', fresh.vm_state)
+            raise lifecycle.invalid_state('resize', fresh, 'task_state', fresh.task_state)
+        fresh = instance_db.get_instance(s, instance.uuid)
+        instance_db.start_action(s, instance.uuid, 'resize', ctxt)
+        migration = migration_db.create(s, fresh, new, flavor.id, ctxt, migration_uuid)
+        # The server's owner pays for the growth (whoever asks), as Nova: charged now,
+        # and last (quota rows are locked after every other row).
+        migration.user_id, migration.project_id = fresh.user_id, fresh.project_id
+        quota.admit_resize(s, fresh.project_id, fresh.user_id,
+                           new['vcpus'] - (current.get('vcpus') or fresh.vcpus or 0),
+                           new['memory_mb'] - (current.get('memory_mb')
+                                               or fresh.memory_mb or 0))
+    LOG.info('Resize of instance %s to flavor %s requested (migration %s)', instance.uuid,
+             new['flavorid'], migration_uuid)
+    rpc_clients.conductor().migrate_server(ctxt, instance.uuid, migration_uuid)
+
+
+def _check_resized(instance: models.Instance, action: str) -> None:
+    """confirmResize / revertResize: VERIFY_RESIZE with no task (409 as Nova), and a
+    resize to confirm or revert (400: 'Instance has not been resized.')."""
+    spec = actions.get('confirm_resize' if action == 'confirmResize' else 'revert_resize')
+    lifecycle.check(g.context, instance, spec, action)
+    with session.reader() as s:
+        migration = migration_db.in_flight(s, instance.uuid)
+    if migration is None or migration.status != migration_db.FINISHED:
+        raise errors.BadRequest('Instance has not been resized.')
+
+
+def confirm_resize(instance: models.Instance, body) -> tuple:
+    _authorize('servers:confirm_resize', instance)
+    _check_resized(instance, 'confirmResize')
+    if not resize.start_confirm(g.context, rpc_clients.compute(), instance.uuid):
+        _raced(instance, 'confirmResize')
+    return '', 204
+
+
+def revert_resize(instance: models.Instance, body) -> None:
+    _authorize('servers:revert_resize', instance)
+    _check_resized(instance, 'revertResize')
+    if not resize.start_revert(g.context, rpc_clients.compute(), instance.uuid):
+        _raced(instance, 'revertResize')
+
+
+def _raced(instance: models.Instance, action: str) -> None:
+    """Another request moved the server on between the checks and the update."""
+    with session.reader() as s:
+        fresh = instance_db.get_instance(s, instance.uuid)
+    if fresh.vm_state != states.RESIZED:
+        raise lifecycle.invalid_state(action, fresh, 'vm_state', fresh.vm_state)
+    raise lifecycle.invalid_state(action, fresh, 'task_state', fresh.task_state)

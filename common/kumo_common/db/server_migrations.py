@@ -1,0 +1,134 @@
+"""Migration records (resize) and the claims they own.
+
+A resize keeps two claims until it is confirmed or reverted: the old flavor's on the
+source node and the new flavor's on the destination (the same node when
+allow_resize_to_same_host lets the scheduler pick it). Claims are rows of
+`allocations` keyed by an owner uuid; when the resize starts, the server's claim is
+handed to its migration record, so the server itself can claim the new flavor, and
+both can live on one node:
+
+    start    server's claim -> migration          (then the scheduler claims the new
+                                                   flavor for the server)
+    confirm  migration's claim freed
+    revert   server's new claim freed, migration's claim -> server
+    failure  as revert
+
+The orphan-claim sweep (kumo_common.db.recovery) leaves the claims of migrations in
+flight alone.
+"""
+from __future__ import annotations
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from kumo_common import exceptions
+from kumo_common.db import compute_nodes as node_db
+from kumo_common.db import models
+from kumo_common.db.models import utcnow
+
+# Nova's statuses of a resize.
+PRE_MIGRATING = 'pre-migrating'    # accepted by the API, being scheduled
+MIGRATING = 'migrating'            # the source puts the guest's files aside
+POST_MIGRATING = 'post-migrating'  # the destination builds the new guest
+FINISHED = 'finished'              # VERIFY_RESIZE: waiting for confirm or revert
+CONFIRMING = 'confirming'
+CONFIRMED = 'confirmed'
+REVERTING = 'reverting'
+REVERTED = 'reverted'
+FAILED = 'failed'                  # the destination failed: being rolled back
+ERROR = 'error'
+
+DONE = (CONFIRMED, REVERTED, ERROR)
+IN_FLIGHT = (PRE_MIGRATING, MIGRATING, POST_MIGRATING, FINISHED, CONFIRMING, REVERTING,
+             FAILED)
+
+
+class MigrationNotFound(exceptions.NotFound):
+    message = 'Migration %(migration_id)s could not be found.'
+
+
+def create(session: orm.Session, instance: models.Instance, new_flavor: dict,
+           new_flavor_id: int | None, ctxt, uuid: str) -> models.Migration:
+    """Record a resize of `instance` to `new_flavor` and hand it the server's claims."""
+    migration = models.Migration(
+        uuid=uuid, instance_uuid=instance.uuid, migration_type='resize',
+        status=PRE_MIGRATING, source_compute=instance.host, source_node=instance.node,
+        source_node_uuid=instance.compute_node_uuid,
+        old_instance_type_id=instance.instance_type_id, new_instance_type_id=new_flavor_id,
+        old_flavor=instance.flavor, new_flavor=new_flavor, old_vm_state=instance.vm_state,
+        user_id=ctxt.user_id, project_id=ctxt.project_id, hidden=False)
+    session.add(migration)
+    hand_over(session, instance.uuid, uuid)
+    session.flush()
+    return migration
+
+
+def get(session: orm.Session, uuid: str) -> models.Migration:
+    migration = session.scalars(sa.select(models.Migration).where(
+        models.Migration.uuid == uuid)).first()
+    if migration is None:
+        raise MigrationNotFound(migration_id=uuid)
+    return migration
+
+
+def in_flight(session: orm.Session, instance_uuid: str) -> models.Migration | None:
+    """The server's resize that is neither confirmed, reverted nor failed, if any."""
+    m = models.Migration
+    return session.scalars(sa.select(m).where(m.instance_uuid == instance_uuid,
+                                              m.status.in_(IN_FLIGHT))
+                           .order_by(m.id.desc())).first()
+
+
+def for_instance(session: orm.Session, instance_uuid: str) -> list[models.Migration]:
+    m = models.Migration
+    return list(session.scalars(sa.select(m).where(m.instance_uuid == instance_uuid)
+                                .order_by(m.id)))
+
+
+def set_status(session: orm.Session, uuid: str, status: str | None,
+               expected: tuple | None = None, **values) -> bool:
+    """Move a migration on (only from `expected` statuses, if given; `status` None
+    keeps it, writing only `values`)."""
+    m = models.Migration
+    if status is not None:
+        values['status'] = status
+    stmt = sa.update(m).where(m.uuid == uuid).values(updated_at=utcnow(), **values)
+    if expected is not None:
+        stmt = stmt.where(m.status.in_(expected))
+    return session.execute(stmt.execution_options(synchronize_session=False)
+                           ).rowcount == 1
+
+
+def hand_over(session: orm.Session, from_owner: str, to_owner: str) -> int:
+    """Move every claim of one owner to another (usage on the nodes is unchanged)."""
+    a = models.Allocation
+    return session.execute(sa.update(a).where(a.instance_uuid == from_owner)
+                           .values(instance_uuid=to_owner)
+                           .execution_options(synchronize_session=False)).rowcount
+
+
+def free_claims(session: orm.Session, owner: str) -> None:
+    node_db.free_allocations(session, owner)
+
+
+def give_back(session: orm.Session, migration: models.Migration) -> None:
+    """Revert or failure: the server's new claims go, the old one is its own again."""
+    node_db.free_allocations(session, migration.instance_uuid)
+    session.flush()
+    hand_over(session, migration.uuid, migration.instance_uuid)
+
+
+def owners_in_flight():
+    """A subquery of the uuids of migrations in flight (claim owners to keep)."""
+    m = models.Migration
+    return sa.select(m.uuid).where(m.status.in_(IN_FLIGHT))
+
+
+def finished_before(session: orm.Session, seconds: int) -> list[models.Migration]:
+    """Resizes waiting in VERIFY_RESIZE for longer than `seconds` (auto-confirm)."""
+    m = models.Migration
+    cutoff = utcnow() - datetime.timedelta(seconds=seconds)
+    return list(session.scalars(sa.select(m).where(m.status == FINISHED,
+                                                   m.updated_at < cutoff)))

@@ -1,0 +1,43 @@
+"""The local network service's tables, used straight from the database (the default,
+when there is no external Neutron)."""
+from __future__ import annotations
+
+from kumo_common import objects
+from kumo_common.db import networks as network_db
+from kumo_common.db import ports as port_db
+from kumo_common.db import session
+from kumo_common.network import NetworkAPI, port_spec
+
+
+def _spec(port, network_name: str) -> objects.PortSpec:
+    return port_spec(port.id, port.network_id, network_name, port.mac_address,
+                     [ip.ip_address for ip in port.fixed_ips])
+
+
+class LocalNetworkAPI(NetworkAPI):
+    external = False
+
+    def allocate_for_instance(self, ctxt, instance_uuid: str, project_id: str | None,
+                              host: str | None, request: objects.NetworkRequest
+                              ) -> objects.PortSpec:
+        if request.port_id:
+            with session.transaction() as s:
+                port = port_db.bind(s, request.port_id, instance_uuid, host)
+        else:
+            port = network_db.allocate_port(
+                session.transaction, request.network_id, instance_uuid, project_id,
+                host=host, fixed_ips=[{'ip_address': request.fixed_ip}]
+                if request.fixed_ip else None)
+        with session.reader() as s:
+            name = network_db.get_network(s, port.network_id).name
+        return _spec(port, name)
+
+    def deallocate_for_instance(self, ctxt, instance_uuid: str) -> None:
+        with session.transaction() as s:
+            network_db.release_ports(s, instance_uuid)
+
+    def ports_of(self, ctxt, instance_uuid: str) -> list[objects.PortSpec]:
+        with session.reader() as s:
+            ports = network_db.ports_for_instances(s, [instance_uuid]).get(instance_uuid, [])
+            names = network_db.network_names(s, {p.network_id for p in ports})
+            return [_spec(p, names.get(p.network_id, '')) for p in ports]

@@ -1,0 +1,251 @@
+"""An external Neutron: servers' ports through the Neutron v2.0 API at [neutron]
+endpoint (kumo_common.service_http: the user's token, a service token when [neutron]
+auth_type is set).
+
+Ports Kumo makes for a server carry a description saying so: on server delete those
+are deleted and any other port bound to the server (one the user made and passed in)
+is only unbound, as Nova's preserve_on_delete.
+
+The API checks a create's `networks` here too (resolve_requests: the network is
+one the token may use, the port is free, the fixed IP is inside a subnet and free).
+Not done yet (they still read the local tables when [neutron] endpoint is external):
+`addresses` in server views and the ip/ip6 list filters, and the network info of
+rebuild/rescue payloads (kumo_api.heavy_actions._ports).
+"""
+from __future__ import annotations
+
+import ipaddress
+import urllib.parse
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from kumo_common import exceptions, objects, service_http
+from kumo_common.network import NetworkAPI, NetworkServiceUnavailable, port_spec
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+GROUP = 'neutron'
+OWNER = 'compute:nova'
+MADE_BY_KUMO = 'Made by Kumo for server {uuid}; deleted with it.'
+
+
+def reset() -> None:
+    service_http.reset(GROUP)
+
+
+class NeutronClient:
+    """The Neutron v2.0 calls Kumo makes, against one endpoint."""
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint.rstrip('/')
+
+    def request(self, ctxt, method: str, path: str, *, json=None,
+                not_found: exceptions.KumoException | None = None) -> dict | None:
+        url = self.endpoint + path
+        try:
+            resp = service_http.request(
+                GROUP, ctxt, method, url, json=json,
+                retries=CONF.neutron.num_retries if method == 'GET' else 0)
+        except service_http.Unreachable as exc:
+            raise NetworkServiceUnavailable(reason=str(exc)) from exc
+        if resp.status_code in (200, 201):
+            return resp.json()
+        if resp.status_code == 204:
+            return None
+        kind, detail = _neutron_error(resp)
+        if resp.status_code == 404 and not_found is not None:
+            raise not_found
+        if resp.status_code == 409:
+            if kind == 'IpAddressAlreadyAllocated':
+                raise exceptions.IpAddressAlreadyAllocated(detail)
+            if kind == 'MacAddressInUse':
+                raise exceptions.MacAddressInUse(detail)
+            if kind in ('IpAddressGenerationFailure', 'NoFixedIpsAvailable'):
+                raise exceptions.NoFixedIpsAvailable(detail)
+            if kind == 'PortInUse':
+                raise exceptions.PortInUse(detail)
+            raise exceptions.Conflict(f'Network service: {detail}')
+        if 400 <= resp.status_code < 500:
+            raise exceptions.Invalid(f'Network service refused {method} {path}: {detail}')
+        raise NetworkServiceUnavailable(reason=f'{method} {url}: {resp.status_code} '
+                                               f'{detail}')
+
+    def show_network(self, ctxt, network_id: str) -> dict:
+        return self.request(ctxt, 'GET', f'/v2.0/networks/{_quote(network_id)}',
+                            not_found=exceptions.NetworkNotFound(network_id=network_id)
+                            )['network']
+
+    def show_port(self, ctxt, port_id: str) -> dict:
+        return self.request(ctxt, 'GET', f'/v2.0/ports/{_quote(port_id)}',
+                            not_found=exceptions.PortNotFound(port_id=port_id))['port']
+
+    def list_ports(self, ctxt, **filters) -> list[dict]:
+        query = urllib.parse.urlencode(filters)
+        return self.request(ctxt, 'GET', f'/v2.0/ports?{query}')['ports']
+
+    def list_networks(self, ctxt, **filters) -> list[dict]:
+        query = urllib.parse.urlencode(filters)
+        return self.request(ctxt, 'GET', f'/v2.0/networks?{query}')['networks']
+
+    def list_subnets(self, ctxt, **filters) -> list[dict]:
+        query = urllib.parse.urlencode(filters)
+        return self.request(ctxt, 'GET', f'/v2.0/subnets?{query}')['subnets']
+
+    def create_port(self, ctxt, body: dict) -> dict:
+        network_id = body.get('network_id', '')
+        return self.request(ctxt, 'POST', '/v2.0/ports', json={'port': body},
+                            not_found=exceptions.NetworkNotFound(network_id=network_id)
+                            )['port']
+
+    def update_port(self, ctxt, port_id: str, body: dict) -> dict:
+        return self.request(ctxt, 'PUT', f'/v2.0/ports/{_quote(port_id)}',
+                            json={'port': body},
+                            not_found=exceptions.PortNotFound(port_id=port_id))['port']
+
+    def delete_port(self, ctxt, port_id: str) -> None:
+        try:
+            self.request(ctxt, 'DELETE', f'/v2.0/ports/{_quote(port_id)}',
+                         not_found=exceptions.PortNotFound(port_id=port_id))
+        except exceptions.PortNotFound:
+            pass
+
+
+def _quote(value: str) -> str:
+    return urllib.parse.quote(value, safe='')
+
+
+def _neutron_error(resp) -> tuple[str, str]:
+    """Neutron's {"NeutronError": {"type", "message"}} (else the body as text)."""
+    try:
+        error = resp.json().get('NeutronError') or {}
+        return error.get('type', ''), error.get('message', '') or str(resp.status_code)
+    except ValueError:
+        return '', service_http.error_text(resp)
+
+
+class NeutronNetworkAPI(NetworkAPI):
+    """kumo_common.network.NetworkAPI over an external Neutron v2.0 API."""
+    external = True
+
+    def __init__(self, endpoint: str):
+        self.client = NeutronClient(endpoint)
+
+    def _spec(self, ctxt, port: dict) -> objects.PortSpec:
+        network = self.client.show_network(ctxt, port['network_id'])
+        return port_spec(port['id'], port['network_id'], network.get('name', ''),
+                         port['mac_address'],
+                         [ip['ip_address'] for ip in port.get('fixed_ips', [])])
+
+    def allocate_for_instance(self, ctxt, instance_uuid: str, project_id: str | None,
+                              host: str | None, request: objects.NetworkRequest
+                              ) -> objects.PortSpec:
+        binding = {'device_id': instance_uuid, 'device_owner': OWNER}
+        if host:
+            binding['binding:host_id'] = host
+        if request.port_id:
+            port = self.client.show_port(ctxt, request.port_id)
+            if port.get('device_id') not in ('', None, instance_uuid):
+                raise exceptions.PortInUse(port_id=request.port_id)
+            port = self.client.update_port(ctxt, request.port_id, binding)
+        else:
+            body = {'network_id': request.network_id,
+                    'description': MADE_BY_KUMO.format(uuid=instance_uuid), **binding}
+            if request.fixed_ip:
+                body['fixed_ips'] = [{'ip_address': request.fixed_ip}]
+            port = self.client.create_port(ctxt, body)
+        LOG.info('Port %s (%s, %s) on network %s for instance %s', port['id'],
+                 port['mac_address'], ', '.join(ip['ip_address'] for ip in
+                                                port.get('fixed_ips', [])),
+                 port['network_id'], instance_uuid)
+        return self._spec(ctxt, port)
+
+    def deallocate_for_instance(self, ctxt, instance_uuid: str) -> None:
+        made_by_us = MADE_BY_KUMO.format(uuid=instance_uuid)
+        for port in self.client.list_ports(ctxt, device_id=instance_uuid):
+            if port.get('description') == made_by_us:
+                self.client.delete_port(ctxt, port['id'])
+            else:
+                try:
+                    self.client.update_port(ctxt, port['id'], {
+                        'device_id': '', 'device_owner': '', 'binding:host_id': ''})
+                except exceptions.PortNotFound:
+                    pass
+
+    def ports_of(self, ctxt, instance_uuid: str) -> list[objects.PortSpec]:
+        ports = self.client.list_ports(ctxt, device_id=instance_uuid)
+        return [self._spec(ctxt, port) for port in ports]
+
+    # --- the API's checks of a create's `networks` ----------------------------------
+    def resolve_requests(self, ctxt, networks) -> list[objects.NetworkRequest]:
+        """The NICs of a create (`networks` as the API parsed it: None, 'auto',
+        'none' or a list of {uuid, port, fixed_ip, tag}), checked through Neutron with
+        the caller's token, in Nova's words: BadRequest (400) for a network or port
+        the caller cannot see or an address outside the network, Conflict (409) for
+        a port or address in use."""
+        if networks == 'none':
+            return []
+        if networks is None or networks == 'auto' or networks == []:
+            default = self._default_network(ctxt)
+            return [objects.NetworkRequest(network_id=default['id'])] if default else []
+        result = []
+        for item in networks:
+            if item.get('port'):
+                result.append(self._requested_port(ctxt, item['port'], item.get('tag')))
+                continue
+            if 'uuid' not in item:
+                raise exceptions.Invalid("Bad network format: missing 'uuid'")
+            try:
+                network = self.client.show_network(ctxt, item['uuid'])
+            except exceptions.NetworkNotFound as exc:
+                raise exceptions.Invalid(f"Network {item['uuid']} could not be found."
+                                         ) from exc
+            fixed_ip = item.get('fixed_ip')
+            if fixed_ip:
+                fixed_ip = self._free_fixed_ip(ctxt, network['id'], fixed_ip)
+            result.append(objects.NetworkRequest(network_id=network['id'],
+                                                 fixed_ip=fixed_ip, tag=item.get('tag')))
+        return result
+
+    def _default_network(self, ctxt) -> dict | None:
+        """`networks: auto`: the project's own network (its default one first), else a
+        shared one; never an external network."""
+        visible = [n for n in self.client.list_networks(ctxt)
+                   if not n.get('router:external')]
+        project_id = getattr(ctxt, 'project_id', None)
+        own = [n for n in visible if n.get('project_id', n.get('tenant_id')) == project_id]
+        shared = [n for n in visible if n.get('shared')]
+        for group in (own, shared):
+            if group:
+                return next((n for n in group if n.get('is_default')), group[0])
+        return None
+
+    def _requested_port(self, ctxt, port_id: str, tag: str | None
+                        ) -> objects.NetworkRequest:
+        try:
+            port = self.client.show_port(ctxt, port_id)
+        except exceptions.PortNotFound as exc:
+            raise exceptions.Invalid(f'Port {port_id} could not be found.') from exc
+        if port.get('device_id'):
+            raise exceptions.Conflict(f'Port {port_id} is still in use.')
+        return objects.NetworkRequest(network_id=port['network_id'], port_id=port['id'],
+                                      tag=tag)
+
+    def _free_fixed_ip(self, ctxt, network_id: str, fixed_ip: str) -> str:
+        try:
+            address = ipaddress.ip_address(fixed_ip)
+        except ValueError as exc:
+            raise exceptions.Invalid(f'Invalid fixed IP address ({fixed_ip})') from exc
+        subnet = next((sn for sn in self.client.list_subnets(ctxt, network_id=network_id)
+                       if address in ipaddress.ip_network(sn['cidr'])), None)
+        if subnet is None:
+            raise exceptions.Invalid(f'Fixed IP {fixed_ip} is not a valid ip address for '
+                                     f'network {network_id}.')
+        holders = self.client.list_ports(ctxt, network_id=network_id,
+                                         fixed_ips=f'ip_address={address}')
+        if holders or str(address) == subnet.get('gateway_ip'):
+            device = holders[0].get('device_id') if holders else '(the gateway)'
+            raise exceptions.Conflict(f'Fixed IP address {address} is already in use on '
+                                      f'instance {device}.')
+        return str(address)

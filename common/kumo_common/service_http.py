@@ -1,0 +1,85 @@
+"""Calls to another OpenStack service's API (Glance, Neutron) as Nova makes them.
+
+One keystoneauth1 session per option group ([glance], [neutron]: cafile, insecure,
+timeout..., and an auth plugin when auth_type is set). Each call carries the
+requesting user's token (X-Auth-Token: the given context's, else the current
+thread's, i.e. the RPC request being handled); with a service auth plugin its token
+goes along as X-Service-Token, and a call with no user token at all authenticates as
+the service user. No database here: compute agents use it too.
+"""
+from __future__ import annotations
+
+import threading
+
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+from oslo_context import context as oslo_context
+
+CONF = cfg.CONF
+
+_RETRIABLE = [502, 503, 504]
+_lock = threading.Lock()
+_sessions: dict[str, object] = {}
+
+
+class Unreachable(Exception):
+    """No answer (connection refused, timeout, TLS failure...)."""
+
+
+def session_for(group: str):
+    with _lock:
+        if group not in _sessions:
+            auth = ks_loading.load_auth_from_conf_options(CONF, group)
+            _sessions[group] = ks_loading.load_session_from_conf_options(CONF, group,
+                                                                        auth=auth)
+        return _sessions[group]
+
+
+def reset(group: str | None = None) -> None:
+    """Forget the sessions (tests change the options)."""
+    with _lock:
+        if group is None:
+            _sessions.clear()
+        else:
+            _sessions.pop(group, None)
+
+
+def _auth(ctxt, session) -> tuple[dict, bool]:
+    """(headers, whether the session's own auth plugin authenticates the call)."""
+    ctxt = ctxt if ctxt is not None else oslo_context.get_current()
+    token = getattr(ctxt, 'auth_token', None)
+    if token:
+        headers = {'X-Auth-Token': token}
+        if session.auth is not None:
+            headers['X-Service-Token'] = session.get_token()
+        return headers, False
+    return {}, session.auth is not None
+
+
+def request(group: str, ctxt, method: str, url: str, *, json=None, data=None,
+            headers: dict | None = None, stream: bool = False, retries: int = 0):
+    """One call; the response whatever its status (raises Unreachable when none)."""
+    session = session_for(group)
+    auth_headers, authenticated = _auth(ctxt, session)
+    try:
+        return session.request(
+            url, method, json=json, data=data, stream=stream,
+            headers={**auth_headers, **(headers or {})}, authenticated=authenticated,
+            raise_exc=False, connect_retries=retries, status_code_retries=retries,
+            retriable_status_codes=_RETRIABLE,
+            # Image data is not for the debug log.
+            log=not (stream or data is not None))
+    except ks_exc.ClientException as exc:
+        raise Unreachable(f'{method} {url}: {exc}') from exc
+
+
+def error_text(resp) -> str:
+    """A service's error body (HTML or JSON) as one short plain line."""
+    try:
+        body = resp.text
+    except Exception:  # noqa: BLE001 - a body we cannot decode says nothing useful
+        return str(resp.status_code)
+    lines = [line.strip() for line in body.replace('<br />', '\n').splitlines()]
+    text = ' '.join(line for line in lines if line and not line.startswith('<'))
+    return text[:300] or str(resp.status_code)

@@ -1,0 +1,36 @@
+"""Servers' ports from the conductor's side, through kumo_common.network: the local
+network tables (in the caller's transaction, so a failed build or a delete frees its
+ports atomically with the rest), or an external Neutron (once that transaction has
+committed: no network API call is made while database locks are held)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from oslo_context import context as oslo_context
+from oslo_log import log as logging
+from sqlalchemy import orm
+
+from kumo_common import network
+from kumo_common.db import networks as network_db
+
+LOG = logging.getLogger(__name__)
+
+
+def release(s: orm.Session, instance_uuid: str, ctxt=None) -> None:
+    """Free a server's ports (Nova's preserve_on_delete: the user's own are only
+    unbound) when the transaction of `s` commits."""
+    api = network.api()
+    if not api.external:
+        network_db.release_ports(s, instance_uuid)
+        return
+    # The request's context, for its token (a periodic task has none: the [neutron]
+    # service user's, or none at all for a Neutron without authentication).
+    ctxt = ctxt if ctxt is not None else oslo_context.get_current()
+
+    def deallocate(_session) -> None:
+        try:
+            api.deallocate_for_instance(ctxt, instance_uuid)
+        except Exception:  # the server is gone either way; say what was left behind
+            LOG.exception('Could not free the ports of instance %s in the network '
+                          'service; delete them there', instance_uuid)
+
+    sa.event.listen(s, 'after_commit', deallocate, once=True)
