@@ -62,6 +62,11 @@ def run(ctxt, instance: models.Instance, action: str, record_as: str | None = No
                 raise invalid_state(shown, fresh, 'vm_state', fresh.vm_state)
             raise invalid_state(shown, fresh, 'task_state', fresh.task_state)
         instance_db.start_action(s, instance.uuid, shown, ctxt)
+        if spec.dispatch_event:
+            # What Nova's conductor records as it passes the action on (here the API
+            # passes it on): done once it is sent.
+            instance_db.record_event(s, instance.uuid, ctxt.request_id,
+                                     spec.dispatch_event, 'Success')
         if prepare is not None:
             params = prepare(s, instance_db.get_instance(s, instance.uuid)) or params
     LOG.info('%s of instance %s on %s requested', shown, instance.uuid, instance.host)

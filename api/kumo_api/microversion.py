@@ -95,8 +95,25 @@ def parse(value: str) -> APIVersion:
     return version
 
 
+# Versions asked for, by the values of the two headers that say so (a client sends
+# the same ones again and again; folding and parsing them costs more than the rest
+# of a version negotiation).
+_ASKED: dict[tuple, APIVersion] = {}
+_ASKED_MAX = 256
+
+
 def from_headers(headers) -> APIVersion:
     """The version a request asks for (no header means the minimum, 2.1)."""
+    key = (headers.get('OpenStack-API-Version'), headers.get(LEGACY_HEADER))
+    version = _ASKED.get(key)
+    if version is None:
+        version = _negotiate(headers)
+        if len(_ASKED) < _ASKED_MAX:
+            _ASKED[key] = version
+    return version
+
+
+def _negotiate(headers) -> APIVersion:
     try:
         value = microversion_parse.get_version(headers, service_type=SERVICE_TYPE,
                                                legacy_headers=[LEGACY_HEADER])

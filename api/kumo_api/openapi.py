@@ -143,8 +143,11 @@ OPERATIONS: dict[str, Operation] = {
     'instance_actions.list_actions': Operation(query=fixed(action_schemas.LIST_266),
                                                returns=({'instanceActions': LIST},)),
     'instance_actions.show_action': Operation(returns=({'instanceAction': OBJ},)),
-    'migrations.list_migrations': Operation(query=fixed(migration_resources.QUERY_SCHEMA),
+    'migrations.list_migrations': Operation(query=migration_resources.list_query_schema,
                                             returns=({'migrations': LIST},)),
+    'migrations.list_server_migrations': Operation(returns=({'migrations': LIST},)),
+    # Kumo has no live migration, so never 200 (kumo_api.resources.migrations).
+    'migrations.show_server_migration': Operation(status=(404,)),
     'scheduler.scheduling_report': Operation(returns=({'scheduling_report': OBJ},)),
     'scheduler.dry_run': Operation(body=windows(scheduler_schemas.DRY_RUN),
                                    returns=({'dry_run': OBJ},)),

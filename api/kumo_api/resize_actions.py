@@ -1,7 +1,8 @@
 """resize, confirmResize and revertResize (issue 7), as Nova's.
 
-resize checks what Nova's API checks (state, lock, the flavor, the disk, the image's
-minimums, the quota for the growth), then in one transaction claims the task_state
+resize checks what Nova's API checks (state, lock, the flavor, a disk of zero, the
+image's minimums, the quota for the growth; a smaller disk is the source host's to
+refuse, after the 202, as Nova's), then in one transaction claims the task_state
 (resize_prep), records the migration that takes over the server's claim (kumo_common
 .db.server_migrations) and charges the growth; the conductor schedules and drives the
 rest (kumo_conductor.resizing). confirmResize and revertResize start from
@@ -25,6 +26,7 @@ from kumo_common.db import server_migrations as migration_db
 
 LOG = logging.getLogger(__name__)
 task = states.task
+GiB = 1024 ** 3
 
 
 def _authorize(rule: str, instance: models.Instance) -> None:
@@ -42,15 +44,27 @@ def resize_server(instance: models.Instance, body: dict) -> None:
     spec = actions.get('resize')
     lifecycle.check(ctxt, instance, spec, 'resize')
     current = instance.flavor or {}
+    # Nova's order and words (compute API resize, FlavorNotFound, CannotResizeDisk,
+    # CannotResizeToSameFlavor: all 400).
+    flavor_ref = str(body['flavorRef'])
+    not_found = f'Flavor {flavor_ref} could not be found.'
     with session.reader() as s:
         try:
             flavor = flavor_db.get_visible(s, compute_api._ref_id(body['flavorRef']),
                                            ctxt.project_id, ctxt.is_admin_role)
         except exceptions.FlavorNotFound as exc:
-            raise errors.BadRequest('Unable to locate requested flavor.') from exc
-        if flavor.disabled:
-            raise errors.BadRequest('Unable to locate requested flavor.')
+            raise errors.BadRequest(not_found) from exc
         new = flavor_db.snapshot(flavor)
+    if new['root_gb'] == 0 and (current.get('root_gb') or 0) != 0:
+        raise _cannot_resize_disk('Resize to zero disk flavor is not allowed.')
+    same = (current.get('id') == new['id']) if current.get('id') is not None \
+        else str(current.get('flavorid')) == new['flavorid']
+    if flavor.disabled and not same:
+        raise errors.BadRequest(not_found)
+    if same:
+        raise errors.BadRequest('When resizing, instances must change flavor!')
+    # A smaller disk is not refused here: as Nova's, the source host refuses it (the
+    # resize fails, the server stays as it was: kumo_compute's check_resize).
     # The server's image's minimums hold for the new flavor too (Nova's check); an
     # image gone since is no reason to refuse.
     image = None
@@ -61,19 +75,13 @@ def resize_server(instance: models.Instance, body: dict) -> None:
             image = None
     min_ram = image.min_ram if image is not None else 0
     min_disk = image.min_disk if image is not None else 0
-    same = (current.get('id') == new['id']) if current.get('id') is not None \
-        else str(current.get('flavorid')) == new['flavorid']
-    if same:
-        raise errors.BadRequest('When resizing, instances must change flavor!')
-    if new['root_gb'] == 0 and (current.get('root_gb') or 0) != 0:
-        raise _cannot_resize_disk('Resize to zero disk flavor is not allowed.')
-    if new['root_gb'] < (current.get('root_gb') or 0):
-        raise _cannot_resize_disk('Resize to a disk smaller than the current disk is not '
-                                  'allowed.')
     if (min_ram or 0) > new['memory_mb']:
         raise errors.BadRequest("Flavor's memory is too small for requested image.")
     if new['root_gb'] and (min_disk or 0) > new['root_gb']:
-        raise errors.BadRequest("Flavor's disk is too small for requested image.")
+        raise errors.BadRequest(
+            "Flavor's disk is smaller than the minimum size specified in image metadata. "
+            f"Flavor disk is {new['root_gb'] * GiB} bytes, minimum size is "
+            f"{min_disk * GiB} bytes.")
     if 'OS-DCF:diskConfig' in body:
         auto_disk = body['OS-DCF:diskConfig'] == 'AUTO'
     else:

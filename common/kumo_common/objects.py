@@ -371,7 +371,11 @@ class MigrationStep(Payload):
     finish_revert_resize (the source brings the old guest back). `step_id`: the
     step's key in the agent's ledger (the reaper asks about it). `start`: whether the
     guest runs afterwards (a resized STOPPED server stays stopped).
+
+    1.1: `old_flavor` and `new_flavor`, so the source can refuse, before it touches the
+    guest, a resize that would shrink a disk (Nova's 'Unable to resize disk down.').
     """
+    VERSION: ClassVar[str] = '1.1'
     migration_uuid: str
     instance_uuid: str
     step: str
@@ -381,6 +385,8 @@ class MigrationStep(Payload):
     source_path: str | None = None
     build: InstanceBuild | None = None
     start: bool = True
+    old_flavor: FlavorSpec | None = None
+    new_flavor: FlavorSpec | None = None
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from oslo_log import log as logging
 
-from kumo_common import objects, states
+from kumo_common import lifecycle, objects, states
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, session
 from kumo_common.db import server_migrations as migration_db
@@ -16,13 +16,11 @@ from kumo_common.db import server_migrations as migration_db
 LOG = logging.getLogger(__name__)
 task = states.task
 
-# Instance action events, by Nova's names.
-SCHEDULE_EVENT = 'conductor_migrate_server'
-EVENTS = {'resize_instance': 'compute_resize_instance',
-          'finish_resize': 'compute_finish_resize',
-          'confirm_resize': 'compute_confirm_resize',
-          'revert_resize': 'compute_revert_resize',
-          'finish_revert_resize': 'compute_finish_revert_resize'}
+# Instance action events, by Nova's names (kept with the action table).
+SCHEDULE_EVENT = lifecycle.MIGRATE_SERVER_EVENT
+COLD_MIGRATE_EVENT = lifecycle.COLD_MIGRATE_EVENT
+PREP_EVENT = lifecycle.PREP_RESIZE_EVENT
+EVENTS = lifecycle.RESIZE_EVENTS
 # Steps run by the source agent (the others by the destination's).
 SOURCE_STEPS = ('resize_instance', 'confirm_resize', 'finish_revert_resize')
 RESIZE_TASKS = (task.RESIZE_PREP, task.RESIZE_MIGRATING, task.RESIZE_MIGRATED,
@@ -43,13 +41,25 @@ def host_of(migration: models.Migration, step: str) -> str | None:
     return migration.source_compute if step in SOURCE_STEPS else migration.dest_compute
 
 
+def flavor_spec(flavor: dict | None) -> objects.FlavorSpec:
+    """A migration's flavor (its old_flavor / new_flavor column) as a payload."""
+    flavor = flavor or {}
+    return objects.FlavorSpec(
+        flavorid=str(flavor.get('flavorid', '')), name=flavor.get('name', ''),
+        vcpus=flavor.get('vcpus', 1), memory_mb=flavor.get('memory_mb', 0),
+        root_gb=flavor.get('root_gb', 0), ephemeral_gb=flavor.get('ephemeral_gb', 0),
+        swap=flavor.get('swap', 0) or 0, extra_specs=flavor.get('extra_specs') or {})
+
+
 def make_step(migration: models.Migration, step: str, step_id_: str,
               build: objects.InstanceBuild | None = None) -> objects.MigrationStep:
     return objects.MigrationStep(
         migration_uuid=migration.uuid, instance_uuid=migration.instance_uuid, step=step,
         step_id=step_id_, source_host=migration.source_compute or '',
         dest_host=migration.dest_compute or '', source_path=migration.source_path,
-        build=build, start=migration.old_vm_state != states.STOPPED)
+        build=build, start=migration.old_vm_state != states.STOPPED,
+        old_flavor=flavor_spec(migration.old_flavor),
+        new_flavor=flavor_spec(migration.new_flavor))
 
 
 def start_confirm(ctxt, compute, instance_uuid: str) -> bool:

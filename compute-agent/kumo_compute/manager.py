@@ -181,8 +181,13 @@ class ComputeManager:
 
     # --- resize (compute RPC 1.5): one step each, reported to the conductor ------------
     def resize_instance(self, ctxt, step: objects.MigrationStep) -> None:
-        """Source: power the guest off and put its files aside (for the destination)."""
-        self._migration_step(ctxt, step, self.driver.migrate_disk_and_power_off)
+        """Source: power the guest off and put its files aside (for the destination);
+        a resize the driver cannot do is refused first, the guest left running."""
+        self._migration_step(ctxt, step, self._resize_source)
+
+    def _resize_source(self, instance_uuid: str, step: objects.MigrationStep) -> str | None:
+        self.driver.check_resize(step)
+        return self.driver.migrate_disk_and_power_off(instance_uuid, step)
 
     def finish_resize(self, ctxt, step: objects.MigrationStep) -> None:
         """Destination: the guest with its new flavor, from the files put aside."""

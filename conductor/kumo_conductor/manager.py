@@ -68,8 +68,13 @@ class ConductorManager:
             # The scheduler's traceback too when it came over RPC (oslo.messaging
             # appends it to the exception's text).
             trace = traceback.format_exc()
+            # Nova's conductor records its event only when a create's first scheduling
+            # fails (it buries the server in cell0); a reschedule that finds no host
+            # adds none (the failed build's own event tells).
+            event = None if request_spec.ignore_hosts else lifecycle.SCHEDULE_BUILD_EVENT
             for uuid in request_spec.instance_uuids:
-                self._fail_build(ctxt, uuid, reason, code=500, token=token, trace=trace)
+                self._fail_build(ctxt, uuid, reason, code=500, token=token, trace=trace,
+                                 event=event)
             return
         except messaging.MessagingTimeout:
             LOG.error('Scheduler did not answer for %s', request_spec.instance_uuids)
@@ -126,7 +131,9 @@ class ConductorManager:
         try:
             ports = self._allocate_ports(ctxt, uuid, spec, selection.service_host)
         except exceptions.KumoException as exc:
-            self._fail_build(ctxt, uuid, str(exc), free=True, trace=traceback.format_exc())
+            # Nova's compute allocates the ports within its build: that event fails.
+            self._fail_build(ctxt, uuid, str(exc), free=True, trace=traceback.format_exc(),
+                             host=selection.service_host, event=lifecycle.BUILD_EVENT)
             return
         # The kernel and ramdisk images, read before the transaction (they may be
         # image API calls).
@@ -145,7 +152,7 @@ class ConductorManager:
             # The agent refuses the build if it gets it after this (it waited in a
             # queue while the reaper rescheduled the server).
             build.deadline = deadline.isoformat()
-            instance_db.record_event(s, uuid, ctxt.request_id, 'compute_build_and_run_instance',
+            instance_db.record_event(s, uuid, ctxt.request_id, lifecycle.BUILD_EVENT,
                                      None, host=selection.service_host)
         LOG.info('Building instance %s on %s', uuid, selection.service_host)
         self.compute.build_and_run_instance(ctxt, selection.service_host, build)
@@ -195,7 +202,7 @@ class ConductorManager:
                      'progress': 0, 'task_deadline': None, 'admin_password': None},
                     expected_task_state=(task.SPAWNING,))
                 instance_db.record_event(s, uuid, ctxt.request_id,
-                                         'compute_build_and_run_instance', 'Success',
+                                         lifecycle.BUILD_EVENT, 'Success',
                                          host=result.host)
                 sched_db.record_build_result(s, result.host, success=True)
             if done:
@@ -229,7 +236,7 @@ class ConductorManager:
                     spec.instance_uuids = [uuid]
                     record.spec = spec.to_primitive()
                     instance_db.record_event(s, uuid, ctxt.request_id,
-                                             'compute_build_and_run_instance', 'Error',
+                                             lifecycle.BUILD_EVENT, 'Error',
                                              host=result.host, details=result.error,
                                              traceback=result.traceback)
                 else:
@@ -245,12 +252,13 @@ class ConductorManager:
     def _fail_build(self, ctxt, uuid: str, message: str, code: int = 500,
                     free: bool = False, host: str | None = None,
                     token: str | None = None, trace: str | None = None,
-                    failed_build: objects.BuildResult | None = None) -> None:
+                    failed_build: objects.BuildResult | None = None,
+                    event: str | None = lifecycle.SCHEDULE_BUILD_EVENT) -> None:
         """ERROR with a fault; `token`: only if that scheduling pass owns it.
 
-        The action's events end in 'Error' with the message as details and `trace`
+        `event` (None: none) ends in 'Error' with the message as details and `trace`
         (the exception that failed the step) as traceback; `failed_build`, the
-        agent's report of the last attempt, also finishes that build's event.
+        agent's report of the last attempt, finishes that build's event instead.
         """
         values = {'vm_state': states.ERROR, 'task_state': None, 'task_deadline': None}
         steps = (task.SCHEDULING, task.NETWORKING, task.SPAWNING)
@@ -266,12 +274,14 @@ class ConductorManager:
             # The traceback is the fault's details too, as Nova's (admins see them).
             instance_db.add_fault(s, uuid, code, message, host=host, details=trace)
             if failed_build is not None:
+                # (As Nova's: no conductor event after a build its compute failed.)
                 instance_db.record_event(s, uuid, ctxt.request_id,
-                                         'compute_build_and_run_instance', 'Error',
+                                         lifecycle.BUILD_EVENT, 'Error',
                                          host=failed_build.host, details=failed_build.error,
                                          traceback=failed_build.traceback)
-            instance_db.record_event(s, uuid, ctxt.request_id, 'conductor_schedule_and_build',
-                                     'Error', details=message, traceback=trace)
+            elif event is not None:
+                instance_db.record_event(s, uuid, ctxt.request_id, event, 'Error',
+                                         host=host, details=message, traceback=trace)
             if free:
                 node_db.free_allocations(s, uuid)
                 server_ports.release(s, uuid)
@@ -324,7 +334,7 @@ class ConductorManager:
             if instance_db.mark_deleted(s, uuid):
                 node_db.free_allocations(s, uuid)
                 server_ports.release(s, uuid)
-                instance_db.record_event(s, uuid, ctxt.request_id, 'compute_terminate_instance',
+                instance_db.record_event(s, uuid, ctxt.request_id, lifecycle.TERMINATE_EVENT,
                                          'Success', host=host)
                 # In the transaction that marks it deleted, and last: quota rows are
                 # locked after every other row (kumo_common.quota).
@@ -363,8 +373,10 @@ class ConductorManager:
                 instance = instance_db.get_instance(s, instance_uuid)
             except exceptions.InstanceNotFound:
                 instance = None
+            # (read before the update: the state the action started from)
+            current_vm_state = instance.vm_state if instance is not None else None
             if success:
-                current = instance.vm_state if instance is not None else None
+                current = current_vm_state
                 values['vm_state'] = spec.vm_state_after(current)
                 if spec.done_vm_state == states.SOFT_DELETED:
                     values['deleted_at'] = models.utcnow()
@@ -379,7 +391,8 @@ class ConductorManager:
                                             expected_task_state=spec.task_states)
             if changed and action in shelving.ACTIONS:
                 shelving.settle(s, action, instance, host, success, result)
-            instance_db.record_event(s, instance_uuid, ctxt.request_id, spec.event,
+            instance_db.record_event(s, instance_uuid, ctxt.request_id,
+                                     spec.event_for(current_vm_state),
                                      'Success' if success else 'Error', host=host,
                                      details=error, traceback=traceback)
             if not success and changed:

@@ -50,8 +50,8 @@ task = states.task
 _PLACING = (task.SCHEDULING, task.NETWORKING, task.BLOCK_DEVICE_MAPPING)
 # Steps that cannot end while their host is down: due at once on a dead host.
 _HOST_BOUND = (task.SPAWNING, task.DELETING)
-_SCHEDULE_EVENT = 'conductor_schedule_and_build'
-_SPAWN_EVENT = 'compute_build_and_run_instance'
+_SCHEDULE_EVENT = lifecycle.SCHEDULE_BUILD_EVENT
+_SPAWN_EVENT = lifecycle.BUILD_EVENT
 _IMAGE_ACTIONS = ('createImage', 'createBackup')
 
 
@@ -350,7 +350,7 @@ class Reaper:
         message = (f'Task {step} timed out on {host or "no host"} after '
                    f'{deadlines.timeout_for(step)}s: {reason}')
         extra = {'power_state': check.power_state} if check is not None else {}
-        event = action.event if action else f'conductor_{step}'
+        event = action.event_for(instance.vm_state) if action else f'conductor_{step}'
         if action is not None and action.instance_action in _IMAGE_ACTIONS:
             # The snapshot will not be finished: its image goes, as Nova's does.
             self.conductor.discard_snapshot(ctxt, uuid)

@@ -48,6 +48,8 @@ STEP_TASKS = {'resize_instance': task.RESIZE_MIGRATING,
               'revert_resize': task.RESIZE_REVERTING,
               'finish_revert_resize': task.RESIZE_REVERTING}
 SCHEDULE_EVENT = resize.SCHEDULE_EVENT
+# Nova's conductor reports a cold_migrate within its migrate_server: both end together.
+SCHEDULE_EVENTS = (SCHEDULE_EVENT, resize.COLD_MIGRATE_EVENT)
 EVENTS = resize.EVENTS
 RESIZE_TASKS = resize.RESIZE_TASKS
 step_id = resize.step_id
@@ -56,13 +58,7 @@ host_of = resize.host_of
 make_step = resize.make_step
 
 
-def flavor_spec(flavor: dict | None) -> objects.FlavorSpec:
-    flavor = flavor or {}
-    return objects.FlavorSpec(
-        flavorid=str(flavor.get('flavorid', '')), name=flavor.get('name', ''),
-        vcpus=flavor.get('vcpus', 1), memory_mb=flavor.get('memory_mb', 0),
-        root_gb=flavor.get('root_gb', 0), ephemeral_gb=flavor.get('ephemeral_gb', 0),
-        swap=flavor.get('swap', 0) or 0, extra_specs=flavor.get('extra_specs') or {})
+flavor_spec = resize.flavor_spec
 
 
 
@@ -158,13 +154,13 @@ class Resizer:
                 return
             spec = self._request_spec(s, instance, migration)
         with session.transaction() as s:
-            instance_db.record_event(s, instance_uuid, ctxt.request_id, SCHEDULE_EVENT,
-                                     None)
+            for event in SCHEDULE_EVENTS:
+                instance_db.record_event(s, instance_uuid, ctxt.request_id, event, None)
         try:
             selection = self.conductor.scheduler.select_destinations(ctxt, spec)[0]
         except exceptions.NoValidHost as exc:
             self.abort(ctxt, migration_uuid, f'No valid host was found. {exc}',
-                       event=SCHEDULE_EVENT, steps=(task.RESIZE_PREP,))
+                       event=SCHEDULE_EVENTS, steps=(task.RESIZE_PREP,))
             return
         except messaging.MessagingTimeout:
             # The reaper tries the scheduling again when the step's deadline passes.
@@ -173,7 +169,7 @@ class Resizer:
         except Exception as exc:  # a scheduler bug must not leave the server resizing
             LOG.exception('Scheduling the resize of %s failed', instance_uuid)
             self.abort(ctxt, migration_uuid, f'Scheduling failed: {exc}',
-                       event=SCHEDULE_EVENT, steps=(task.RESIZE_PREP,))
+                       event=SCHEDULE_EVENTS, steps=(task.RESIZE_PREP,))
             return
         sid = step_id(ctxt.request_id, 'resize_instance')
         with session.transaction() as s:
@@ -189,7 +185,12 @@ class Resizer:
                 LOG.info('Instance %s changed while its resize was scheduled', instance_uuid)
                 recovery.free_allocation_on(s, instance_uuid, selection.compute_node_uuid)
                 return
-            instance_db.record_event(s, instance_uuid, ctxt.request_id, SCHEDULE_EVENT,
+            for event in reversed(SCHEDULE_EVENTS):
+                instance_db.record_event(s, instance_uuid, ctxt.request_id, event,
+                                         'Success')
+            # Nova's destination claims the new flavor in its prep_resize; here the
+            # scheduler's selection did: that step is done on the destination.
+            instance_db.record_event(s, instance_uuid, ctxt.request_id, resize.PREP_EVENT,
                                      'Success', host=selection.service_host)
             migration = migration_db.get(s, migration_uuid)
             instance_db.record_event(s, instance_uuid, ctxt.request_id,
@@ -273,10 +274,11 @@ class Resizer:
         if not result.success:
             with session.transaction() as s:
                 self._event(s, ctxt, result)
-            # The guest is where it was (the driver puts back what it moved).
-            self.abort(ctxt, migration.uuid, f'Resize failed on {result.host}: '
-                       f'{result.error}', steps=(task.RESIZE_MIGRATING,),
-                       power_state=result.power_state)
+            # The guest is where it was (the driver puts back what it moved), with its
+            # old flavor; the fault is the step's error, as Nova's (e.g. "Resize error:
+            # Unable to resize disk down.", its InstanceFaultRollback).
+            self.abort(ctxt, migration.uuid, result.error or 'Resize failed',
+                       steps=(task.RESIZE_MIGRATING,), power_state=result.power_state)
             return
         with session.transaction() as s:
             self._event(s, ctxt, result)
@@ -428,7 +430,7 @@ class Resizer:
 
     # --- endings --------------------------------------------------------------------------
     def abort(self, ctxt, migration_uuid: str, message: str, steps: tuple,
-              event: str | None = None, vm_state: str | None = None, **values) -> bool:
+              event: str | tuple = (), vm_state: str | None = None, **values) -> bool:
         """The resize did not happen: the server is where it was, as it was (Nova's
         NoValidHost / rollback on a resize: its vm_state again, not ERROR), with a
         fault and an Error event; the new claim goes, the old one is its own again,
@@ -452,9 +454,9 @@ class Resizer:
             migration_db.set_status(s, migration_uuid, migration_db.ERROR, step_id=None)
             instance_db.add_fault(s, migration.instance_uuid, 500, message,
                                   host=migration.source_compute)
-            if event is not None:
+            for name in (event,) if isinstance(event, str) else event:
                 instance_db.record_event(s, migration.instance_uuid, ctxt.request_id,
-                                         event, 'Error', details=message)
+                                         name, 'Error', details=message)
         LOG.warning('Resize of %s abandoned: %s', migration.instance_uuid, message)
         return True
 
@@ -593,7 +595,7 @@ class Resizer:
             return True
         return self.abort(ctxt, migration.uuid,
                           f'Task resize_prep timed out after {timeout}s',
-                          steps=(task.RESIZE_PREP,), event=SCHEDULE_EVENT)
+                          steps=(task.RESIZE_PREP,), event=SCHEDULE_EVENTS)
 
     @staticmethod
     def conductor_rpc():

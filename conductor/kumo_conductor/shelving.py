@@ -43,7 +43,9 @@ SHELVED_AT = 'shelved_at'
 SHELVED_IMAGE_ID = 'shelved_image_id'
 SHELVED_HOST = 'shelved_host'
 SYSMETA_KEYS = (SHELVED_AT, SHELVED_IMAGE_ID, SHELVED_HOST)
-SCHEDULE_EVENT = 'conductor_unshelve_instance'
+# Nova's conductor events of an offloaded server's unshelve (kumo_common.lifecycle).
+IMAGE_EVENT = lifecycle.UNSHELVE_IMAGE_EVENT
+SCHEDULE_EVENT = lifecycle.UNSHELVE_SCHEDULE_EVENT
 UNPLACED = {'host': None, 'node': None, 'compute_node_uuid': None}
 
 
@@ -225,8 +227,9 @@ def _request_spec(s, instance: models.Instance, image: objects.ImageSpec
     return spec
 
 
-def _fail(ctxt, instance_uuid: str, message: str, code: int = 500) -> None:
-    """Back to SHELVED_OFFLOADED, unplaced, with a fault."""
+def _fail(ctxt, instance_uuid: str, message: str, code: int = 500,
+          event: str = SCHEDULE_EVENT) -> None:
+    """Back to SHELVED_OFFLOADED, unplaced, with a fault (and `event` in Error)."""
     with session.transaction() as s:
         if not instance_db.update_if(
                 s, instance_uuid, {'task_state': None, 'task_deadline': None, **UNPLACED},
@@ -235,7 +238,7 @@ def _fail(ctxt, instance_uuid: str, message: str, code: int = 500) -> None:
             return
         node_db.free_allocations(s, instance_uuid)
         instance_db.add_fault(s, instance_uuid, code, message)
-        instance_db.record_event(s, instance_uuid, ctxt.request_id, SCHEDULE_EVENT,
+        instance_db.record_event(s, instance_uuid, ctxt.request_id, event,
                                  'Error', details=message)
     LOG.warning('Unshelve of %s failed: %s', instance_uuid, message)
 
@@ -260,9 +263,11 @@ def unshelve_offloaded(ctxt, conductor, instance_uuid: str) -> None:
             spec = _request_spec(s, instance_db.get_instance(s, instance_uuid), image)
     if image is None:
         _fail(ctxt, instance_uuid, f'Shelve image {image_id} of the server is gone; it '
-                                   'cannot be unshelved')
+                                   'cannot be unshelved', event=IMAGE_EVENT)
         return
     with session.transaction() as s:
+        instance_db.record_event(s, instance_uuid, ctxt.request_id, IMAGE_EVENT,
+                                 'Success')
         instance_db.record_event(s, instance_uuid, ctxt.request_id, SCHEDULE_EVENT, None)
     try:
         selection = conductor.scheduler.select_destinations(ctxt, spec)[0]

@@ -33,12 +33,14 @@ class KumoClientTestCase(testtools.TestCase):
     """One kumo-all per class; a fresh project per test."""
 
     stack: stack.AllInOneStack | None = None
+    # kumo.conf sections this class's kumo-all runs with, on top of the stack's own.
+    extra_config: dict[str, dict[str, object]] | None = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.stack = None
-        new = stack.AllInOneStack(computes=2)
+        new = stack.AllInOneStack(computes=2, extra_config=cls.extra_config)
         new.start()  # cleans up after itself if it fails
         cls.stack = new
 

@@ -14,7 +14,6 @@ import datetime
 import time
 from dataclasses import dataclass, field
 
-import regex
 import sqlalchemy as sa
 from sqlalchemy import orm
 
@@ -225,6 +224,7 @@ def _regex_matching_ids(conn: sa.Connection, query: sa.Select,
     """Ids of instances passing the regex and ip filters (None when there are none)."""
     if not q.regexes and not q.ip_patterns:
         return None
+    import regex  # only lists with regex filters need it (1.3 MB of the API's memory)
     deadline = time.monotonic() + REGEX_BUDGET
     compiled = [regex.compile(p) for p in q.regexes.values()]
     columns = [models.Instance.id, models.Instance.uuid] + [
@@ -242,6 +242,7 @@ def _regex_matching_ids(conn: sa.Connection, query: sa.Select,
 def _ip_matching_ids(conn: sa.Connection, id_of: dict[str, int], patterns,
                      deadline: float) -> set[int]:
     """Nova's fallback ip filter: a match anchored at the start, on fixed IPs."""
+    import regex
     compiled = [(version, regex.compile(p)) for version, p in patterns]
     addresses: dict[str, list[str]] = {}
     for device_id, address in conn.execute(

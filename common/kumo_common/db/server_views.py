@@ -296,20 +296,27 @@ _NO_TIME = datetime.datetime.min
 @functools.lru_cache(maxsize=16)
 def _show_statement(names: tuple[str, ...], hints: bool, groups: bool,
                     images: bool) -> prepared.Statement:
-    """One instance and everything `related` reads for it, in one statement: the
-    instance's columns on every row (LEFT JOINed to the UNION ALL, so an instance
-    with nothing hanging off it is one row of NULLs beside it)."""
+    """One instance and everything `related` reads for it, in one statement: a
+    UNION ALL of the instance's row (its columns, then NULLs where the related rows
+    have theirs) and the related rows (NULLs where the instance has its columns), so
+    that the instance's 40-odd columns are sent and converted once."""
     inst = models.Instance
 
-    def build(uuid: prepared.Param) -> sa.Select:
+    def build(uuid: prepared.Param) -> sa.CompoundSelect:
         image = (sa.select(inst.image_ref).where(uuid.equals(inst.uuid)).scalar_subquery()
                  if images else None)
-        union = sa.union_all(*_related_parts(
+        related = sa.union_all(*_related_parts(
             uuid.equals, hints, groups,
             (lambda c: c == image) if images else None)).subquery()
-        return (select_instances(names)
-                .add_columns(*[union.c[c] for c in _UNION_COLUMNS])
-                .outerjoin(union, sa.true()).where(uuid.equals(inst.uuid)))
+        # The instance's row comes first in the UNION, so its types are the
+        # columns' types (the related ones typed NULLs).
+        instance_part = select_instances(names).add_columns(
+            *[sa.cast(sa.null(), column.type).label(column.name)
+              for column in (related.c[c] for c in _UNION_COLUMNS)]
+        ).where(uuid.equals(inst.uuid))
+        related_part = sa.select(*[sa.null().label(f'_{name}') for name in names],
+                                 *[related.c[c] for c in _UNION_COLUMNS])
+        return sa.union_all(instance_part, related_part)
     name = 'kumo_show_%d_' % len(names) + ''.join(
         '1' if f else '0' for f in (hints, groups, images))
     return prepared.Statement(name, {'uuid': 'varchar'}, build)
@@ -322,9 +329,9 @@ def show(bind: orm.Session | sa.Connection, uuid: str, user_data: bool = True,
     `related`."""
     names = columns(user_data)
     rows = _show_statement(names, hints, groups, images).rows(bind, uuid=uuid)
-    if not rows:
-        raise exceptions.InstanceNotFound(instance_id=uuid)
     width = len(names)
-    row = rows_from([rows[0][:width]], names)[0]
-    return row, _collect((r[width:] for r in rows if r[width] is not None),
-                         _nulls_first(bind))
+    found = [r for r in rows if r[width] is None]  # the instance's row has no kind
+    if not found:
+        raise exceptions.InstanceNotFound(instance_id=uuid)
+    return rows_from([found[0][:width]], names)[0], _collect(
+        (r[width:] for r in rows if r[width] is not None), _nulls_first(bind))

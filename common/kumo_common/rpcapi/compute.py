@@ -21,6 +21,9 @@ flavor's ephemeral and swap disks only).
           ActionResult 1.1 `offloaded`), 'shelve_offload' and 'unshelve' (with a
           `build` from the shelve image when the server was offloaded); sent at 1.6 so
           an older agent refuses them rather than failing half way
+
+MigrationStep 1.1 adds `old_flavor` and `new_flavor` (the source refuses a resize that
+would shrink a disk); an older agent drops them and grows what it can, as before.
 """
 import oslo_messaging as messaging
 from oslo_config import cfg

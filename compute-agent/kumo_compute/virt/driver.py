@@ -26,6 +26,15 @@ class HostResources:
     cpu_info: str = '{}'
 
 
+class ResizeError(Exception):
+    """A resize the driver refuses before it touches the guest (Nova's ResizeError,
+    which its drivers raise wrapped in InstanceFaultRollback: the server stays as it
+    was, with its old flavor)."""
+
+    def __init__(self, reason: str):
+        super().__init__(f'Resize error: {reason}')
+
+
 class ComputeDriver(abc.ABC):
     """A hypervisor as the compute agent sees it. Operations are idempotent."""
 
@@ -172,6 +181,17 @@ class ComputeDriver(abc.ABC):
             raise
 
     # --- resize (compute RPC 1.5; steps named as the agent's, Nova's driver names) ----
+    def check_resize(self, step: objects.MigrationStep) -> None:
+        """Source, before migrate_disk_and_power_off: refuse (ResizeError) what this
+        driver cannot do. A disk is grown, never shrunk: as Nova's libvirt driver, a
+        new flavor with a smaller root or ephemeral disk is refused. (A conductor older
+        than MigrationStep 1.1 sends no flavors: nothing to compare.)"""
+        old, new = step.old_flavor, step.new_flavor
+        if old is None or new is None:
+            return
+        if new.root_gb < old.root_gb or new.ephemeral_gb < old.ephemeral_gb:
+            raise ResizeError('Unable to resize disk down.')
+
     def migrate_disk_and_power_off(self, instance_uuid: str,
                                    step: objects.MigrationStep) -> str | None:
         """Source: power the guest off and put its files aside for the destination;

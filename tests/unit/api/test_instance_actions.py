@@ -85,7 +85,7 @@ class TestActionViews(ActionsTestCase):
         create = self.action(self.request_id('create'), '2.84', token=ADMIN)
         event = create['instanceAction']['events']
         self.assertEqual(1, len(event))
-        self.assertEqual(('compute_build_and_run_instance', 'Success', self.host, None,
+        self.assertEqual(('compute__do_build_and_run_instance', 'Success', self.host, None,
                           None),
                          (event[0]['event'], event[0]['result'], event[0]['host'],
                           event[0]['traceback'], event[0]['details']))
@@ -260,31 +260,27 @@ class TestFailedBuildEvents(cloud.CloudTestCase):
 
     def test_spawn_error_then_no_valid_host(self):
         # One host, three attempts: the spawn fails there, the reschedule finds no host.
+        # As Nova's: the build's event only (its conductor adds none to a reschedule
+        # that finds no host); the fault tells the rest.
         server_id, request_id = self.failed_create()
         for version in ('2.51', '2.62', '2.84'):
-            build, schedule = self.events(server_id, request_id, version, ADMIN)
-            for event in (build, schedule):
-                self.assert_keys_of_sample(event, version, admin=True)
-                self.assertEqual('Error', event['result'])
-                self.assertIsNotNone(event['finish_time'])
-            self.assertEqual(('compute_build_and_run_instance',
-                              'conductor_schedule_and_build'),
-                             (build['event'], schedule['event']))
+            [build] = self.events(server_id, request_id, version, ADMIN)
+            self.assert_keys_of_sample(build, version, admin=True)
+            self.assertEqual('Error', build['result'])
+            self.assertIsNotNone(build['finish_time'])
+            self.assertEqual('compute__do_build_and_run_instance', build['event'])
             self.assertTrue(build['traceback'].startswith('Traceback (most recent call '
                                                           'last):'), build['traceback'])
             self.assertIn(f'SpawnFailed: Disk image of {server_id} is corrupt',
                           build['traceback'])
             self.assertIn('self.driver.spawn(build)', build['traceback'])
-            self.assertIn('NoValidHost', schedule['traceback'])
             if version != '2.51':
                 self.assertEqual('compute1', build['host'])
             if version == '2.84':
                 self.assertEqual(f'Disk image of {server_id} is corrupt', build['details'])
-                self.assertTrue(schedule['details'].startswith('No valid host was found.'),
-                                schedule['details'])
             # The owner sees the same events, without traceback, host or details.
             owner = self.events(server_id, request_id, version, self.token)
-            self.assertEqual([(e['event'], e['result']) for e in (build, schedule)],
+            self.assertEqual([(build['event'], build['result'])],
                              [(e['event'], e['result']) for e in owner])
             for event in owner:
                 self.assert_keys_of_sample(event, version, admin=False)
@@ -294,22 +290,39 @@ class TestFailedBuildEvents(cloud.CloudTestCase):
         CONF.set_override('max_attempts', 1, group='scheduler')
         self.addCleanup(CONF.clear_override, 'max_attempts', group='scheduler')
         server_id, request_id = self.failed_create()
-        build, schedule = self.events(server_id, request_id, '2.84', ADMIN)
-        self.assertEqual(('compute_build_and_run_instance', 'Error'),
+        [build] = self.events(server_id, request_id, '2.84', ADMIN)
+        self.assertEqual(('compute__do_build_and_run_instance', 'Error'),
                          (build['event'], build['result']))
         self.assertIsNotNone(build['finish_time'])
         self.assertIn('SpawnFailed', build['traceback'])
-        # The conductor failed the server because of that spawn: the same traceback.
-        self.assertEqual(('conductor_schedule_and_build', 'Error', build['traceback']),
-                         (schedule['event'], schedule['result'], schedule['traceback']))
-        self.assertEqual(f'Build failed on compute1: Disk image of {server_id} is corrupt',
-                         schedule['details'])
+        self.assertEqual(f'Disk image of {server_id} is corrupt', build['details'])
         fault = self.cloud.get_server(server_id)['fault']
-        self.assertEqual(schedule['details'], fault['message'])
+        self.assertEqual(f'Build failed on compute1: Disk image of {server_id} is corrupt',
+                         fault['message'])
         # The fault's details are that traceback too, for admins only (code 500).
         self.assertEqual(build['traceback'], fault['details'])
         self.assertNotIn('details', self.cloud.get_server(server_id, token=self.token)
                          ['fault'])
+
+    def test_no_host_at_first_is_the_conductors_event(self):
+        # Nova's conductor records conductor_schedule_and_build_instances (and
+        # nothing else) when a create's scheduling finds no host (48 GB: more than the
+        # fake host's 32, less than the quota's 50).
+        flavor = f'huge-{self.project}'
+        resp = self.cloud.request('POST', '/v2.1/flavors', token=ADMIN, json={'flavor': {
+            'name': flavor, 'ram': 48 * 1024, 'vcpus': 1, 'disk': 1, 'id': flavor}})
+        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        server = self.cloud.create_server(token=self.token, flavorRef=flavor)
+        self.cloud.wait_for_status(server['id'], 'ERROR')
+        actions = self.cloud.request('GET', f'/v2.1/servers/{server["id"]}/'
+                                     'os-instance-actions', token=self.token).json
+        [schedule] = self.events(server['id'], actions['instanceActions'][0]['request_id'],
+                                 '2.84', ADMIN)
+        self.assertEqual(('conductor_schedule_and_build_instances', 'Error'),
+                         (schedule['event'], schedule['result']))
+        self.assertIn('NoValidHost', schedule['traceback'])
+        self.assertTrue(schedule['details'].startswith('No valid host was found.'),
+                        schedule['details'])
 
 
 class TestFailedActionEvents(cloud.CloudTestCase):

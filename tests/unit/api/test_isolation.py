@@ -179,7 +179,7 @@ class TestIsolation(cloud.CloudTestCase):
                 'name': keypair, 'group_id': group['id'], 'aggregate_id': str(aggregate['id']),
                 'hypervisor_id': str(hypervisor['id']), 'service_id': str(service['id']),
                 'tenant_id': self.project_a, 'pattern': hypervisor['hypervisor_hostname'],
-                'image_id': cloud.IMAGE_ID, 'class_name': 'default'}
+                'image_id': cloud.IMAGE_ID, 'class_name': 'default', 'migration_id': '1'}
 
     def _missing(self) -> dict[str, str]:
         """The same values with A's own things replaced by things that do not exist."""

@@ -265,7 +265,7 @@ class TestCreateImage(HeavyActionsCase):
         self.assertEqual('ACTIVE', resp.json['image']['status'])
         self.assertEqual(self.server_id, resp.json['image']['server']['id'])
         action = self.events('createImage')
-        self.assertEqual([('compute_snapshot', 'Success')],
+        self.assertEqual([('compute_snapshot_instance', 'Success')],
                          [(e['event'], e['result']) for e in action['events']])
 
     def test_before_2_45_a_location_header(self):
@@ -354,7 +354,7 @@ class TestCreateBackup(HeavyActionsCase):
         self.assertEqual('daily', props['backup_type'])
         self.assertEqual('backup', props['image_type'])
         action = self.events('createBackup')
-        self.assertEqual('compute_backup', action['events'][0]['event'])
+        self.assertEqual('compute_backup_instance', action['events'][0]['event'])
 
     def test_rotation_zero_before_2_45_has_no_location(self):
         resp = self.act({'createBackup': {'name': 'b', 'backup_type': 'weekly',
@@ -392,8 +392,10 @@ class TestRebuild(HeavyActionsCase):
         self.assertEqual(image_id, server['image']['id'])
         self.assertEqual(image_id, self.driver().rebuilt_from[self.server_id])
         action = self.events('rebuild')
-        self.assertEqual([('compute_rebuild', 'Success')],
-                         [(e['event'], e['result']) for e in action['events']])
+        # Nova's conductor reports rebuild_server as it sends the rebuild on.
+        self.assertEqual([('compute_rebuild_instance', 'Success'),
+                          ('rebuild_server', 'Success')],
+                         sorted((e['event'], e['result']) for e in action['events']))
 
     def test_2_75_full_view_and_user_data(self):
         resp = self.act({'rebuild': {'imageRef': cloud.IMAGE_ID, 'user_data': 'aGk=',
@@ -468,7 +470,8 @@ class TestRescue(HeavyActionsCase):
         self.wait_idle('ACTIVE')
         self.assertNotIn(self.server_id, self.driver().rescued)
         self.assertEqual(['unrescue', 'rescue'], [a['action'] for a in self.actions()][:2])
-        self.assertEqual('compute_rescue', self.events('rescue')['events'][0]['event'])
+        self.assertEqual('compute_rescue_instance',
+                         self.events('rescue')['events'][0]['event'])
 
     def test_rescue_generates_a_password_and_takes_an_image(self):
         resp = self.act({'rescue': {'rescue_image_ref': cloud.IMAGE_ID}}, code=200)

@@ -206,7 +206,10 @@ class TestResizeConfirm(ResizeCase):
         self.assertEqual(migration_db.CONFIRMED, self.migration().status)
         self.assertNotIn(self.server_id, self.agent(source).driver.resize_aside)
         self.assertEqual((1, 2048), self.quota_usage())
-        self.assertEqual({'conductor_migrate_server': 'Success',
+        # Nova's events of a resize: its conductor's (migrate_server, and cold_migrate
+        # within it), the destination's prep_resize, then the steps'.
+        self.assertEqual({'conductor_migrate_server': 'Success', 'cold_migrate': 'Success',
+                          'compute_prep_resize': 'Success',
                           'compute_resize_instance': 'Success',
                           'compute_finish_resize': 'Success'}, self.events('resize'))
         self.assertEqual({'compute_confirm_resize': 'Success'},
@@ -273,6 +276,68 @@ class TestResizeConfirm(ResizeCase):
         self.assertEqual('Success', events['compute_finish_revert_resize'])
         self.assertEqual(migration_db.ERROR, self.migration().status)
         self.assertEqual((1, 512), self.quota_usage())
+
+    def test_a_smaller_disk_is_accepted_then_refused_by_the_source(self):
+        # Nova's API takes it (202); its source compute refuses to shrink the disk
+        # (InstanceFaultRollback): the server is as it was, with an Error event.
+        smaller = self.boot(SMALL)
+        source = self.cloud.get_server(smaller)['OS-EXT-SRV-ATTR:host']
+        resp = self.resize(TINY, server_id=smaller)
+        request_id = resp.headers['x-openstack-request-id']
+        server = self.wait_idle('ACTIVE', server_id=smaller)
+        self.assertEqual(('m1.small', source, None),
+                         (server['flavor']['original_name'],
+                          server['OS-EXT-SRV-ATTR:host'], server['OS-EXT-STS:task_state']))
+        # The guest was never powered off.
+        self.assertEqual(states.power.RUNNING,
+                         self.agent(source).driver.power_state(smaller))
+        self.assertEqual(2048, self.agent(source).driver.flavors[smaller].memory_mb)
+        resp = self.cloud.request(
+            'GET', f'/v2.1/servers/{smaller}/os-instance-actions/{request_id}',
+            token=ADMIN, version='2.84')
+        action = resp.json['instanceAction']
+        self.assertEqual(('resize', 'Error'), (action['action'], action['message']))
+        events = {e['event']: e for e in action['events']}
+        self.assertEqual({'conductor_migrate_server': 'Success', 'cold_migrate': 'Success',
+                          'compute_prep_resize': 'Success',
+                          'compute_resize_instance': 'Error'},
+                         {name: e['result'] for name, e in events.items()})
+        failed = events['compute_resize_instance']
+        self.assertEqual(('Resize error: Unable to resize disk down.', source),
+                         (failed['details'], failed['host']))
+        with session.reader() as s:
+            migration = migration_db.for_instance(s, smaller)[-1]
+            fault = s.scalars(sa.select(models.InstanceFault)
+                              .where(models.InstanceFault.instance_uuid == smaller)
+                              .order_by(models.InstanceFault.id.desc())).first()
+        self.assertEqual(migration_db.ERROR, migration.status)
+        self.assertEqual((500, 'Resize error: Unable to resize disk down.'),
+                         (fault.code, fault.message))
+        # Only the server's own claim is left, and the quota it had (two servers).
+        with session.reader() as s:
+            rows = s.execute(sa.select(models.Allocation.instance_uuid,
+                                       models.Allocation.memory_mb)
+                             .where(models.Allocation.instance_uuid.in_(
+                                 [smaller, migration.uuid]))).all()
+        self.assertEqual([(smaller, 2048)], [tuple(r) for r in rows])
+        self.assertEqual((2, 512 + 2048), self.quota_usage())
+
+    def test_a_refused_smaller_disk_leaves_a_stopped_server_stopped(self):
+        # (Nova passes the server's vm_state to its rollback: SHUTOFF stays SHUTOFF.)
+        smaller = self.boot(SMALL)
+        self.act({'os-stop': None}, server_id=smaller)
+        self.wait_idle('SHUTOFF', server_id=smaller)
+        self.resize(TINY, server_id=smaller)
+        # Refused on the source: the resize is over and the server as it was.
+        for _ in range(500):
+            with session.reader() as s:
+                if migration_db.for_instance(s, smaller)[-1].status == migration_db.ERROR:
+                    break
+            time.sleep(0.01)
+        server = self.wait_idle('SHUTOFF', server_id=smaller)
+        self.assertEqual(('m1.small', states.power.SHUTDOWN),
+                         (server['flavor']['original_name'],
+                          server['OS-EXT-STS:power_state']))
 
     def test_a_stopped_server_stays_stopped(self):
         self.act({'os-stop': None})
@@ -366,17 +431,23 @@ class TestResizeRules(ResizeCase):
         self.assertEqual('When resizing, instances must change flavor!',
                          resp.json['badRequest']['message'])
         resp = self.resize('no-such-flavor', code=400)
-        self.assertEqual('Unable to locate requested flavor.',
+        self.assertEqual('Flavor no-such-flavor could not be found.',
+                         resp.json['badRequest']['message'])
+        resp = self.cloud.request('POST', '/v2.1/flavors', token=ADMIN, json={'flavor': {
+            'name': f'off-{self.project}', 'ram': 512, 'vcpus': 1, 'disk': 5,
+            'id': f'off-{self.project}'}})
+        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        with session.transaction() as s:
+            s.execute(sa.update(models.Flavor).where(
+                models.Flavor.flavorid == f'off-{self.project}').values(disabled=True))
+        resp = self.resize(f'off-{self.project}', code=400)
+        self.assertEqual(f'Flavor off-{self.project} could not be found.',
                          resp.json['badRequest']['message'])
         resp = self.act({'resize': {'flavorRef': SMALL, 'bogus': 1}}, 400)
         resp = self.act({'resize': {}}, 400)
 
     def test_disk_rules(self):
-        smaller = self.boot(SMALL)
-        resp = self.resize(TINY, code=400, server_id=smaller)
-        self.assertEqual('Server disk was unable to be resized because: Resize to a disk '
-                         'smaller than the current disk is not allowed.',
-                         resp.json['badRequest']['message'])
+        # (A smaller disk is the source host's to refuse: TestResizeConfirm.)
         resp = self.cloud.request('POST', '/v2.1/flavors', token=ADMIN, json={'flavor': {
             'name': f'zero-{self.project}', 'ram': 512, 'vcpus': 1, 'disk': 0,
             'id': f'zero-{self.project}'}})
@@ -407,7 +478,8 @@ class TestResizeRules(ResizeCase):
         self.assertEqual(before['OS-EXT-SRV-ATTR:host'], server['OS-EXT-SRV-ATTR:host'])
         self.assertEqual({'server': [(before['OS-EXT-SRV-ATTR:host'], 512)]},
                          self.claims())
-        self.assertEqual('Error', self.events('resize')['conductor_migrate_server'])
+        self.assertEqual({'conductor_migrate_server': 'Error', 'cold_migrate': 'Error'},
+                         self.events('resize'))
         self.assertEqual(migration_db.ERROR, self.migration().status)
         self.assertEqual((1, 512), self.quota_usage())
 

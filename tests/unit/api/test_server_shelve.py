@@ -386,7 +386,8 @@ class TestUnshelve(ShelveCase):
         self.wait_image_gone(image_id)
         self.assertFalse(set(shelving.SYSMETA_KEYS) & set(self.sysmeta()))
         self.assertEqual([host], self.claims())
-        self.assertEqual([('compute_unshelve_instance', 'Success')],
+        # Nova's conductor only starts a SHELVED server: its compute's start event.
+        self.assertEqual([('compute_start_instance', 'Success')],
                          self.events('unshelve'))
 
     def test_from_offloaded_spawns_from_the_image(self):
@@ -405,8 +406,10 @@ class TestUnshelve(ShelveCase):
         self.wait_image_gone(image_id)
         self.assertFalse(set(shelving.SYSMETA_KEYS) & set(self.sysmeta()))
         self.assertEqual(before['totalInstancesUsed'], self.usage()['totalInstancesUsed'])
+        # Nova's: the conductor reads the image and schedules, then the host spawns.
         self.assertEqual([('compute_unshelve_instance', 'Success'),
-                          ('conductor_unshelve_instance', 'Success')],
+                          ('get_image_info', 'Success'),
+                          ('schedule_instances', 'Success')],
                          sorted(self.events('unshelve')))
         # And it can go round again.
         self.shelve_offloaded()
@@ -482,8 +485,8 @@ class TestUnshelve(ShelveCase):
         self.assertIsNone(server['OS-EXT-SRV-ATTR:host'])
         self.assertEqual([], self.claims())
         self.assertEqual('active', self.image(image_id).status)
-        self.assertEqual([('conductor_unshelve_instance', 'Error')],
-                         self.events('unshelve'))
+        self.assertEqual([('get_image_info', 'Success'), ('schedule_instances', 'Error')],
+                         sorted(self.events('unshelve')))
         # Anywhere else is fine.
         self.act({'unshelve': None})
         self.assertEqual('compute1', self.wait_idle('ACTIVE')['OS-EXT-SRV-ATTR:host'])

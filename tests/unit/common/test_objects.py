@@ -66,10 +66,11 @@ PINNED = {
         'image_id: str | None', 'size: int', 'checksum: str | None',
         'os_hash_value: str | None', 'virtual_size: int | None',
         'disk_format: str | None', 'offloaded: bool')),
-    'MigrationStep': ('1.0', (
+    'MigrationStep': ('1.1', (
         'migration_uuid: str', 'instance_uuid: str', 'step: str', 'step_id: str',
         'source_host: str', 'dest_host: str', 'source_path: str | None',
-        'build: InstanceBuild | None', 'start: bool')),
+        'build: InstanceBuild | None', 'start: bool', 'old_flavor: FlavorSpec | None',
+        'new_flavor: FlavorSpec | None')),
     'MigrationStepResult': ('1.0', (
         'migration_uuid: str', 'instance_uuid: str', 'step: str', 'step_id: str',
         'host: str', 'success: bool', 'power_state: int', 'error: str | None',
@@ -178,7 +179,8 @@ def _samples() -> list[objects.Payload]:
         objects.MigrationStep(migration_uuid='m1', instance_uuid='u1',
                               step='finish_resize', step_id='req-1/finish_resize/0',
                               source_host='compute1', dest_host='compute2',
-                              source_path='/x/u1_resize', build=_instance_build(), start=False),
+                              source_path='/x/u1_resize', build=_instance_build(), start=False,
+                              old_flavor=_flavor(), new_flavor=_flavor()),
         objects.MigrationStepResult(migration_uuid='m1', instance_uuid='u1',
                                     step='resize_instance', step_id='req-1/resize/0',
                                     host='compute1', success=True, power_state=4,

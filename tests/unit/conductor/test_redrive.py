@@ -253,7 +253,7 @@ class TestDeleteAndActionRedrive(_RedriveTest):
         action = resp.json['instanceAction']
         self.assertEqual('Error', action['message'])
         [event] = action['events']
-        self.assertEqual(('compute_power_off', 'Error', host),
+        self.assertEqual(('compute_stop_instance', 'Error', host),
                          (event['event'], event['result'], event['host']))
         self.assertIn(f'Task powering-off timed out on {host}', event['details'])
         self.assertIn('never reached the host', event['details'])
