@@ -6,10 +6,12 @@ second, with the list or with a 400 saying the pattern took too long; the patter
 that are merely unusual still find what they should. The rows are written straight
 into the database (the API is what is measured, not 3,000 boots).
 
-The second is counted in CPU time of this process (the API runs in it), which is
-what the `regex` module's time budget bounds; by the wall clock it is a second times
-how oversubscribed the machine is (load average over CPUs, at least 1), since on a
-shared machine every computation stretches so.
+The matching itself is bounded by the wall clock (kumo_common.regex_budget: half a
+second, whatever the machine is doing; tests/unit/common/test_regex_budget.py shows
+it on an oversubscribed machine). The query and the views around it are ordinary
+work, which stretches on a shared machine as all work does: so the whole request
+must take under a second by the wall clock times how oversubscribed the machine is
+(load average over CPUs, at least 1), and under a second of this process's CPU.
 """
 from __future__ import annotations
 

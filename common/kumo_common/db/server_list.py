@@ -5,26 +5,25 @@ The API turns the query string into a `ServerQuery` (what may be filtered on, by
 whom, and how values parse is its business: kumo_api.server_filters); `page` turns
 that into SQL and returns the page's rows as ServerRows (kumo_common.db.server_views).
 
-Regex filters are matched in Python with the `regex` module and a time budget, the
-same on every database backend, so no pattern can make a request run long.
+Regex filters are matched in Python with the `regex` module within a wall-clock
+budget (kumo_common.regex_budget), the same on every database backend, so no
+pattern can make a request run long.
 """
 from __future__ import annotations
 
 import datetime
-import time
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from kumo_common import exceptions, states
+from kumo_common import exceptions, regex_budget, states
 from kumo_common.db import keyset, models, server_views
 from kumo_common.db.session import connection_of
 
-# Seconds all regex filters of one request may spend matching: half the second a
-# whole list call may take with a catastrophic pattern (the query and the views
-# need the rest). The `regex` module counts its timeout in CPU time: on a machine
-# with more runnable threads than CPUs a match takes longer by the wall clock.
+# Wall-clock seconds all regex filters of one request may spend matching: half the
+# second a whole list call may take with a catastrophic pattern (the query and the
+# views need the rest). kumo_common.regex_budget says how it holds on a busy machine.
 REGEX_BUDGET = 0.5
 
 # Nova's default order (created_at desc, then its uuid tie-breaker), as keyset keys.
@@ -206,17 +205,9 @@ def _as_text(value) -> str:
     return str(value)
 
 
-def _matches(pattern, text: str, deadline: float, anchored: bool = False) -> bool:
-    """One bounded regex test; running out of the request's budget is a 400."""
-    remaining = deadline - time.monotonic()
-    try:
-        if remaining <= 0:
-            raise TimeoutError
-        found = (pattern.match if anchored else pattern.search)(text, timeout=remaining)
-    except TimeoutError as exc:
-        raise exceptions.Invalid('The filter pattern took too long to match; use a '
-                                 'simpler regular expression.') from exc
-    return found is not None
+def _too_slow() -> exceptions.Invalid:
+    return exceptions.Invalid('The filter pattern took too long to match; use a '
+                              'simpler regular expression.')
 
 
 def _regex_matching_ids(conn: sa.Connection, query: sa.Select,
@@ -225,22 +216,27 @@ def _regex_matching_ids(conn: sa.Connection, query: sa.Select,
     if not q.regexes and not q.ip_patterns:
         return None
     import regex  # only lists with regex filters need it (1.3 MB of the API's memory)
-    deadline = time.monotonic() + REGEX_BUDGET
+    budget = regex_budget.Budget(REGEX_BUDGET)
     compiled = [regex.compile(p) for p in q.regexes.values()]
     columns = [models.Instance.id, models.Instance.uuid] + [
         getattr(models.Instance, c) for c in q.regexes]
     rows = conn.execute(query.with_only_columns(*columns)).all()
-    ids = {row[0] for row in rows
-           if all(_matches(p, _as_text(row[i + 2]), deadline)
-                  for i, p in enumerate(compiled))}
-    if q.ip_patterns and ids:
-        uuids = {row[1]: row[0] for row in rows if row[0] in ids}
-        ids = _ip_matching_ids(conn, uuids, q.ip_patterns, deadline)
+    try:
+        # Only the matching runs in the budget's worker thread; the connection
+        # stays in this one.
+        ids = budget.run(lambda: {
+            row[0] for row in rows
+            if all(budget.matches(p, _as_text(row[i + 2])) for i, p in enumerate(compiled))})
+        if q.ip_patterns and ids:
+            uuids = {row[1]: row[0] for row in rows if row[0] in ids}
+            ids = _ip_matching_ids(conn, uuids, q.ip_patterns, budget)
+    except regex_budget.PatternTooSlow as exc:
+        raise _too_slow() from exc
     return ids
 
 
 def _ip_matching_ids(conn: sa.Connection, id_of: dict[str, int], patterns,
-                     deadline: float) -> set[int]:
+                     budget: regex_budget.Budget) -> set[int]:
     """Nova's fallback ip filter: a match anchored at the start, on fixed IPs."""
     import regex
     compiled = [(version, regex.compile(p)) for version, p in patterns]
@@ -250,7 +246,8 @@ def _ip_matching_ids(conn: sa.Connection, id_of: dict[str, int], patterns,
             .join(models.IPAllocation, models.IPAllocation.port_id == models.Port.id)
             .where(models.Port.device_id.in_(list(id_of)))):
         addresses.setdefault(device_id, []).append(address)
-    return {id_of[uuid] for uuid, addrs in addresses.items()
-            if all(any(_matches(p, a, deadline, anchored=True)
-                       for a in addrs if (':' in a) == (version == 6))
-                   for version, p in compiled)}
+    return budget.run(lambda: {
+        id_of[uuid] for uuid, addrs in addresses.items()
+        if all(any(budget.matches(p, a, anchored=True)
+                   for a in addrs if (':' in a) == (version == 6))
+               for version, p in compiled)})
