@@ -4,8 +4,9 @@
 Fills a fresh PostgreSQL database (removed afterwards) with realistic servers in two
 projects, 1,000 and 10,000 servers, written directly through the models' tables for
 speed: each ACTIVE on one of four hosts, with 3 metadata items, 2 tags, the image's
-system metadata and its security groups, a port with a fixed IP, its request spec
-(hints), an image block device mapping and a create action; then starts kumo-api
+system metadata and its security groups, a port with a fixed IP and its network
+info cache, its request spec (hints), an image block device mapping and a create
+action; then starts kumo-api
 (waitress, [api] threads as configured) as a separate process on that database and
 measures from one client over a keep-alive HTTP connection:
 
@@ -50,9 +51,10 @@ import sqlalchemy as sa  # noqa: E402
 from oslo_config import cfg  # noqa: E402
 
 import kumo_common.conf  # noqa: E402,F401
+from kumo_common import objects  # noqa: E402
 from kumo_common.cmd import manage  # noqa: E402
 from kumo_common.db import flavors as flavor_db  # noqa: E402
-from kumo_common.db import models, session  # noqa: E402
+from kumo_common.db import models, network_cache, session  # noqa: E402
 from kumo_common.db import networks as network_db  # noqa: E402
 from tests.fixtures import cloud, database, stack  # noqa: E402
 
@@ -84,8 +86,10 @@ def populate(project: str, count: int, subnet: models.Subnet, flavor: models.Fla
     snapshot = flavor_db.snapshot(flavor)
     base = datetime.datetime(2026, 1, 1)
     uuids = [str(uuidlib.uuid4()) for _ in range(count)]
-    instances, metadata, system, tags, ports, ips, specs, bdms, actions = (
-        [], [], [], [], [], [], [], [], [])
+    instances, metadata, system, tags, ports, ips, specs, bdms, actions, caches = (
+        [], [], [], [], [], [], [], [], [], [])
+    with session.reader() as s:
+        network_name = s.get(models.Network, subnet.network_id).name
     for n, uuid in enumerate(uuids):
         host = HOSTS[n % len(HOSTS)]
         created = base + datetime.timedelta(seconds=n)
@@ -119,6 +123,14 @@ def populate(project: str, count: int, subnet: models.Subnet, flavor: models.Fla
                       'status': 'ACTIVE', 'created_at': created})
         ips.append({'subnet_id': subnet.id, 'port_id': port_id,
                     'ip_address': f'10.128.{address >> 8 & 255}.{address & 255}'})
+        # The server's network info cache, as the conductor writes it.
+        caches.append({'instance_uuid': uuid, 'network_info': network_cache.encode([
+            objects.PortSpec(id=port_id, network_id=subnet.network_id,
+                             network_name=network_name,
+                             mac_address=ports[-1]['mac_address'],
+                             fixed_ips=[{'ip_address': ips[-1]['ip_address'],
+                                         'version': 4}])]),
+                       'created_at': created})
         specs.append({'instance_uuid': uuid, 'spec': {'instance_uuids': [uuid]},
                       'scheduler_hints': {}, 'created_at': created})
         bdms.append({'uuid': str(uuidlib.uuid4()), 'instance_uuid': uuid,
@@ -135,7 +147,8 @@ def populate(project: str, count: int, subnet: models.Subnet, flavor: models.Fla
                             (models.Port, ports), (models.IPAllocation, ips),
                             (models.RequestSpecRecord, specs),
                             (models.BlockDeviceMapping, bdms),
-                            (models.InstanceAction, actions)):
+                            (models.InstanceAction, actions),
+                            (models.InstanceInfoCache, caches)):
             _insert(s, model, rows)
     return uuids
 

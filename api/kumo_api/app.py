@@ -14,9 +14,13 @@ WSGI order, outermost first, and why:
 """
 from __future__ import annotations
 
+import re
+
 import sqlalchemy.exc as sa_exc
+import webob
 from flask import Flask, g, request
 from oslo_config import cfg
+from oslo_context import context as oslo_context
 from oslo_log import log as logging
 from oslo_middleware import healthcheck, request_id
 from werkzeug.exceptions import HTTPException
@@ -60,9 +64,50 @@ API_BLUEPRINTS = (servers.bp, server_actions.bp, images.bp, flavors.bp, flavor_a
 _JSON_TYPES = ('application/json', 'application/vnd.openstack.compute+json')
 
 
-class ComputeRequestId(request_id.RequestId):
-    """oslo.middleware's RequestId plus Nova's x-compute-request-id header."""
-    compat_headers = ['x-compute-request-id']
+_GLOBAL_REQUEST_ID = re.compile(request_id.ID_FORMAT)
+_REQUEST_ID_HEADERS = (request_id.HTTP_RESP_HEADER_REQUEST_ID, 'x-compute-request-id')
+
+
+class ComputeRequestId:
+    """oslo.middleware's RequestId plus Nova's x-compute-request-id header, as plain
+    WSGI: the same environ keys, headers and bodies, without the WebOb request and
+    response objects oslo's builds around every request (about 0.05 ms of each).
+
+    What WebOb did on the way is done here too: an inbound X-OpenStack-Request-Id of
+    the right form becomes the global request id; the ids are appended after the
+    app's own headers unless it set them; a relative Location is made absolute;
+    a HEAD answer has no body."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        inbound = environ.get('HTTP_X_OPENSTACK_REQUEST_ID', '')
+        if _GLOBAL_REQUEST_ID.match(inbound):
+            environ[request_id.GLOBAL_REQ_ID] = inbound
+        req_id = oslo_context.generate_request_id()
+        environ[request_id.ENV_REQUEST_ID] = req_id
+
+        def add_ids(status, headers, exc_info=None):
+            if exc_info is not None:  # as WebOb: the error goes up to the server
+                raise exc_info[1].with_traceback(exc_info[2])
+            headers = list(headers)
+            present = {name.lower() for name, _value in headers}
+            if 'location' in present:
+                headers = [(name, webob.Response._make_location_absolute(environ, value))
+                           if name.lower() == 'location' else (name, value)
+                           for name, value in headers]
+            headers.extend((name, req_id) for name in _REQUEST_ID_HEADERS
+                           if name not in present)
+            return start_response(status, headers)
+
+        body = self.app(environ, add_ids)
+        if environ.get('REQUEST_METHOD') == 'HEAD':
+            close = getattr(body, 'close', None)
+            if close is not None:
+                close()
+            return []
+        return body
 
 
 def create_app() -> Flask:
@@ -108,33 +153,50 @@ def _healthcheck_at(path: str, app):
 
 
 def _before_request():
-    g.want = microversion.MIN
-    g.context = kumo_context.RequestContext.from_environ(request.environ, overwrite=True)
-    if request.path.startswith('/v2.1/') and request.path.rstrip('/') != '/v2.1':
+    # The request and g looked up once each: every use of Flask's proxies is a
+    # context-variable lookup.
+    req = request._get_current_object()
+    state = g._get_current_object()
+    state.want = microversion.MIN
+    state.context = ctxt = kumo_context.RequestContext.from_environ(req.environ,
+                                                                    overwrite=True)
+    path = req.path
+    if path.startswith('/v2.1/') and path.rstrip('/') != '/v2.1':
         try:
-            g.want = microversion.from_headers(request.headers)
+            state.want = microversion.from_headers(req.headers)
         except microversion.MalformedVersion as exc:
             raise errors.BadRequest(str(exc)) from exc
         except microversion.UnsupportedVersion as exc:
             raise errors.NotAcceptable(str(exc)) from exc
-        g.microversioned = True
-    url_project = getattr(g, 'url_project_id', None)
-    if url_project is not None and url_project != g.context.project_id:
+        state.microversioned = True
+    url_project = getattr(state, 'url_project_id', None)
+    if url_project is not None and url_project != ctxt.project_id:
         # Nova's check (wsgi.Resource): another project's id in the URL is a 400 for
         # everyone, admins included.
         raise errors.BadRequest(f"Malformed request URL: URL's project_id '{url_project}' "
                                 "doesn't match Context's project_id "
-                                f"'{g.context.project_id}'")
-    if request.method in ('POST', 'PUT', 'PATCH') and request.content_length:
-        ctype = (request.mimetype or '').lower()
+                                f"'{ctxt.project_id}'")
+    if req.method in ('POST', 'PUT', 'PATCH') and req.content_length:
+        ctype = (req.mimetype or '').lower()
         if ctype and ctype not in _JSON_TYPES and ctype != 'text/plain':
             raise errors.UnsupportedMediaType('Unsupported Content-Type')
 
 
+# The microversion headers of each version answered, built once.
+_VERSION_HEADERS: dict[microversion.APIVersion, tuple] = {}
+
+
 def _after_request(response):
-    if getattr(g, 'microversioned', False):
-        for key, value in microversion.response_headers(g.want).items():
-            response.headers[key] = value
+    state = g._get_current_object()
+    if getattr(state, 'microversioned', False):
+        want = state.want
+        items = _VERSION_HEADERS.get(want)
+        if items is None:
+            items = _VERSION_HEADERS[want] = tuple(
+                microversion.response_headers(want).items())
+        headers = response.headers
+        for key, value in items:
+            headers[key] = value
     return response
 
 

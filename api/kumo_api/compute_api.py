@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from kumo_api import block_devices, errors, lifecycle, rpc_clients, scheduling
+from kumo_api import block_devices, errors, image_fit, lifecycle, rpc_clients, scheduling
 from kumo_common import deadlines, exceptions, objects, quota, states
 from kumo_common import image as images
 from kumo_common import network as network_api
@@ -206,10 +206,7 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
         auto_disk_config = _auto_disk_config(req.auto_disk_config, image)
         if image.status != 'active':
             raise errors.BadRequest(f'Image {image.id} is not active.')
-        if (image.min_ram or 0) > flavor.memory_mb:
-            raise errors.BadRequest("Flavor's memory is too small for requested image.")
-        if flavor.root_gb and (image.min_disk or 0) > flavor.root_gb:
-            raise errors.BadRequest("Flavor's disk is too small for requested image.")
+        image_fit.check(image, flavor.memory_mb, flavor.root_gb)
         key_data = None
         if req.key_name:
             keypair = s.scalars(sa.select(models.KeyPair).where(

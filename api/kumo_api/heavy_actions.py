@@ -12,7 +12,7 @@ import uuid as uuidlib
 from flask import g, jsonify, make_response
 from oslo_config import cfg
 
-from kumo_api import compute_api, errors, lifecycle, policy
+from kumo_api import compute_api, errors, image_fit, lifecycle, policy
 from kumo_api.resources.servers import _audience, get_instance
 from kumo_api.views import links
 from kumo_api.views import servers as views
@@ -20,8 +20,7 @@ from kumo_common import exceptions, objects, states
 from kumo_common import image as images
 from kumo_common import lifecycle as actions
 from kumo_common.db import block_devices as bdm_db
-from kumo_common.db import models, session
-from kumo_common.db import networks as network_db
+from kumo_common.db import models, network_cache, session
 from kumo_common.db import snapshots as snapshot_db
 from kumo_common.image import snapshot as image_snapshot
 
@@ -125,16 +124,9 @@ def create_backup(instance: models.Instance, body: dict):
 
 # --- rebuild -------------------------------------------------------------------------------
 def _ports(s, instance_uuid: str) -> list[objects.PortSpec]:
-    result = []
-    for port in network_db.ports_for_instances(s, [instance_uuid]).get(instance_uuid, []):
-        network = network_db.get_network(s, port.network_id)
-        result.append(objects.PortSpec(
-            id=port.id, network_id=port.network_id, network_name=network.name,
-            mac_address=port.mac_address,
-            fixed_ips=[{'ip_address': ip.ip_address,
-                        'version': 6 if ':' in ip.ip_address else 4}
-                       for ip in port.fixed_ips]))
-    return result
+    """The server's ports for its rebuilt or rescued guest (its NICs and
+    network_data.json): its network info cache, whichever service holds them."""
+    return network_cache.ports(s, instance_uuid)
 
 
 def _base_image(catalog: images.ImageAPI, ctxt, image_id: str | None,
@@ -207,10 +199,7 @@ def rebuild(instance: models.Instance, body: dict):
         if image.status != 'active':
             raise errors.BadRequest(f'Image {image.id} is not active.')
         flavor = instance.flavor or {}
-        if (image.min_ram or 0) > (flavor.get('memory_mb') or 0):
-            raise errors.BadRequest("Flavor's memory is too small for requested image.")
-        if flavor.get('root_gb') and (image.min_disk or 0) > flavor['root_gb']:
-            raise errors.BadRequest("Flavor's disk is too small for requested image.")
+        image_fit.check(image, flavor.get('memory_mb') or 0, flavor.get('root_gb') or 0)
         image_props = image.properties
         key_data = instance.key_data
         if want.at_least(2, 54) and 'key_name' in body:

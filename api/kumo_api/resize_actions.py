@@ -1,11 +1,13 @@
 """resize, confirmResize and revertResize (issue 7), as Nova's.
 
-resize checks what Nova's API checks (state, lock, the flavor, a disk of zero, the
-image's minimums, the quota for the growth; a smaller disk is the source host's to
-refuse, after the 202, as Nova's), then in one transaction claims the task_state
-(resize_prep), records the migration that takes over the server's claim (kumo_common
-.db.server_migrations) and charges the growth; the conductor schedules and drives the
-rest (kumo_conductor.resizing). confirmResize and revertResize start from
+resize checks what Nova's API checks, in its order (state, lock, the flavor, a disk
+of zero, the quota for the growth (403), then the image's minimums (400); a smaller
+disk is the source host's to refuse, after the 202, as Nova's), then in one
+transaction claims the task_state (resize_prep), records the migration that takes
+over the server's claim (kumo_common.db.server_migrations) and charges the growth; the
+conductor schedules and drives the rest (kumo_conductor.resizing). As Nova's, any
+existing flavor will do: its access list is not consulted (Nova's resize looks the
+flavor up without the caller's project). confirmResize and revertResize start from
 VERIFY_RESIZE (kumo_common.resize).
 """
 from __future__ import annotations
@@ -15,7 +17,7 @@ import uuid as uuidlib
 from flask import g
 from oslo_log import log as logging
 
-from kumo_api import compute_api, errors, lifecycle, policy, rpc_clients
+from kumo_api import compute_api, errors, image_fit, lifecycle, policy, rpc_clients
 from kumo_common import exceptions, quota, resize, states
 from kumo_common import image as images
 from kumo_common import lifecycle as actions
@@ -26,7 +28,6 @@ from kumo_common.db import server_migrations as migration_db
 
 LOG = logging.getLogger(__name__)
 task = states.task
-GiB = 1024 ** 3
 
 
 def _authorize(rule: str, instance: models.Instance) -> None:
@@ -50,8 +51,9 @@ def resize_server(instance: models.Instance, body: dict) -> None:
     not_found = f'Flavor {flavor_ref} could not be found.'
     with session.reader() as s:
         try:
-            flavor = flavor_db.get_visible(s, compute_api._ref_id(body['flavorRef']),
-                                           ctxt.project_id, ctxt.is_admin_role)
+            # Nova's resize finds the flavor without regard to the caller's project:
+            # a private flavor is not hidden here (unlike in create).
+            flavor = flavor_db.get_by_flavorid(s, compute_api._ref_id(body['flavorRef']))
         except exceptions.FlavorNotFound as exc:
             raise errors.BadRequest(not_found) from exc
         new = flavor_db.snapshot(flavor)
@@ -65,23 +67,15 @@ def resize_server(instance: models.Instance, body: dict) -> None:
         raise errors.BadRequest('When resizing, instances must change flavor!')
     # A smaller disk is not refused here: as Nova's, the source host refuses it (the
     # resize fails, the server stays as it was: kumo_compute's check_resize).
-    # The server's image's minimums hold for the new flavor too (Nova's check); an
-    # image gone since is no reason to refuse.
+    # The server's image's minimums hold for the new flavor too (Nova's check, made
+    # after the quota's below); an image gone since is no reason to refuse. Read
+    # before the transaction (it may be an image API call).
     image = None
     if instance.image_ref:
         try:
             image = images.api().get(ctxt, instance.image_ref, visible=False)
         except (exceptions.ImageNotFound, exceptions.Forbidden):
             image = None
-    min_ram = image.min_ram if image is not None else 0
-    min_disk = image.min_disk if image is not None else 0
-    if (min_ram or 0) > new['memory_mb']:
-        raise errors.BadRequest("Flavor's memory is too small for requested image.")
-    if new['root_gb'] and (min_disk or 0) > new['root_gb']:
-        raise errors.BadRequest(
-            "Flavor's disk is smaller than the minimum size specified in image metadata. "
-            f"Flavor disk is {new['root_gb'] * GiB} bytes, minimum size is "
-            f"{min_disk * GiB} bytes.")
     if 'OS-DCF:diskConfig' in body:
         auto_disk = body['OS-DCF:diskConfig'] == 'AUTO'
     else:
@@ -109,6 +103,9 @@ def resize_server(instance: models.Instance, body: dict) -> None:
                            new['vcpus'] - (current.get('vcpus') or fresh.vcpus or 0),
                            new['memory_mb'] - (current.get('memory_mb')
                                                or fresh.memory_mb or 0))
+        # Nova checks the quota (403) before the image (400): a refusal here rolls
+        # the whole transaction back (task_state, action, migration, charge).
+        image_fit.check(image, new['memory_mb'], new['root_gb'], with_size=False)
     LOG.info('Resize of instance %s to flavor %s requested (migration %s)', instance.uuid,
              new['flavorid'], migration_uuid)
     rpc_clients.conductor().migrate_server(ctxt, instance.uuid, migration_uuid)

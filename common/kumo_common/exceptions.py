@@ -74,6 +74,16 @@ class NoValidHost(KumoException):
     message = 'No valid host was found. %(reason)s'
 
 
+# The reason a server's fault gives when no host passed the filters: Nova's words
+# (Nova keeps the filters' verdicts to its scheduler's log; Kumo's are in the
+# instance's scheduling report).
+NOT_ENOUGH_HOSTS = 'There are not enough hosts available.'
+
+
+class MaxRetriesExceeded(NoValidHost):
+    message = 'Exceeded maximum number of retries. %(reason)s'
+
+
 class ClaimFailed(Conflict):
     message = 'Could not claim resources on %(host)s: %(reason)s'
 

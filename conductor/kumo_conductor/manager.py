@@ -16,7 +16,7 @@ from kumo_common.db import models, recovery, session, system_metadata
 from kumo_common.db import scheduling as sched_db
 from kumo_common.rpcapi import compute as compute_rpcapi
 from kumo_common.rpcapi import scheduler as scheduler_rpcapi
-from kumo_conductor import images, power_sync, resizing, shelving, snapshots
+from kumo_conductor import build_faults, images, power_sync, resizing, shelving, snapshots
 from kumo_conductor import ports as server_ports
 
 CONF = cfg.CONF
@@ -63,18 +63,26 @@ class ConductorManager:
         try:
             selections = self.scheduler.select_destinations(ctxt, request_spec)
         except exceptions.NoValidHost as exc:
-            reason = _message_of(exc)
-            LOG.warning('No valid host for %s: %s', request_spec.instance_uuids, reason)
-            # The scheduler's traceback too when it came over RPC (oslo.messaging
-            # appends it to the exception's text).
+            LOG.warning('No valid host for %s: %s', request_spec.instance_uuids,
+                        _message_of(exc))
+            if request_spec.ignore_hosts:
+                # A reschedule that finds no other host: Nova's MaxRetriesExceeded
+                # (its alternates are used up), and no conductor event (the failed
+                # build's own event tells).
+                for uuid in request_spec.instance_uuids:
+                    fault = build_faults.hosts_exhausted(uuid)
+                    self._fail_build(ctxt, uuid, str(fault), token=token,
+                                     trace=build_faults.traceback_of(fault), event=None)
+                return
+            # Nova's words for the fault and the event (kumo_conductor.build_faults);
+            # why no host passed is the scheduling report, and the scheduler's
+            # traceback (it came over RPC: oslo.messaging appends it to the text) is
+            # the details, for admins.
+            message = str(build_faults.no_valid_host(exc))
             trace = traceback.format_exc()
-            # Nova's conductor records its event only when a create's first scheduling
-            # fails (it buries the server in cell0); a reschedule that finds no host
-            # adds none (the failed build's own event tells).
-            event = None if request_spec.ignore_hosts else lifecycle.SCHEDULE_BUILD_EVENT
             for uuid in request_spec.instance_uuids:
-                self._fail_build(ctxt, uuid, reason, code=500, token=token, trace=trace,
-                                 event=event)
+                self._fail_build(ctxt, uuid, message, code=500, token=token, trace=trace,
+                                 event=lifecycle.SCHEDULE_BUILD_EVENT)
             return
         except messaging.MessagingTimeout:
             LOG.error('Scheduler did not answer for %s', request_spec.instance_uuids)
@@ -147,6 +155,9 @@ class ConductorManager:
                 node_db.free_allocations(s, uuid)
                 server_ports.release(s, uuid)
                 return
+            # What the server views and the ip filters read, whichever network
+            # service holds the ports.
+            server_ports.remember(s, uuid, ports)
             build = self._build_payload(instance, spec, selection, ports, boot_images)
             build.block_devices = bdm_db.local_specs(s, uuid)
             # The agent refuses the build if it gets it after this (it waited in a
@@ -221,11 +232,13 @@ class ConductorManager:
     def _reschedule_or_fail(self, ctxt, uuid: str, result: objects.BuildResult) -> None:
         """Try the instance on another host while attempts remain, else fail it."""
         spec = None
+        out_of_attempts = False
         with session.transaction() as s:
             record = s.query(models.RequestSpecRecord).filter_by(instance_uuid=uuid).first()
             if record is not None and result.reschedulable:
                 spec = objects.Payload.from_primitive(record.spec)
                 attempts = len(spec.ignore_hosts) + 1
+                out_of_attempts = attempts >= CONF.scheduler.max_attempts
                 if attempts < CONF.scheduler.max_attempts and instance_db.update_if(
                         s, uuid, {'task_state': task.SCHEDULING, 'host': None, 'node': None,
                                   'task_request_id': None},
@@ -246,8 +259,23 @@ class ConductorManager:
                      len(spec.ignore_hosts) + 1, CONF.scheduler.max_attempts)
             self.build_instances(ctxt, spec)
             return
-        self._fail_build(ctxt, uuid, f'Build failed on {result.host}: {result.error}',
-                         free=True, host=result.host, failed_build=result)
+        message, trace = self._build_failure(uuid, result, out_of_attempts)
+        self._fail_build(ctxt, uuid, message, free=True, host=result.host, trace=trace,
+                         failed_build=result)
+
+    @staticmethod
+    def _build_failure(uuid: str, result: objects.BuildResult,
+                       out_of_attempts: bool) -> tuple[str, str | None]:
+        """The fault message of a build that failed for good, and its details (None:
+        the agent's traceback), as Nova's (kumo_conductor.build_faults)."""
+        if not result.reschedulable:
+            return build_faults.aborted(uuid, result.error), None
+        if out_of_attempts and CONF.scheduler.max_attempts > 1:
+            fault = build_faults.attempts_exceeded(uuid, CONF.scheduler.max_attempts,
+                                                   result.error)
+            return str(fault), build_faults.traceback_of(fault)
+        # Rescheduling disabled (max_attempts 1): the host's error as it is.
+        return result.error or '', None
 
     def _fail_build(self, ctxt, uuid: str, message: str, code: int = 500,
                     free: bool = False, host: str | None = None,

@@ -1,7 +1,10 @@
 """Servers' ports from the conductor's side, through kumo_common.network: the local
 network tables (in the caller's transaction, so a failed build or a delete frees its
 ports atomically with the rest), or an external Neutron (once that transaction has
-committed: no network API call is made while database locks are held)."""
+committed: no network API call is made while database locks are held).
+
+Either way the server's network info cache (kumo_common.db.network_cache) follows:
+written with the ports a build was given, cleared with their release."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -9,15 +12,29 @@ from oslo_context import context as oslo_context
 from oslo_log import log as logging
 from sqlalchemy import orm
 
-from kumo_common import network
+from kumo_common import network, objects
+from kumo_common.db import network_cache
 from kumo_common.db import networks as network_db
 
 LOG = logging.getLogger(__name__)
 
 
+def remember(s: orm.Session, instance_uuid: str, ports: list[objects.PortSpec]) -> None:
+    """The server was given `ports` (by network.api()): its network info cache says
+    so, in the transaction of `s`. The local service's are read back from its tables
+    (in the order server views have always shown them: oldest port first); an
+    external Neutron's are kept in the order the server asked for them."""
+    if network.api().external:
+        network_cache.save(s, instance_uuid, ports)
+    else:
+        network_cache.refresh_local(s, instance_uuid)
+
+
 def release(s: orm.Session, instance_uuid: str, ctxt=None) -> None:
     """Free a server's ports (Nova's preserve_on_delete: the user's own are only
-    unbound) when the transaction of `s` commits."""
+    unbound) when the transaction of `s` commits; its network info cache is cleared
+    in it."""
+    network_cache.clear(s, instance_uuid)
     api = network.api()
     if not api.external:
         network_db.release_ports(s, instance_uuid)

@@ -32,10 +32,10 @@ from oslo_log import log as logging
 from kumo_common import context, deadlines, exceptions, objects, quota, resize, states
 from kumo_common.db import aggregates as aggregate_db
 from kumo_common.db import instances as instance_db
-from kumo_common.db import models, recovery, session, system_metadata
+from kumo_common.db import models, network_cache, recovery, session, system_metadata
 from kumo_common.db import networks as network_db
 from kumo_common.db import server_migrations as migration_db
-from kumo_conductor import images
+from kumo_conductor import build_faults, images
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -68,19 +68,13 @@ flavor_spec = resize.flavor_spec
 
 
 def _ports(s, instance_uuid: str, host: str | None = None) -> list[objects.PortSpec]:
-    """The server's ports (bound to `host`, when given: the guest moves there)."""
-    result = []
-    for port in network_db.ports_for_instances(s, [instance_uuid]).get(instance_uuid, []):
-        if host is not None:
+    """The server's ports, as its network info cache lists them (bound to `host`,
+    when given: the guest moves there; the local network service's ports only)."""
+    if host is not None:
+        for port in network_db.ports_for_instances(s, [instance_uuid]).get(
+                instance_uuid, []):
             port.binding_host_id = host
-        network = network_db.get_network(s, port.network_id)
-        result.append(objects.PortSpec(
-            id=port.id, network_id=port.network_id, network_name=network.name,
-            mac_address=port.mac_address,
-            fixed_ips=[{'ip_address': ip.ip_address,
-                        'version': 6 if ':' in ip.ip_address else 4}
-                       for ip in port.fixed_ips]))
-    return result
+    return network_cache.ports(s, instance_uuid)
 
 
 def build_payload(s, instance: models.Instance, flavor: dict, node_uuid: str,
@@ -159,7 +153,7 @@ class Resizer:
         try:
             selection = self.conductor.scheduler.select_destinations(ctxt, spec)[0]
         except exceptions.NoValidHost as exc:
-            self.abort(ctxt, migration_uuid, f'No valid host was found. {exc}',
+            self.abort(ctxt, migration_uuid, str(build_faults.no_valid_host(exc)),
                        event=SCHEDULE_EVENTS, steps=(task.RESIZE_PREP,))
             return
         except messaging.MessagingTimeout:

@@ -29,7 +29,7 @@ from kumo_common.db import aggregates as aggregate_db
 from kumo_common.db import block_devices as bdm_db
 from kumo_common.db import compute_nodes as node_db
 from kumo_common.db import instances as instance_db
-from kumo_common.db import models, recovery, session, system_metadata
+from kumo_common.db import models, network_cache, recovery, session, system_metadata
 from kumo_common.db import networks as network_db
 from kumo_common.db import snapshots as snapshot_db
 from kumo_conductor import images, snapshots
@@ -84,17 +84,11 @@ def _unbind_ports(s, instance_uuid: str) -> None:
 
 
 def _bind_ports(s, instance_uuid: str, host: str) -> list[objects.PortSpec]:
-    result = []
+    """The server's ports (its network info cache), the local service's bound to
+    `host`."""
     for port in network_db.ports_for_instances(s, [instance_uuid]).get(instance_uuid, []):
         port.binding_host_id = host
-        network = network_db.get_network(s, port.network_id)
-        result.append(objects.PortSpec(
-            id=port.id, network_id=port.network_id, network_name=network.name,
-            mac_address=port.mac_address,
-            fixed_ips=[{'ip_address': ip.ip_address,
-                        'version': 6 if ':' in ip.ip_address else 4}
-                       for ip in port.fixed_ips]))
-    return result
+    return network_cache.ports(s, instance_uuid)
 
 
 def _offloaded(s, instance_uuid: str) -> None:
@@ -171,12 +165,18 @@ def delete_image(ctxt, image_id: str) -> None:
 
 def forget(ctxt, instance_uuid: str) -> None:
     """A deleted server's shelve image goes with it (as Nova's), and so does one a
-    shelve was still writing."""
+    shelve was still writing (asked of the image catalog: an external Glance's
+    images are not in Kumo's tables)."""
     with session.reader() as s:
         image_id = shelved_image_id(s, instance_uuid)
-        pending = bool(snapshot_db.pending(s, instance_uuid))
     if image_id:
         delete_image(ctxt, image_id)
+    try:
+        pending = image_api.api().in_progress(ctxt, instance_uuid)
+    except exceptions.KumoException:
+        LOG.exception('Could not look for unfinished images of deleted instance %s',
+                      instance_uuid)
+        return
     if pending:
         snapshots.finish(instance_uuid, False, None, ctxt)
 

@@ -3,8 +3,9 @@
 For each step in order (the request's narrowing steps, then every enabled filter)
 the report has the number of hosts in and out, and for each removed host a reason
 code and a sentence with the numbers; then the weights of the best survivors, the
-claims tried and the choice. `summary()` is the one line that goes into a
-NoValidHost fault ("0 of 12 hosts: 7 removed by RamFilter, 5 by ...").
+claims tried and the choice. `summary()` is the one line the scheduler's NoValidHost
+carries ("0 of 12 hosts: 7 removed by RamFilter, 5 by ..."); the server's fault
+message is Nova's own (kumo_conductor.build_faults), the summary stays in the report.
 """
 from __future__ import annotations
 

@@ -108,6 +108,32 @@ class TestRealGlance(testtools.TestCase):
         self.client.delete(booted.id)
         self.client.wait_gone(booted.id, timeout=TIMEOUT)
 
+    def test_image_properties_at_2_98_are_the_ones_booted_with(self):
+        image = self.upload(b'props' * 100, architecture='x86_64', os_distro='cirros')
+        booted = self.client.boot('with-props', image=image['id'])
+        self.client.wait_status(booted.id, timeout=TIMEOUT)
+        self.addCleanup(self.client.delete_path, f'/v2.1/servers/{booted.id}')
+        at_2_98 = {'OpenStack-API-Version': 'compute 2.98'}
+
+        def properties(path: str = f'/v2.1/servers/{booted.id}') -> dict:
+            resp = self.client.get(path, headers=at_2_98)
+            self.assertEqual(200, resp.status_code, resp.text)
+            if 'servers' in resp.json():
+                return next(s['image']['properties'] for s in resp.json()['servers']
+                            if s['id'] == booted.id)
+            return resp.json()['server']['image']['properties']
+        shown = properties()
+        self.assertEqual(('x86_64', 'cirros'), (shown['architecture'], shown['os_distro']))
+        self.assertEqual(shown, properties('/v2.1/servers/detail'))
+        # Glance's image changes: the server keeps what it was built with (Nova's
+        # image_* system metadata).
+        patched = self.glance_call(
+            'PATCH', f'/v2/images/{image["id"]}',
+            headers={'Content-Type': 'application/openstack-images-v2.1-json-patch'},
+            json=[{'op': 'replace', 'path': '/os_distro', 'value': 'changed'}])
+        self.assertEqual(200, patched.status_code, patched.text)
+        self.assertEqual(shown, properties())
+
     def test_an_image_glance_does_not_have_is_400(self):
         resp = self.client.post('/v2.1/servers', json={'server': {
             'name': 'nope', 'flavorRef': '1', 'imageRef': str(uuid.uuid4()),

@@ -13,7 +13,7 @@ from flask import Blueprint, jsonify, request
 
 from kumo_api.network_service import access, body, errors, listing, networks, views
 from kumo_common import exceptions
-from kumo_common.db import keyset, models, session
+from kumo_common.db import keyset, models, network_cache, session
 from kumo_common.db import networks as network_db
 from kumo_common.db import ports as port_db
 
@@ -169,5 +169,11 @@ def delete_port(port_id: str):
     with session.transaction() as s:
         port = load(s, port_id)
         access.authorize('delete_port', port.project_id)
+        device_id = port.device_id
         port_db.delete(s, port)
+        if device_id:
+            # A server's port went from under it: its addresses go from its views
+            # (Neutron's network-vif-deleted event to Nova).
+            s.flush()
+            network_cache.refresh_if_cached(s, device_id)
     return '', 204

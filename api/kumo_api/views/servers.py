@@ -89,12 +89,16 @@ class Related:
         ref = instance.image_ref
         if not ref:
             return ''
-        key = (ref, with_properties)
+        # The properties the server was (re)built with (servers with the same ones
+        # share the dict, kumo_common.db.server_views, and so the view).
+        props = self.image_properties.get(instance.uuid, _NO_PROPERTIES) \
+            if with_properties else None
+        key = (ref, id(props))
         view = self._images.get(key)
         if view is None:
             view = {'id': ref, 'links': links.bookmark('images', ref, self.links)}
             if with_properties:
-                view['properties'] = self.image_properties.get(ref, {})
+                view['properties'] = props
             self._images[key] = view
         return view
 
@@ -141,6 +145,7 @@ class Related:
 
 
 _SNAPSHOT_SIZES = ('vcpus', 'memory_mb', 'root_gb', 'ephemeral_gb')
+_NO_PROPERTIES: dict = {}
 _DEFAULT_GROUPS = ['default']
 
 
@@ -181,9 +186,7 @@ def load_related(bind, instances: list, want: APIVersion, audience: Audience,
     sees host_status."""
     uuids = [i.uuid for i in instances]
     rows = server_views.related(
-        bind, uuids,
-        image_ids={i.image_ref for i in instances if i.image_ref}
-        if want.at_least(2, 98) else (),
+        bind, uuids, images=want.at_least(2, 98),
         hints=want.at_least(2, 100), groups=show and want.at_least(2, 71))
     return complete_related(bind, instances, want, audience, rows)
 

@@ -307,6 +307,19 @@ class InstanceSystemMetadata(Base):
     value: Mapped[str | None] = mapped_column(Text)
 
 
+class InstanceInfoCache(TimestampMixin, Base):
+    """A server's ports as the conductor last gave or changed them (Nova's
+    instance_info_caches): what the server views' `addresses`, the ip/ip6 list filters
+    and the rebuild/rescue payloads read, whichever network service holds the ports
+    (kumo_common.db.network_cache)."""
+    __tablename__ = 'instance_info_caches'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_uuid: Mapped[str] = mapped_column(ForeignKey('instances.uuid'), unique=True)
+    # JSON list of PortSpec primitives, in the order the views show them.
+    network_info: Mapped[str | None] = mapped_column(Text)
+
+
 class Tag(Base):
     __tablename__ = 'tags'
 

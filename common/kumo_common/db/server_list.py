@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from kumo_common import exceptions, regex_budget, states
-from kumo_common.db import keyset, models, server_views
+from kumo_common.db import keyset, models, network_cache, server_views
 from kumo_common.db.session import connection_of
 
 # Wall-clock seconds all regex filters of one request may spend matching: half the
@@ -240,12 +240,13 @@ def _ip_matching_ids(conn: sa.Connection, id_of: dict[str, int], patterns,
     """Nova's fallback ip filter: a match anchored at the start, on fixed IPs."""
     import regex
     compiled = [(version, regex.compile(p)) for version, p in patterns]
-    addresses: dict[str, list[str]] = {}
-    for device_id, address in conn.execute(
-            sa.select(models.Port.device_id, models.IPAllocation.ip_address)
-            .join(models.IPAllocation, models.IPAllocation.port_id == models.Port.id)
-            .where(models.Port.device_id.in_(list(id_of)))):
-        addresses.setdefault(device_id, []).append(address)
+    # The servers' network info caches: their addresses whichever network service
+    # holds their ports.
+    cache = models.InstanceInfoCache
+    addresses = {uuid: network_cache.fixed_ips(network_cache.decode(text))
+                 for uuid, text in conn.execute(
+                     sa.select(cache.instance_uuid, cache.network_info)
+                     .where(cache.instance_uuid.in_(list(id_of))))}
     return budget.run(lambda: {
         id_of[uuid] for uuid, addrs in addresses.items()
         if all(any(budget.matches(p, a, anchored=True)

@@ -7,8 +7,9 @@ metadata, ports, fixed IPs). Building ORM objects for them, or even reading SQLA
 the request together. So instances are read as `ServerRow`s (named tuples of the
 columns the views show), and what hangs off them comes from ONE more statement,
 `related`: a UNION ALL over metadata, tags, security groups, scheduler hints, server
-groups, image properties and ports with their network and fixed IPs. A show reads
-the instance and all of that in a single statement (`show`).
+groups, image properties (the server's image_* system metadata) and its network info
+cache (kumo_common.db.network_cache: its ports, whichever service holds them). A
+show reads the instance and all of that in a single statement (`show`).
 
 JSON texts that many servers share (the flavor snapshot, security groups, hints) are
 decoded once per text and the decoded object is shared between the servers: the views
@@ -17,7 +18,6 @@ only read them.
 from __future__ import annotations
 
 import collections
-import datetime
 import functools
 import json
 import operator
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from kumo_common import exceptions
-from kumo_common.db import models, prepared
+from kumo_common.db import models, network_cache, prepared
 from kumo_common.db import system_metadata as sysmeta
 from kumo_common.db.session import connection_of
 
@@ -125,29 +125,28 @@ def _instance_statement(names: tuple[str, ...]) -> sa.Select:
 
 @dataclass
 class Related:
-    """What hangs off a set of instances, by instance uuid (image properties by image
-    id)."""
+    """What hangs off a set of instances, by instance uuid."""
     metadata: dict = field(default_factory=dict)          # uuid -> {key: value}
     tags: dict = field(default_factory=dict)              # uuid -> [tag]
     security_groups: dict = field(default_factory=dict)   # uuid -> [name] (shared)
     hints: dict = field(default_factory=dict)             # uuid -> {hint: [values]} (shared)
     groups: dict = field(default_factory=dict)            # uuid -> [group uuid]
-    image_properties: dict = field(default_factory=dict)  # image id -> {name: value}
-    # uuid -> [(network name, MAC, fixed IP or None)] of its ports, oldest port
-    # first (a port without a fixed IP still names its network).
+    # uuid -> {name: value}: the properties of the image it was (re)built with
+    # (servers with the same ones share one dict).
+    image_properties: dict = field(default_factory=dict)
+    # uuid -> [(network name, MAC, fixed IP or None)] of its ports, as its network
+    # info cache lists them (a port without a fixed IP still names its network).
     addresses: dict = field(default_factory=dict)
 
 
-# The columns of the UNION ALL: what kind of row, whose, two texts, a third (the MAC
-# of an address) and the keys its rows are put in order by (in Python: an ORDER BY
-# over the whole UNION makes PostgreSQL sort it with parallel workers, whose start
-# costs more than the query): `ord` (the row's id, where a view shows rows in the
-# order they were added), for ports their creation time, id and address.
-_UNION_COLUMNS = ('kind', 'owner', 'k', 'v', 'x', 'ord', 'ts', 'pid')
+# The columns of the UNION ALL: what kind of row, whose, two texts and the key its
+# rows are put in order by (in Python: an ORDER BY over the whole UNION makes
+# PostgreSQL sort it with parallel workers, whose start costs more than the query):
+# `ord` (the row's id, where a view shows rows in the order they were added).
+_UNION_COLUMNS = ('kind', 'owner', 'k', 'v', 'ord')
 
 
-def _part(kind: str, owner, key=None, value=None, order=None, extra=None, ts=None,
-          pid=None) -> sa.Select:
+def _part(kind: str, owner, key=None, value=None, order=None) -> sa.Select:
     """One branch of the UNION ALL (_UNION_COLUMNS)."""
     text = sa.Text()
 
@@ -158,27 +157,25 @@ def _part(kind: str, owner, key=None, value=None, order=None, extra=None, ts=Non
                      sa.cast(owner, sa.String(255)).label('owner'),
                      sa.cast(typed(key, text), text).label('k'),
                      sa.cast(typed(value, text), text).label('v'),
-                     sa.cast(typed(extra, text), text).label('x'),
-                     typed(order, sa.Integer()).label('ord'),
-                     typed(ts, sa.DateTime()).label('ts'),
-                     typed(pid, sa.String(36)).label('pid'))
+                     typed(order, sa.Integer()).label('ord'))
 
 
-def _related_parts(owned, hints: bool, groups: bool, images) -> list[sa.Select]:
+IMAGE_PREFIX = 'image_'  # system metadata keys of the image's properties
+
+
+def _related_parts(owned, hints: bool, groups: bool, images: bool) -> list[sa.Select]:
     """The branches of the UNION ALL: `owned(column)` restricts a branch to the
-    instances asked for, `images(column)` (if not None) to their images."""
+    instances asked for; `images`: with their image properties."""
     meta, tag, sm = models.InstanceMetadata, models.Tag, models.InstanceSystemMetadata
-    port, net, ip = models.Port, models.Network, models.IPAllocation
+    cache = models.InstanceInfoCache
     parts = [
         _part('m', meta.instance_uuid, meta.key, meta.value, meta.id)
         .where(owned(meta.instance_uuid)),
         _part('t', tag.resource_id, tag.tag).where(owned(tag.resource_id)),
         _part('s', sm.instance_uuid, value=sm.value, order=sm.id)
         .where(owned(sm.instance_uuid), sm.key == sysmeta.SECURITY_GROUPS),
-        _part('a', port.device_id, net.name, ip.ip_address, extra=port.mac_address,
-              ts=port.created_at, pid=port.id)
-        .select_from(port).join(net, net.id == port.network_id)
-        .outerjoin(ip, ip.port_id == port.id).where(owned(port.device_id)),
+        _part('a', cache.instance_uuid, value=cache.network_info)
+        .where(owned(cache.instance_uuid)),
     ]
     if hints:
         rs = models.RequestSpecRecord
@@ -189,52 +186,39 @@ def _related_parts(owned, hints: bool, groups: bool, images) -> list[sa.Select]:
         parts.append(_part('g', member.instance_uuid, group.uuid, order=member.id)
                      .join(group, group.id == member.group_id)
                      .where(owned(member.instance_uuid)))
-    if images is not None:
-        prop = models.ImageProperty
-        parts.append(_part('p', prop.image_id, prop.name, prop.value, prop.id)
-                     .where(images(prop.image_id)))
+    if images:
+        # The image properties the server was built or rebuilt with (its image_*
+        # system metadata, as Nova's): the image itself may be another service's.
+        parts.append(_part('p', sm.instance_uuid, sm.key, sm.value, sm.id)
+                     .where(owned(sm.instance_uuid),
+                            sm.key.startswith(IMAGE_PREFIX, autoescape=True)))
     return parts
 
 
 @functools.lru_cache(maxsize=16)
 def _related_statement(hints: bool, groups: bool, images: bool) -> prepared.Statement:
     """The UNION ALL of `related`, built once per shape (building it costs more than
-    running it), for the list parameters `uuids` and `images`."""
-    params = {'uuids': 'varchar[]'}
-    if images:
-        params['images'] = 'varchar[]'
-
-    def build(uuids: prepared.Param, images: prepared.Param | None = None):
-        return sa.union_all(*_related_parts(uuids.contains, hints, groups,
-                                            images.contains if images else None))
+    running it), for the list parameter `uuids`."""
+    def build(uuids: prepared.Param):
+        return sa.union_all(*_related_parts(uuids.contains, hints, groups, images))
     name = 'kumo_related_' + ''.join('1' if f else '0' for f in (hints, groups, images))
-    return prepared.Statement(name, params, build)
+    return prepared.Statement(name, {'uuids': 'varchar[]'}, build)
 
 
 def related(bind: orm.Session | sa.Connection, uuids: Collection[str],
-            image_ids: Collection[str] = (), hints: bool = False,
-            groups: bool = False) -> Related:
+            images: bool = False, hints: bool = False, groups: bool = False) -> Related:
     """Metadata, tags, security groups and addresses of `uuids`, their scheduler hints
-    and server groups if asked, and the properties of `image_ids`: one query."""
+    and server groups if asked, and their image properties if `images`: one query."""
     if not uuids:
         return Related()
-    params: dict = {'uuids': list(uuids)}
-    if image_ids:
-        params['images'] = list(image_ids)
-    return _collect(_related_statement(hints, groups, bool(image_ids)).rows(
-        bind, **params), _nulls_first(bind))
-
-
-def _nulls_first(bind: orm.Session | sa.Connection) -> bool:
-    """Whether the backend puts NULLs first in ascending order (all but PostgreSQL):
-    the ports' order is the one their ORDER BY gave."""
-    return connection_of(bind).dialect.name != 'postgresql'
+    return _collect(_related_statement(hints, groups, bool(images)).rows(
+        bind, uuids=list(uuids)))
 
 
 _ORD = operator.itemgetter(_UNION_COLUMNS.index('ord'))
 
 
-def _collect(rows: Iterable, nulls_first: bool) -> Related:
+def _collect(rows: Iterable) -> Related:
     """Related from rows of the UNION ALL (in any order)."""
     result = Related()
     # Most servers share their security groups and hints text: decode each text once
@@ -247,7 +231,7 @@ def _collect(rows: Iterable, nulls_first: bool) -> Related:
             value = decoded[text] = json.loads(text)
         return value
 
-    tags, in_order, ports = result.tags, [], []
+    tags, in_order, addresses = result.tags, [], result.addresses
     no_hints: dict = {}  # one for every server without hints
     for row in rows:
         kind = row[0]
@@ -259,7 +243,7 @@ def _collect(rows: Iterable, nulls_first: bool) -> Related:
                 entry = tags[row[1]] = []
             entry.append(row[2])
         elif kind == 'a':
-            ports.append(row)
+            addresses[row[1]] = network_cache.addresses(json.loads(row[3]))
         elif kind == 's':
             result.security_groups[row[1]] = parsed(row[3])
         else:  # 'h'
@@ -276,21 +260,19 @@ def _collect(rows: Iterable, nulls_first: bool) -> Related:
         elif kind == 'g':
             groups.setdefault(owner, []).append(key)
         else:
-            properties.setdefault(owner, {})[key] = value
-    # Oldest port first, then by port id and address (NULLs where the backend's
-    # ORDER BY put them; only a port without an address has a NULL one).
-    ports.sort(key=lambda p: ((p[6] is None) != nulls_first, p[6] or _NO_TIME, p[7],
-                              (p[3] is None) != nulls_first, p[3] or ''))
-    addresses = result.addresses
-    for _kind, owner, network, address, mac, *_rest in ports:
-        entry = addresses.get(owner)
-        if entry is None:
-            entry = addresses[owner] = []
-        entry.append((network, mac, address))
+            entry = properties.get(owner)
+            if entry is None:
+                entry = properties[owner] = {}
+            entry[key[_PREFIX_LENGTH:]] = value
+    if properties:
+        # Servers booted from the same image share one dict (and so one image view).
+        shared: dict[tuple, dict] = {}
+        for owner, props in properties.items():
+            properties[owner] = shared.setdefault(tuple(props.items()), props)
     return result
 
 
-_NO_TIME = datetime.datetime.min
+_PREFIX_LENGTH = len(IMAGE_PREFIX)
 
 
 @functools.lru_cache(maxsize=16)
@@ -303,11 +285,8 @@ def _show_statement(names: tuple[str, ...], hints: bool, groups: bool,
     inst = models.Instance
 
     def build(uuid: prepared.Param) -> sa.CompoundSelect:
-        image = (sa.select(inst.image_ref).where(uuid.equals(inst.uuid)).scalar_subquery()
-                 if images else None)
         related = sa.union_all(*_related_parts(
-            uuid.equals, hints, groups,
-            (lambda c: c == image) if images else None)).subquery()
+            uuid.equals, hints, groups, images)).subquery()
         # The instance's row comes first in the UNION, so its types are the
         # columns' types (the related ones typed NULLs).
         instance_part = select_instances(names).add_columns(
@@ -325,8 +304,7 @@ def _show_statement(names: tuple[str, ...], hints: bool, groups: bool,
 def show(bind: orm.Session | sa.Connection, uuid: str, user_data: bool = True,
          hints: bool = False, groups: bool = False, images: bool = False):
     """(ServerRow, Related) of one instance, deleted ones included, in one round
-    trip: `hints`, `groups` and `images` (the properties of its image) as for
-    `related`."""
+    trip: `hints`, `groups` and `images` (its image properties) as for `related`."""
     names = columns(user_data)
     rows = _show_statement(names, hints, groups, images).rows(bind, uuid=uuid)
     width = len(names)
@@ -334,4 +312,4 @@ def show(bind: orm.Session | sa.Connection, uuid: str, user_data: bool = True,
     if not found:
         raise exceptions.InstanceNotFound(instance_id=uuid)
     return rows_from([found[0][:width]], names)[0], _collect(
-        (r[width:] for r in rows if r[width] is not None), _nulls_first(bind))
+        r[width:] for r in rows if r[width] is not None)

@@ -121,6 +121,11 @@ class ImageAPI(abc.ABC):
     def delete(self, ctxt, image_id: str) -> None:
         """Delete an image (and its data); an image already gone is no error."""
 
+    @abc.abstractmethod
+    def in_progress(self, ctxt, instance_uuid: str) -> list[str]:
+        """Ids of the images made from a server (createImage, createBackup, shelve)
+        still waiting for their data."""
+
 
 def api() -> ImageAPI:
     """The image catalog this deployment uses (see the module's docstring)."""

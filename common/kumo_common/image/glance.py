@@ -28,6 +28,8 @@ LOG = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 GROUP = 'glance'
+# Glance statuses of an image still waiting for its data (a list filter).
+IN_PROGRESS = 'in:queued,saving,uploading'
 
 
 class ImageNotAuthorized(exceptions.Forbidden):
@@ -171,3 +173,7 @@ class GlanceImageAPI(ImageAPI):
 
     def delete(self, ctxt, image_id: str) -> None:
         self.client.delete(ctxt, image_id)
+
+    def in_progress(self, ctxt, instance_uuid: str) -> list[str]:
+        return [image.id for image in self.query(
+            ctxt, {'instance_uuid': instance_uuid, 'status': IN_PROGRESS})]

@@ -69,6 +69,10 @@ class LocalImageAPI(ImageAPI):
             image_db.delete(s, row)
         remove_stored_file(location)
 
+    def in_progress(self, ctxt, instance_uuid: str) -> list[str]:
+        with db_session.reader() as s:
+            return [image.id for image in snapshot_db.pending(s, instance_uuid)]
+
 
 def remove_stored_file(location: str | None) -> None:
     """Delete an image's file if it is in the image store (never an imported file)."""

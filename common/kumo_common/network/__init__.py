@@ -10,10 +10,11 @@
   the user made is bound (PUT), the MAC and fixed IPs are read from Neutron's answer,
   and on server delete the ports Kumo made are deleted and the user's unbound.
 
-Wired so far: the API's checks of a create's `networks` (external only), the
-conductor's allocation at build time and the release when a server goes
-(kumo_conductor.ports). The addresses in server views still read the local tables:
-see the list in kumo_common/network/neutron.py.
+Wired: the API's checks of a create's `networks` (external only), the conductor's
+allocation at build time and the release when a server goes (kumo_conductor.ports).
+What the conductor gave a server is kept in its network info cache
+(kumo_common.db.network_cache), which the server views' `addresses`, the ip/ip6 list
+filters and the rebuild/rescue/unshelve/resize payloads read, with either backend.
 """
 from __future__ import annotations
 

@@ -8,9 +8,10 @@ is only unbound, as Nova's preserve_on_delete.
 
 The API checks a create's `networks` here too (resolve_requests: the network is
 one the token may use, the port is free, the fixed IP is inside a subnet and free).
-Not done yet (they still read the local tables when [neutron] endpoint is external):
-`addresses` in server views and the ip/ip6 list filters, and the network info of
-rebuild/rescue payloads (kumo_api.heavy_actions._ports).
+The ports given to a server are kept in its network info cache
+(kumo_common.db.network_cache), read by server views, the ip/ip6 filters and
+rebuild/rescue. Not done: ports changed in Neutron behind Kumo's back (Nova's
+network-changed events) do not reach that cache; the local service's port deletes do.
 """
 from __future__ import annotations
 

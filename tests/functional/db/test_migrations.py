@@ -4,6 +4,7 @@ Each backend is a TestCase class of its own (stestr keeps a class in one worker)
 every test gets a fresh database from tests.fixtures.database.Database.
 """
 import datetime
+import json
 import pprint
 import uuid
 
@@ -103,6 +104,59 @@ class _MigrationTests:
         self.assertIsNotNone(head)
         self.assertEqual(head, migration.db_version(db.url))
         self.assertEqual(head, migration.db_version())  # the configured database
+
+    def test_0007_fills_the_network_info_caches(self):
+        # Servers with ports before 0007 keep their addresses: their caches are
+        # written from the local ports tables, in the order the views showed them.
+        db = self.useFixture(database.Database(self.backend, sync=False))
+        migration.db_sync(db.url, '0006')
+        server, gone = str(uuid.uuid4()), str(uuid.uuid4())
+        engine = migration.create_engine(db.url)
+        self.addCleanup(engine.dispose)
+        old, new = datetime.datetime(2026, 1, 1), datetime.datetime(2026, 1, 2)
+        with engine.begin() as conn:
+            for uuid_, deleted in ((server, 0), (gone, 1)):
+                conn.execute(sa.text(
+                    "INSERT INTO instances (uuid, project_id, user_id, vcpus, memory_mb, "
+                    "root_gb, ephemeral_gb, auto_disk_config, locked, deleted) VALUES "
+                    "(:u, 'p', 'u', 1, 64, 1, 0, :f, :f, :d)"),
+                    {'u': uuid_, 'd': deleted, 'f': False})
+            conn.execute(sa.text(
+                "INSERT INTO networks (id, name, shared, is_default, mtu, status, "
+                "description, admin_state_up, router_external) VALUES "
+                "('n1', 'private', :f, :f, 1500, 'ACTIVE', '', :t, :f)"),
+                {'f': False, 't': True})
+            conn.execute(sa.text(
+                "INSERT INTO subnets (id, network_id, cidr, ip_version, enable_dhcp, "
+                "description) VALUES ('s1', 'n1', '10.0.0.0/24', 4, :t, '')"), {'t': True})
+            for port, device, mac, when in (('p-new', server, 'fa:16:3e:00:00:02', new),
+                                            ('p-old', server, 'fa:16:3e:00:00:01', old),
+                                            ('p-gone', gone, 'fa:16:3e:00:00:03', old)):
+                conn.execute(sa.text(
+                    "INSERT INTO ports (id, network_id, device_id, mac_address, status, "
+                    "name, description, admin_state_up, preserve_on_delete, created_at) "
+                    "VALUES (:p, 'n1', :d, :m, 'ACTIVE', '', '', :t, :f, :w)"),
+                    {'p': port, 'd': device, 'm': mac, 'w': when, 't': True, 'f': False})
+            for address, port in (('10.0.0.9', 'p-old'), ('10.0.0.10', 'p-old'),
+                                  ('10.0.0.5', 'p-gone')):
+                conn.execute(sa.text(
+                    "INSERT INTO ip_allocations (subnet_id, ip_address, port_id) VALUES "
+                    "('s1', :a, :p)"), {'a': address, 'p': port})
+
+        migration.db_sync(db.url)
+
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                'SELECT instance_uuid, network_info FROM instance_info_caches')).all()
+        self.assertEqual([server], [r[0] for r in rows])
+        self.assertEqual([
+            {'id': 'p-old', 'network_id': 'n1', 'network_name': 'private',
+             'mac_address': 'fa:16:3e:00:00:01',
+             'fixed_ips': [{'ip_address': '10.0.0.10', 'version': 4},
+                           {'ip_address': '10.0.0.9', 'version': 4}]},
+            {'id': 'p-new', 'network_id': 'n1', 'network_name': 'private',
+             'mac_address': 'fa:16:3e:00:00:02', 'fixed_ips': []}],
+            json.loads(rows[0][1]))
 
     def test_conditional_update_claims_exactly_once(self):
         # How Kumo claims resources atomically: the update only matches while there

@@ -16,6 +16,8 @@ from tests.fixtures import cloud
 CONF = cfg.CONF
 ADMIN = cloud.ADMIN_TOKEN
 XLARGE = '5'  # 16384 MB: one per fake host (32768 MB - 512 reserved)
+# A server's fault when no host passed: Nova's words (the why: its scheduling report).
+NO_HOST = 'No valid host was found. There are not enough hosts available.'
 
 
 class TestHintsPlaceServers(testtools.TestCase):
@@ -67,6 +69,14 @@ class TestHintsPlaceServers(testtools.TestCase):
     def fault(self, server_id: str) -> str:
         return self.cloud.get_server(server_id)['fault']['message']
 
+    def verdict(self, server_id: str) -> str:
+        """Why no host passed: the scheduling report's summary (the fault says Nova's
+        NO_HOST, then this)."""
+        resp = self.cloud.request('GET', f'/v2.1/servers/{server_id}/scheduling-report',
+                                  token=cloud.ADMIN_TOKEN)
+        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        return resp.json['scheduling_report']['summary']
+
     # --- hints -------------------------------------------------------------------------
     def test_same_host_and_different_host(self):
         first = self.boot()
@@ -82,7 +92,8 @@ class TestHintsPlaceServers(testtools.TestCase):
         # /24 holds every host: the hint no longer decides.
         server = self.boot({'build_near_host_ip': '127.0.2.9', 'cidr': '/24'},
                            status='ERROR')
-        self.assertIn('3 removed by SimpleCIDRAffinityFilter', self.fault(server))
+        self.assertEqual(f'{NO_HOST} {self.verdict(server)}', self.fault(server))
+        self.assertIn('3 removed by SimpleCIDRAffinityFilter', self.verdict(server))
 
     def test_query(self):
         server = self.boot({'query': '["=", "$host", "compute3"]'})
@@ -121,8 +132,9 @@ class TestHintsPlaceServers(testtools.TestCase):
         self.assertEqual({'compute1', 'compute2', 'compute3'},
                          {self.host_of(u) for u in uuids})
         fourth = self.boot({'group': group}, status='ERROR')
-        self.assertEqual('No valid host was found. 0 of 3 hosts: 3 removed by '
-                         'ServerGroupAntiAffinityFilter', self.fault(fourth))
+        self.assertEqual(f'{NO_HOST} {self.verdict(fourth)}', self.fault(fourth))
+        self.assertEqual('0 of 3 hosts: 3 removed by ServerGroupAntiAffinityFilter',
+                         self.verdict(fourth))
 
     def test_max_server_per_host(self):
         group = self.group('anti-affinity', {'max_server_per_host': 2})
@@ -216,9 +228,12 @@ class TestHintsPlaceServers(testtools.TestCase):
         servers = [self.boot(flavorRef=XLARGE) for _ in range(3)]
         self.assertEqual(3, len({self.host_of(s) for s in servers}))
         server = self.boot(flavorRef=XLARGE, status='ERROR')
-        self.assertEqual('No valid host was found. 0 of 3 hosts: 3 removed by RamFilter',
-                         self.fault(server))
+        # Nova's words in the fault, then the report's summary; the whole account in
+        # the report.
         report = self.report(server)
+        self.assertEqual(f"{NO_HOST} {report['summary']}",
+                         self.cloud.get_server(server)['fault']['message'])
+        self.assertEqual('0 of 3 hosts: 3 removed by RamFilter', report['summary'])
         self.assertEqual('no_valid_host', report['result'])
         ram = [f for f in report['filters'] if f['name'] == 'RamFilter'][0]
         self.assertEqual({'ram.insufficient': 3}, ram['removed_by_code'])

@@ -13,8 +13,9 @@ import fixtures
 import sqlalchemy as sa
 from oslo_config import cfg
 
-from kumo_common import lifecycle
+from kumo_common import lifecycle, objects
 from kumo_common.db import models, session
+from kumo_conductor.manager import ConductorManager
 from tests.fixtures import cloud
 from tests.unit.api import api_samples, roles
 
@@ -285,6 +286,19 @@ class TestFailedBuildEvents(cloud.CloudTestCase):
             for event in owner:
                 self.assert_keys_of_sample(event, version, admin=False)
                 self.assertNotIn('traceback', event)
+        # Nova's words: its reschedule found no alternate host left (MaxRetriesExceeded,
+        # 500); the details (admins) are that exception's traceback.
+        fault = self.cloud.get_server(server_id)['fault']
+        self.assertEqual(500, fault['code'])
+        self.assertEqual('Exceeded maximum number of retries. Exhausted all hosts '
+                         f'available for retrying build failures for instance '
+                         f'{server_id}.', fault['message'])
+        self.assertTrue(fault['details'].startswith('Traceback (most recent call last):'),
+                        fault['details'])
+        self.assertIn('MaxRetriesExceeded: Exceeded maximum number of retries.',
+                      fault['details'])
+        self.assertNotIn('details', self.cloud.get_server(server_id, token=self.token)
+                         ['fault'])
 
     def test_last_attempt_failing_finishes_its_event(self):
         CONF.set_override('max_attempts', 1, group='scheduler')
@@ -297,8 +311,8 @@ class TestFailedBuildEvents(cloud.CloudTestCase):
         self.assertIn('SpawnFailed', build['traceback'])
         self.assertEqual(f'Disk image of {server_id} is corrupt', build['details'])
         fault = self.cloud.get_server(server_id)['fault']
-        self.assertEqual(f'Build failed on compute1: Disk image of {server_id} is corrupt',
-                         fault['message'])
+        # Rescheduling disabled: Nova's compute gives the error as it is.
+        self.assertEqual(f'Disk image of {server_id} is corrupt', fault['message'])
         # The fault's details are that traceback too, for admins only (code 500).
         self.assertEqual(build['traceback'], fault['details'])
         self.assertNotIn('details', self.cloud.get_server(server_id, token=self.token)
@@ -321,8 +335,58 @@ class TestFailedBuildEvents(cloud.CloudTestCase):
         self.assertEqual(('conductor_schedule_and_build_instances', 'Error'),
                          (schedule['event'], schedule['result']))
         self.assertIn('NoValidHost', schedule['traceback'])
-        self.assertTrue(schedule['details'].startswith('No valid host was found.'),
-                        schedule['details'])
+        # Nova's words, for the event's details and the fault alike, then the one
+        # line of Kumo's scheduling report (the whole report: admins).
+        report = self.cloud.request('GET', f'/v2.1/servers/{server["id"]}/'
+                                    'scheduling-report', token=ADMIN)
+        self.assertEqual(200, report.status_code, report.get_data(True))
+        summary = report.json['scheduling_report']['summary']
+        self.assertIn('RamFilter', summary)
+        nova_words = 'No valid host was found. There are not enough hosts available.'
+        self.assertEqual(f'{nova_words} {summary}', schedule['details'])
+        fault = self.cloud.get_server(server['id'], token=self.token)['fault']
+        self.assertEqual((500, f'{nova_words} {summary}'), (fault['code'], fault['message']))
+        self.assertNotIn('details', fault)
+        self.assertIn('NoValidHost', self.cloud.get_server(server['id'])['fault']['details'])
+        self.assertEqual('no_valid_host', report.json['scheduling_report']['result'])
+
+
+class TestBuildOutOfAttempts(cloud.CloudTestCase):
+    """Three hosts, [scheduler] max_attempts 3, every spawn fails: the third failure
+    ends the build with Nova's MaxRetriesExceeded naming the attempts and the last
+    host's error."""
+    COMPUTES = 3
+
+    def test_fault_names_the_attempts_and_the_last_error(self):
+        CONF.set_override('max_attempts', 3, group='scheduler')
+        self.addCleanup(CONF.clear_override, 'max_attempts', group='scheduler')
+        tried = []
+
+        def failing_spawn(build):
+            tried.append(build.attempt)
+            raise SpawnFailed(f'Disk image of {build.uuid} is corrupt (try {build.attempt})')
+        for agent in self.cloud.agents:
+            self.useFixture(fixtures.MockPatchObject(agent.driver, 'spawn', failing_spawn))
+        token = self.new_token()
+        server = self.cloud.create_server(token=token)
+        self.cloud.wait_for_status(server['id'], 'ERROR')
+        self.assertEqual([1, 2, 3], sorted(tried))
+        fault = self.cloud.get_server(server['id'])['fault']
+        self.assertEqual(500, fault['code'])
+        self.assertEqual(
+            'Exceeded maximum number of retries. Exceeded max scheduling attempts 3 for '
+            f'instance {server["id"]}. Last exception: Disk image of {server["id"]} is '
+            'corrupt (try 3)', fault['message'])
+        self.assertIn('MaxRetriesExceeded', fault['details'])
+        self.assertNotIn('details', self.cloud.get_server(server['id'], token=token)
+                         ['fault'])
+
+    def test_a_failure_no_host_would_mend_is_a_build_abort(self):
+        # (No agent reports one yet; the wording is Nova's BuildAbortException.)
+        result = objects.BuildResult(instance_uuid='u-1', host='compute1', success=False,
+                                     error='No disk space', reschedulable=False)
+        self.assertEqual(('Build of instance u-1 aborted: No disk space', None),
+                         ConductorManager._build_failure('u-1', result, False))
 
 
 class TestFailedActionEvents(cloud.CloudTestCase):

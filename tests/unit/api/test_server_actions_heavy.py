@@ -8,6 +8,7 @@ import os
 import time
 import uuid as uuidlib
 
+import sqlalchemy as sa
 import testtools
 
 from kumo_api import errors
@@ -396,6 +397,30 @@ class TestRebuild(HeavyActionsCase):
         self.assertEqual([('compute_rebuild_instance', 'Success'),
                           ('rebuild_server', 'Success')],
                          sorted((e['event'], e['result']) for e in action['events']))
+
+    def test_image_requirements_against_the_flavor(self):
+        # Nova's order and words (the server's m1.tiny: 512 MB, 1 GB); nothing changes.
+        gib = 1024 ** 3
+
+        def refused(**fields):
+            image_id = self.new_image()
+            with session.transaction() as s:
+                s.execute(sa.update(models.Image).where(models.Image.id == image_id)
+                          .values(**fields))
+            return self.act({'rebuild': {'imageRef': image_id}}, code=400).json[
+                'badRequest']['message']
+        self.assertEqual("Flavor's memory is too small for requested image.",
+                         refused(min_ram=1024, min_disk=5, size=2 * gib))
+        self.assertEqual(f"Flavor's disk is too small for requested image. Flavor disk is "
+                         f"{gib} bytes, image is {2 * gib} bytes.",
+                         refused(min_disk=5, size=2 * gib))
+        self.assertEqual("Flavor's disk is smaller than the minimum size specified in image "
+                         f"metadata. Flavor disk is {gib} bytes, minimum size is "
+                         f"{5 * gib} bytes.", refused(min_disk=5, size=None))
+        server = self.cloud.get_server(self.server_id)
+        self.assertEqual(('ACTIVE', None, cloud.IMAGE_ID),
+                         (server['status'], server['OS-EXT-STS:task_state'],
+                          server['image']['id']))
 
     def test_2_75_full_view_and_user_data(self):
         resp = self.act({'rebuild': {'imageRef': cloud.IMAGE_ID, 'user_data': 'aGk=',

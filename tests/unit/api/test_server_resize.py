@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime
 import time
+import uuid as uuidlib
 
 import sqlalchemy as sa
 
 from kumo_common import context, states
+from kumo_common.db import images as image_db
 from kumo_common.db import models, recovery, session
 from kumo_common.db import server_migrations as migration_db
 from kumo_conductor.manager import ConductorManager
@@ -97,6 +99,14 @@ class ResizeCase(cloud.CloudTestCase):
             'GET', f'/v2.1/servers/{self.server_id}/os-instance-actions/{request_id}',
             token=ADMIN, version='2.51')
         return {e['event']: e['result'] for e in resp.json['instanceAction']['events']}
+
+    def flavor(self, name, ram, disk, public=True, vcpus=1) -> str:
+        flavor_id = f'{name}-{self.project}'
+        resp = self.cloud.request('POST', '/v2.1/flavors', token=ADMIN, json={'flavor': {
+            'name': flavor_id, 'ram': ram, 'vcpus': vcpus, 'disk': disk, 'id': flavor_id,
+            'os-flavor-access:is_public': public}})
+        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        return flavor_id
 
     def quota_usage(self):
         resp = self.cloud.request('GET', f'/v2.1/os-quota-sets/{self.project}/detail',
@@ -339,6 +349,19 @@ class TestResizeConfirm(ResizeCase):
                          (server['flavor']['original_name'],
                           server['OS-EXT-STS:power_state']))
 
+    def test_a_private_flavor_is_not_access_checked(self):
+        # Nova's resize looks the flavor up without the caller's project: a private
+        # flavor the project was not given still resizes (create refuses it).
+        private = self.flavor('private', 1024, 1, public=False)
+        resp = self.cloud.request('POST', '/v2.1/servers', token=self.token, version='2.37',
+                                  json={'server': {'name': 'x', 'flavorRef': private,
+                                                   'imageRef': cloud.IMAGE_ID,
+                                                   'networks': 'none'}})
+        self.assertEqual(400, resp.status_code, resp.get_data(True))
+        self.resize(private)
+        server = self.wait_idle('VERIFY_RESIZE')
+        self.assertEqual(private, server['flavor']['original_name'])
+
     def test_a_stopped_server_stays_stopped(self):
         self.act({'os-stop': None})
         self.wait_idle('SHUTOFF')
@@ -469,6 +492,62 @@ class TestResizeRules(ResizeCase):
         self.assertEqual({'server': [(server['OS-EXT-SRV-ATTR:host'], 512)]},
                          self.claims())
         self.assertEqual((1, 512), self.quota_usage())
+
+    def needy_image(self, **fields) -> str:
+        """Make the server's image one with these minimums."""
+        image_id = str(uuidlib.uuid4())
+        with session.transaction() as s:
+            seeded = image_db.get(s, cloud.IMAGE_ID)
+            image_db.create(s, image_id, 'needy', disk_format=seeded.disk_format,
+                            container_format=seeded.container_format,
+                            location=seeded.location, visibility='public', **fields)
+            s.execute(sa.update(models.Instance).where(
+                models.Instance.uuid == self.server_id).values(image_ref=image_id))
+        return image_id
+
+    def assert_unchanged(self):
+        server = self.show()
+        self.assertEqual(('ACTIVE', None, 'm1.tiny'),
+                         (server['status'], server['OS-EXT-STS:task_state'],
+                          server['flavor']['original_name']))
+        self.assertEqual({'server': [(server['OS-EXT-SRV-ATTR:host'], 512)]},
+                         self.claims())
+        self.assertEqual((1, 512), self.quota_usage())
+        self.assertNotIn('resize', [a['action'] for a in self.actions()])
+
+    def test_image_minimums_in_novas_words(self):
+        gib = 1024 ** 3
+        self.needy_image(min_ram=4096, min_disk=30, size=50 * gib)
+        resp = self.resize(SMALL, code=400)    # 2048 MB
+        self.assertEqual("Flavor's memory is too small for requested image.",
+                         resp.json['badRequest']['message'])
+        # The image's size is not compared on resize (Nova's check reads the server's
+        # system metadata, which keeps the minimums only).
+        big = self.flavor('big', 4096, 25)
+        resp = self.resize(big, code=400)
+        self.assertEqual("Flavor's disk is smaller than the minimum size specified in "
+                         f"image metadata. Flavor disk is {25 * gib} bytes, minimum size "
+                         f"is {30 * gib} bytes.", resp.json['badRequest']['message'])
+        self.assert_unchanged()
+
+    def test_quota_is_checked_before_the_image(self):
+        # Nova: the quota's 403 comes before the image's 400.
+        self.needy_image(min_ram=4096)
+        resp = self.cloud.request('PUT', f'/v2.1/os-quota-sets/{self.project}',
+                                  token=ADMIN, json={'quota_set': {'ram': 1024}})
+        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        resp = self.resize(SMALL, code=403)
+        self.assertEqual('Quota exceeded for ram: Requested 1536, but already used 512 of '
+                         '1024 ram', resp.json['forbidden']['message'])
+        self.assert_unchanged()
+        # Within the quota, the image's minimums refuse it, and nothing was charged.
+        resp = self.cloud.request('PUT', f'/v2.1/os-quota-sets/{self.project}',
+                                  token=ADMIN, json={'quota_set': {'ram': 51200}})
+        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        resp = self.resize(SMALL, code=400)
+        self.assertEqual("Flavor's memory is too small for requested image.",
+                         resp.json['badRequest']['message'])
+        self.assert_unchanged()
 
     def test_no_other_host_is_a_no_valid_host_not_an_error(self):
         before = self.show()

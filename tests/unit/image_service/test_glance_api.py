@@ -25,7 +25,7 @@ from kumo_common.db import models, session
 from kumo_common.image import glance, local
 from kumo_compute.virt.libvirt import imagecache
 from kumo_conductor import images as conductor_images
-from kumo_conductor import snapshots
+from kumo_conductor import shelving, snapshots
 from tests.fixtures import glance as glance_fixtures
 from tests.fixtures.stack import free_port
 from tests.unit.image_service import base
@@ -243,6 +243,58 @@ class TestBoot(GlanceAPITestCase):
         waiting = self.create(name='never-made', instance_uuid=instance_uuid)
         other = self.create(name='not-this-servers', instance_uuid=str(uuid.uuid4()))
         snapshots.finish(instance_uuid, False, None, self.ctxt())
+        self.call('GET', f'/v2/images/{waiting["id"]}', status=404)
+        self.assertEqual('queued', self.show(other['id'])['status'])
+
+
+class TestServerViewsThroughGlance(GlanceAPITestCase):
+    """2.98's image properties are the ones the server was (re)built with, kept in its
+    image_* system metadata (as Nova's): what the external Glance says of the image
+    later (changed or deleted) does not change them."""
+
+    def properties(self, server_id: str, path: str = '') -> dict:
+        if path:
+            resp = self.cloud.request('GET', '/v2.1/servers/detail', token=self.token,
+                                      version='2.98')
+            self.assertEqual(200, resp.status_code, resp.get_data(True))
+            return next(s['image']['properties'] for s in resp.json['servers']
+                        if s['id'] == server_id)
+        return self.cloud.get_server(server_id, version='2.98')['image']['properties']
+
+    def test_properties_captured_at_boot_and_rebuild(self):
+        image = self.uploaded(architecture='x86_64', os_distro='alpine')
+        server = self.cloud.create_server('props', token=self.token, imageRef=image['id'])
+        self.cloud.wait_for_status(server['id'], 'ACTIVE')
+        booted = {'architecture': 'x86_64', 'os_distro': 'alpine'}
+        self.assertEqual(booted, self.properties(server['id']))
+        self.assertEqual(booted, self.properties(server['id'], 'detail'))
+        # Glance's image changes, then goes: the server keeps what it was built with.
+        self.patch(image['id'], [{'op': 'replace', 'path': '/os_distro',
+                                  'value': 'debian'}])
+        self.assertEqual(booted, self.properties(server['id']))
+        self.call('DELETE', f'/v2/images/{image["id"]}', status=204)
+        self.assertEqual(booted, self.properties(server['id']))
+        # A rebuild takes the new image's.
+        other = self.uploaded(os_distro='fedora', hw_qemu_guest_agent='yes')
+        resp = self.cloud.request('POST', f'/v2.1/servers/{server["id"]}/action',
+                                  token=self.token, version='2.98',
+                                  json={'rebuild': {'imageRef': other['id']}})
+        self.assertEqual(202, resp.status_code, resp.get_data(True))
+        rebuilt = {'os_distro': 'fedora', 'hw_qemu_guest_agent': 'yes'}
+        self.assertEqual(rebuilt, resp.json['server']['image']['properties'])
+        self.cloud.wait_for_status(server['id'], 'ACTIVE')
+        self.assertEqual(rebuilt, self.properties(server['id']))
+        self.assertEqual(rebuilt, self.properties(server['id'], 'detail'))
+
+    def test_a_deleted_servers_unfinished_images_go_through_the_api(self):
+        # A shelve (or createImage) still writing its image in Glance when the server
+        # is deleted: found through the image API, not Kumo's tables.
+        instance_uuid = str(uuid.uuid4())
+        waiting = self.create(name='shelving', instance_uuid=instance_uuid)
+        other = self.create(name='not-this-servers', instance_uuid=str(uuid.uuid4()))
+        self.assertEqual([waiting['id']],
+                         images.api().in_progress(self.ctxt(), instance_uuid))
+        shelving.forget(self.ctxt(), instance_uuid)
         self.call('GET', f'/v2/images/{waiting["id"]}', status=404)
         self.assertEqual('queued', self.show(other['id'])['status'])
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import time
 import uuid
 
+import sqlalchemy as sa
 from oslo_config import cfg
 
+from kumo_api import heavy_actions
 from kumo_common import context as kumo_context
 from kumo_common import exceptions, network, objects
+from kumo_common.db import models, network_cache, session
 from kumo_common.network import local, neutron
 from tests.fixtures import served
 from tests.unit.network_service import base
@@ -168,3 +171,84 @@ class TestCreateChecksThroughNeutron(NeutronAPITestCase):
         server = self.create('auto')['server']
         self.cloud.wait_for_status(server['id'], 'ACTIVE')
         self.assertEqual([net['id']], [p['network_id'] for p in self.ports_of(server['id'])])
+
+
+class TestServerAddressesThroughNeutron(NeutronAPITestCase):
+    """Server views, the ip/ip6 filters and rebuild/rescue read the server's network
+    info cache, written by the conductor from Neutron's answers: nothing of it comes
+    from Kumo's own ports tables (hidden here, as a Neutron's own database would be)."""
+
+    def hide_ports_from_kumos_tables(self, server_id: str) -> None:
+        with session.transaction() as s:
+            s.execute(sa.update(models.Port).where(models.Port.device_id == server_id)
+                      .values(device_id='in-another-database'))
+
+    def listed(self, query: str) -> set[str]:
+        resp = self.cloud.request('GET', f'/v2.1/servers?{query}', token=self.token,
+                                  version='2.5')
+        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        return {s['id'] for s in resp.json['servers']}
+
+    def test_addresses_ip_filters_and_rebuild(self):
+        net = self.network('cached', cidrs=('10.91.0.0/24', 'fd00:91::/64'))
+        mine = self.post('port', network_id=net['id'], name='older')
+        server = self.cloud.create_server(
+            'cached', token=self.token, networks=[{'uuid': net['id']}, {'port': mine['id']}])
+        self.cloud.wait_for_status(server['id'], 'ACTIVE')
+        other = self.cloud.create_server('other', token=self.token,
+                                         networks=[{'uuid': net['id']}])
+        self.cloud.wait_for_status(other['id'], 'ACTIVE')
+        ports = {p['id']: p for p in self.ports_of(server['id'])}
+        made = next(p for p in ports.values() if p['id'] != mine['id'])
+        self.hide_ports_from_kumos_tables(server['id'])
+        self.assertEqual([], self.ports_of(server['id']))
+
+        def entries(port):
+            return [{'version': 6 if ':' in ip['ip_address'] else 4,
+                     'addr': ip['ip_address'], 'OS-EXT-IPS:type': 'fixed',
+                     'OS-EXT-IPS-MAC:mac_addr': port['mac_address']}
+                    for ip in sorted(port['fixed_ips'], key=lambda ip: ip['ip_address'])]
+        # In the order the server asked for its NICs (Nova's), each port's addresses
+        # in order.
+        expected = {'cached': entries(made) + entries(mine)}
+        shown = self.cloud.get_server(server['id'])
+        self.assertEqual(expected, shown['addresses'])
+        self.assertEqual([{'name': 'default'}], shown['security_groups'])
+        detail = self.cloud.request('GET', '/v2.1/servers/detail', token=self.token).json
+        self.assertEqual(expected, next(s['addresses'] for s in detail['servers']
+                                        if s['id'] == server['id']))
+
+        v4 = next(ip['ip_address'] for ip in made['fixed_ips'] if ':' not in ip['ip_address'])
+        v6 = next(ip['ip_address'] for ip in made['fixed_ips'] if ':' in ip['ip_address'])
+        self.assertEqual({server['id']}, self.listed(f'ip={v4}$'))
+        self.assertEqual({server['id']}, self.listed(f'ip6={v6}$'))
+        self.assertEqual({server['id'], other['id']}, self.listed('ip=10.91.0.'))
+        self.assertEqual(set(), self.listed('ip=10.92.'))
+
+        # Rebuild (and rescue) give the guest the same NICs, from the cache.
+        with session.reader() as s:
+            rebuilt = heavy_actions._ports(s, server['id'])
+        self.assertEqual([made['id'], mine['id']], [p.id for p in rebuilt])
+        self.assertEqual(('cached', made['mac_address'], net['id']),
+                         (rebuilt[0].network_name, rebuilt[0].mac_address,
+                          rebuilt[0].network_id))
+        resp = self.cloud.request('POST', f'/v2.1/servers/{server["id"]}/action',
+                                  token=self.token,
+                                  json={'rebuild': {'imageRef': base.cloud.IMAGE_ID}})
+        self.assertEqual(202, resp.status_code, resp.get_data(True))
+        rebuilt_view = self.cloud.wait_for_status(server['id'], 'ACTIVE')
+        self.assertEqual(expected, rebuilt_view['addresses'])
+
+    def test_delete_clears_the_cache(self):
+        net = self.network('gone', cidrs=('10.93.0.0/24',))
+        server = self.cloud.create_server('gone', token=self.token,
+                                          networks=[{'uuid': net['id']}])
+        self.cloud.wait_for_status(server['id'], 'ACTIVE')
+        with session.reader() as s:
+            self.assertEqual(1, len(network_cache.ports(s, server['id'])))
+        self.assertEqual(204, self.cloud.request('DELETE', f'/v2.1/servers/{server["id"]}',
+                                                 token=self.token).status_code)
+        self.wait_no_ports(server['id'])
+        with session.reader() as s:
+            self.assertEqual([], network_cache.ports(s, server['id']))
+        self.assertEqual(set(), self.listed('ip=10.93.'))

@@ -108,6 +108,21 @@ class TestServerPorts(base.NetworkServiceTestCase):
             f'/v2.0/ports?network_id={network["id"]}', 'id'))
         self.assertEqual([], self.ports_of(server['id']))
 
+    def test_a_port_deleted_from_under_a_server(self):
+        # Its addresses leave the server's views and the ip filter (the server's
+        # network info cache follows the network service, as Nova's follows
+        # Neutron's network-vif-deleted event).
+        network = self.network('two', ('10.16.0.0/24',))
+        mine = self.post('port', network_id=network['id'],
+                         fixed_ips=[{'ip_address': '10.16.0.40'}])
+        server = self.active([{'uuid': network['id']}, {'port': mine['id']}])
+        self.assertEqual(2, len(server['addresses']['two']))
+        self.call('DELETE', f'/v2.0/ports/{mine["id"]}', status=204)
+        shown = self.cloud.get_server(server['id'], token=self.token)
+        self.assertEqual(['10.16.0.2'], [a['addr'] for a in shown['addresses']['two']])
+        listed = self.cloud.request('GET', '/v2.1/servers?ip=10.16.0.40', token=self.token)
+        self.assertEqual([], listed.json['servers'])
+
     def test_ports_that_cannot_be_given(self):
         network = self.network('theirs', ('10.16.0.0/24',))
         port = self.post('port', network_id=network['id'])
