@@ -72,7 +72,7 @@ def _snapshot(instance: models.Instance, action: str, name: str, image_type: str
             name, instance_uuid=server.uuid, image_ref=server.image_ref,
             project_id=server.project_id, user_id=ctxt.user_id,
             root_gb=(server.flavor or {}).get('root_gb', 0) or 0, image_type=image_type,
-            base=_base_image(catalog, ctxt, server.image_ref, s), extra=extra)
+            base=catalog.find(ctxt, server.image_ref, session=s), extra=extra)
 
     if catalog.external:
         # An image API call is never made inside the transaction that claims the
@@ -129,23 +129,11 @@ def _ports(s, instance_uuid: str) -> list[objects.PortSpec]:
     return network_cache.ports(s, instance_uuid)
 
 
-def _base_image(catalog: images.ImageAPI, ctxt, image_id: str | None,
-                s=None) -> images.Image | None:
-    """The image a server was built from (its snapshot inherits its properties);
-    None when it is gone or no longer readable."""
-    if not image_id:
-        return None
-    try:
-        return catalog.get(ctxt, image_id, visible=False, session=s)
-    except (exceptions.ImageNotFound, exceptions.Forbidden):
-        return None
-
-
 def _boot_images(ctxt, image: images.Image) -> tuple[objects.ImageSpec | None, ...]:
     """The kernel and ramdisk an image boots with (its kernel_id / ramdisk_id), read
     before the action's transaction (they may be image API calls)."""
     catalog = images.api()
-    found = (_base_image(catalog, ctxt, image.properties.get(key))
+    found = (catalog.find(ctxt, image.properties.get(key))
              for key in ('kernel_id', 'ramdisk_id'))
     return tuple(i.spec() if i is not None else None for i in found)
 

@@ -19,9 +19,9 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from kumo_api import errors, lifecycle, policy, rpc_clients, scheduling
-from kumo_common import exceptions, objects, states
 from kumo_common import image as images
 from kumo_common import lifecycle as actions
+from kumo_common import objects, states
 from kumo_common.db import aggregates as aggregate_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, session
@@ -37,17 +37,6 @@ def _authorize(rule: str, instance: models.Instance) -> None:
 
 
 # --- shelve ----------------------------------------------------------------------------------
-def _base_image(catalog: images.ImageAPI, ctxt, image_id: str | None, s=None):
-    """The image the server was built from (the shelve image inherits its
-    properties, as a snapshot's); None when it is gone or unreadable."""
-    if not image_id:
-        return None
-    try:
-        return catalog.get(ctxt, image_id, visible=False, session=s)
-    except (exceptions.ImageNotFound, exceptions.Forbidden):
-        return None
-
-
 def shelve(instance: models.Instance, body) -> None:
     _authorize('os-shelve:shelve', instance)
     ctxt = g.context
@@ -62,7 +51,7 @@ def shelve(instance: models.Instance, body) -> None:
             f'{server.display_name}-shelved', instance_uuid=server.uuid,
             image_ref=server.image_ref, project_id=server.project_id,
             user_id=ctxt.user_id, root_gb=(server.flavor or {}).get('root_gb', 0) or 0,
-            image_type='snapshot', base=_base_image(catalog, ctxt, server.image_ref, s))
+            image_type='snapshot', base=catalog.find(ctxt, server.image_ref, session=s))
 
     if catalog.external:
         # No image API call inside the claim's transaction (as createImage's): the

@@ -7,8 +7,6 @@ left here is the failed images' deletion and the rotation, through its API.
 """
 from __future__ import annotations
 
-import os
-
 from oslo_log import log as logging
 
 from kumo_common import exceptions, objects
@@ -16,21 +14,9 @@ from kumo_common import image as image_api
 from kumo_common.db import images as image_db
 from kumo_common.db import session
 from kumo_common.db import snapshots as snapshot_db
+from kumo_common.image import local as local_images
 
 LOG = logging.getLogger(__name__)
-
-
-def _remove_file(location: str | None) -> None:
-    """Delete an image's file if it is in the image store (never an imported file)."""
-    if not location:
-        return
-    path = os.path.abspath(location)
-    if os.path.dirname(path) != os.path.abspath(snapshot_db.store_dir()):
-        return
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def finish(instance_uuid: str, success: bool, result: objects.ActionResult | None,
@@ -70,7 +56,7 @@ def finish(instance_uuid: str, success: bool, result: objects.ActionResult | Non
                 doomed.append(old.location)
                 image_db.delete(s, old)
     for location in doomed:
-        _remove_file(location)
+        local_images.remove_stored_file(location)
 
 
 def _finish_external(catalog, ctxt, instance_uuid: str, success: bool,

@@ -106,6 +106,17 @@ class ImageAPI(abc.ABC):
         lookups Kumo makes on its own behalf (a server's kernel, a snapshot's base).
         `session`: a database session to read in (the local catalog; ignored else)."""
 
+    def find(self, ctxt, image_id: str | None, *, session=None) -> Image | None:
+        """An image Kumo reads on its own behalf (the image a server was built from,
+        whose properties its snapshots inherit): None when there is none, or it was
+        deleted or made unreadable since."""
+        if not image_id:
+            return None
+        try:
+            return self.get(ctxt, image_id, visible=False, session=session)
+        except (exceptions.ImageNotFound, exceptions.Forbidden):
+            return None
+
     @abc.abstractmethod
     def list(self, ctxt) -> list[Image]:
         """Every image the caller may see, newest first (the compute images proxy)."""
