@@ -1,5 +1,5 @@
 """Kumo behind a real Keystone: the lab install (devstack/kumo-lab.sh) driven with the
-`openstack` CLI and openstacksdk through Keystone's service catalog.
+`openstack` CLI, openstacksdk and python-novaclient through Keystone's service catalog.
 
 The lab installs Keystone from PyPI into a virtualenv of its own (kept between runs in
 .kumo/lab-keystone-venv), runs it on a free port with SQLite and fernet tokens, and
@@ -8,17 +8,24 @@ KUMO_TEST_SKIP_KEYSTONE=1 skips this module (e.g. offline).
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 
 import openstack
 import openstack.config
 import requests
 import testtools
+import yaml
+from keystoneauth1 import session as ksa_session
+from keystoneauth1.identity import v3
+from novaclient import client as nova_client
+from novaclient import exceptions as nova_exc
 
 from tests.fixtures import stack
 
@@ -26,6 +33,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 LAB_SCRIPT = os.path.join(REPO, 'devstack', 'kumo-lab.sh')
 KEYSTONE_VENV = os.path.join(REPO, '.kumo', 'lab-keystone-venv')
 IMAGE = 'cirros-0.6.2-x86_64-disk'
+# novaclient's own ceiling (novaclient.API_MAX_VERSION); Kumo's is 2.100.
+NOVACLIENT_MAX = '2.96'
 
 
 class TestKeystoneLab(testtools.TestCase):
@@ -76,6 +85,83 @@ class TestKeystoneLab(testtools.TestCase):
         if '-f' in args and args[args.index('-f') + 1] == 'json':
             return json.loads(proc.stdout)
         return proc
+
+    # --- keystoneauth sessions and novaclient ------------------------------------------
+    def cloud_auth(self, cloud: str = 'kumo-demo') -> dict:
+        """The `auth` section clouds.yaml gives `cloud`."""
+        with open(os.path.join(self.lab_dir, 'clouds.yaml'), encoding='utf-8') as f:
+            return dict(yaml.safe_load(f)['clouds'][cloud]['auth'])
+
+    def keystone_session(self, **auth) -> ksa_session.Session:
+        """A keystoneauth1 session on password auth: the catalog comes with its token."""
+        sess = ksa_session.Session(auth=v3.Password(**auth))
+        self.addCleanup(sess.session.close)
+        return sess
+
+    def nova(self, sess: ksa_session.Session):
+        # No endpoint_override: novaclient finds the compute endpoint in the catalog.
+        return nova_client.Client(NOVACLIENT_MAX, session=sess, region_name='RegionOne')
+
+    def wait_nova(self, what: str, check, timeout: float = 90):
+        deadline = time.monotonic() + timeout
+        while True:
+            result = check()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                self.fail(f'timed out waiting for {what}')
+            time.sleep(0.3)
+
+    def nova_boot(self, nc, name: str):
+        """m1.tiny, the lab's image, network 'private' — looked up as novaclient users
+        do, its image and network proxies going to the image and network endpoints of the
+        catalog — then wait for ACTIVE."""
+        image = nc.glance.find_image(IMAGE)
+        network = nc.neutron.find_network('private')
+        flavor = nc.flavors.find(name='m1.tiny')
+        server = nc.servers.create(name, image.id, flavor.id,
+                                   nics=[{'net-id': network.id}])
+
+        def active():
+            found = nc.servers.get(server.id)
+            if found.status == 'ERROR':
+                self.fail(f'{server.id} went to ERROR: {getattr(found, "fault", None)}')
+            return found if found.status == 'ACTIVE' else None
+        return self.wait_nova(f'{server.id} to be ACTIVE', active)
+
+    def nova_delete(self, nc, server_id: str) -> None:
+        nc.servers.delete(server_id)
+
+        def gone():
+            try:
+                nc.servers.get(server_id)
+            except nova_exc.NotFound:
+                return True
+            return False
+        self.wait_nova(f'{server_id} to be deleted', gone)
+
+    def second_project(self) -> dict:
+        """A non-admin project and user with the member role, made through the admin
+        cloud as an operator would; returns its password-auth arguments."""
+        suffix = uuid.uuid4().hex[:6]
+        project, user, password = f'proj-b-{suffix}', f'user-b-{suffix}', f'pw-{suffix}'
+        self.openstack('project', 'create', '--domain', 'Default', project,
+                       cloud='kumo-admin')
+        self.openstack('user', 'create', '--domain', 'Default', '--password', password,
+                       user, cloud='kumo-admin')
+        self.openstack('role', 'add', '--project', project, '--user', user, 'member',
+                       cloud='kumo-admin')
+        return dict(self.cloud_auth(), username=user, password=password,
+                    project_name=project)
+
+    def api_statuses(self, token: str) -> dict[str, int]:
+        """What the compute, image and network APIs answer `token` with."""
+        urls = {'compute': f'http://127.0.0.1:{self.ports["COMPUTE_PORT"]}/v2.1/servers',
+                'image': f'http://127.0.0.1:{self.ports["IMAGE_PORT"]}/v2/images',
+                'network': f'http://127.0.0.1:{self.ports["NETWORK_PORT"]}/v2.0/networks'}
+        return {name: requests.get(url, headers={'X-Auth-Token': token},
+                                   timeout=30).status_code
+                for name, url in urls.items()}
 
     def test_server_lifecycle_with_the_cli(self):
         name = f'lab-{uuid.uuid4().hex[:6]}'
@@ -155,3 +241,112 @@ class TestKeystoneLab(testtools.TestCase):
         self.assertEqual(1, len(list(conn.network.ports(device_id=server.id))))
         conn.compute.delete_server(server)
         conn.compute.wait_for_delete(server, interval=0.2, wait=60)
+
+    def test_novaclient_through_keystone(self):
+        nc = self.nova(self.keystone_session(**self.cloud_auth('kumo-demo')))
+        name = f'nc-lab-{uuid.uuid4().hex[:6]}'
+        server = self.nova_boot(nc, name)
+        self.assertEqual(['private'], list(server.addresses))
+        self.assertIn(server.id, [s.id for s in nc.servers.list()])
+        shown = nc.servers.get(server.id)
+        self.assertEqual(name, shown.name)
+        self.assertEqual(nc.client.session.get_project_id(), shown.tenant_id)
+        nc.servers.update(server.id, name=f'{name}-renamed')
+        self.assertEqual(f'{name}-renamed', nc.servers.get(server.id).name)
+        self.nova_delete(nc, server.id)
+        self.assertNotIn(server.id, [s.id for s in nc.servers.list()])
+
+    def test_other_projects_servers_are_out_of_reach(self):
+        demo = self.nova(self.keystone_session(**self.cloud_auth('kumo-demo')))
+        server = self.nova_boot(demo, f'demo-{uuid.uuid4().hex[:6]}')
+        self.addCleanup(self.nova_delete, demo, server.id)
+        other_session = self.keystone_session(**self.second_project())
+        other = self.nova(other_session)
+        self.assertNotEqual(demo.client.session.get_project_id(),
+                            other_session.get_project_id())
+
+        self.assertNotIn(server.id, [s.id for s in other.servers.list()])
+        self.assertNotIn(server.id, [s.id for s in other.servers.list(detailed=False)])
+        # Naming demo's project does not widen B's view; all_tenants is for admins.
+        self.assertNotIn(server.id, [s.id for s in other.servers.list(
+            search_opts={'project_id': demo.client.session.get_project_id()})])
+        self.assertRaises(nova_exc.Forbidden, other.servers.list,
+                          search_opts={'all_tenants': 1})
+        self.assertRaises(nova_exc.NotFound, other.servers.get, server.id)
+        self.assertRaises(nova_exc.NotFound, other.servers.update, server.id,
+                          name='hijacked')
+        self.assertRaises(nova_exc.NotFound, other.servers.reboot, server.id)
+        self.assertRaises(nova_exc.NotFound, other.servers.stop, server.id)
+        self.assertRaises(nova_exc.NotFound, other.servers.set_meta, server.id,
+                          {'owner': 'b'})
+        self.assertRaises(nova_exc.NotFound, other.servers.set_meta_item, server.id,
+                          'owner', 'b')
+        self.assertRaises(nova_exc.NotFound, other.servers.delete, server.id)
+        # The server's sub-resources: there for its owner, 404 for B.
+        compute = f'http://127.0.0.1:{self.ports["COMPUTE_PORT"]}/v2.1/servers/{server.id}'
+        headers = {'OpenStack-API-Version': f'compute {NOVACLIENT_MAX}'}
+        for path in ('metadata', 'os-instance-actions', 'tags'):
+            self.assertEqual(200, demo.client.session.get(
+                f'{compute}/{path}', headers=headers, raise_exc=False).status_code, path)
+            self.assertEqual(404, other_session.get(
+                f'{compute}/{path}', headers=headers, raise_exc=False).status_code, path)
+
+        # Nothing B tried reached the server.
+        after = demo.servers.get(server.id)
+        self.assertEqual((server.name, 'ACTIVE', {}),
+                         (after.name, after.status, after.metadata))
+        self.assertEqual(['create'], [a.action for a in
+                                      demo.instance_action.list(server.id)])
+
+    def test_revoked_token_gets_401(self):
+        """A token Keystone issued to demo and then revoked (`openstack token revoke`, as
+        admin): each API refuses it. The token is first shown good to Keystone itself;
+        it is not used at Kumo before the revocation, since keystonemiddleware caches a
+        validated token ([keystone_authtoken] token_cache_time, 300 s) and, like Nova,
+        Kumo then honours it until that entry ages out."""
+        # Demo's own session, used at Kumo: the requests themselves are good.
+        self.assertEqual({'compute': 200, 'image': 200, 'network': 200}, self.api_statuses(
+            self.keystone_session(**self.cloud_auth('kumo-demo')).get_token()))
+        token = self.keystone_session(**self.cloud_auth('kumo-demo')).get_token()
+        admin = self.keystone_session(**self.cloud_auth('kumo-admin'))
+        tokens_url = f'{self.cloud_auth()["auth_url"]}/auth/tokens'
+        self.assertEqual(200, admin.get(tokens_url, headers={'X-Subject-Token': token},
+                                        raise_exc=False).status_code)
+        self.openstack('token', 'revoke', token, cloud='kumo-admin')
+        self.assertEqual(404, admin.get(tokens_url, headers={'X-Subject-Token': token},
+                                        raise_exc=False).status_code)
+        self.assertEqual({'compute': 401, 'image': 401, 'network': 401},
+                         self.api_statuses(token))
+
+    def test_expired_token_gets_401(self):
+        """Keystone caps a token issued with an application credential at the
+        credential's expiry (CVE-2022-2447): a credential that lasts seconds gives a
+        genuinely short-lived token without shortening the lab's other tokens. It works
+        at every API, then, once expired, gets 401 there — also from
+        keystonemiddleware's cache, which checks the expiry of the token it holds."""
+        demo = self.keystone_session(**self.cloud_auth('kumo-demo'))
+        lifetime = 20
+        expires = (datetime.datetime.now(datetime.UTC)
+                   + datetime.timedelta(seconds=lifetime))
+        identity = self.cloud_auth()['auth_url']
+        cred = demo.post(f'{identity}/users/{demo.get_user_id()}/application_credentials',
+                         json={'application_credential': {
+                             'name': f'short-{uuid.uuid4().hex[:6]}',
+                             'expires_at': expires.strftime('%Y-%m-%dT%H:%M:%S.%f')}}
+                         ).json()['application_credential']
+        issued = requests.post(f'{identity}/auth/tokens', timeout=30, json={'auth': {
+            'identity': {'methods': ['application_credential'],
+                         'application_credential': {'id': cred['id'],
+                                                    'secret': cred['secret']}}}})
+        self.assertEqual(201, issued.status_code, issued.text)
+        token = issued.headers['X-Subject-Token']
+        token_expires = datetime.datetime.fromisoformat(
+            issued.json()['token']['expires_at'].replace('Z', '+00:00'))
+        self.assertLessEqual(token_expires, expires + datetime.timedelta(seconds=1))
+        self.assertEqual({'compute': 200, 'image': 200, 'network': 200},
+                         self.api_statuses(token))
+        wait = (token_expires - datetime.datetime.now(datetime.UTC)
+                ).total_seconds()
+        time.sleep(max(0.0, wait) + 1)
+        self.assertEqual({'compute': 401, 'image': 401, 'network': 401},
+                         self.api_statuses(token))
