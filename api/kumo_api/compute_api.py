@@ -175,14 +175,19 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
     # Without imageRef, the image->local boot disk of the mappings (if any).
     image_id = _ref_id(req.image_ref) if req.image_ref \
         else block_devices.boot_image_id(req.block_device_mappings)
-    # Read before the transaction (it may be an image API call); its errors are
-    # raised in the order Nova checks things, below.
-    image_lookup = _lookup_image(ctxt, image_id)
+    # An image API's answer is read before the transaction (no call is made holding
+    # locks), the local catalog's in it (no transaction of its own); either way its
+    # errors are raised in the order Nova checks things, below.
+    image_api = images.api()
+    image_lookup = _lookup_image(ctxt, image_api, image_id) if image_api.external \
+        else None
     # With an external Neutron the NICs are checked through its API, here, for the
     # same reason; with the local service, in the transaction below.
     networks = network_api.api()
     nics_lookup = _lookup_networks(ctxt, networks, req) if networks.external else None
     with session.transaction() as s:
+        if not image_api.external:
+            image_lookup = _lookup_image(ctxt, image_api, image_id, s)
         group = scheduling.resolve_group(s, ctxt, hints)
         scheduling.check_enabled(hints, group)
         scheduling.check_destination(s, where)
@@ -218,14 +223,18 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
         if where.availability_zone:
             if where.availability_zone not in scheduling.known_zones(s):
                 raise errors.BadRequest('The requested availability zone is not available')
-        quota.check_metadata_items(s, ctxt.project_id, len(req.metadata))
-        quota.check_injected_files(s, ctxt.project_id, ctxt.user_id, req.personality)
+        # The project's limits, read once for the checks and the admission below.
+        limits = quota.get_limits(s, ctxt.project_id)
+        quota.check_metadata_items(s, ctxt.project_id, len(req.metadata), limits)
+        quota.check_injected_files(s, ctxt.project_id, ctxt.user_id, req.personality,
+                                   limits)
         if isinstance(nics_lookup, Exception):
             raise nics_lookup
         nics = nics_lookup if networks.external else _resolve_networks(s, req, ctxt)
         # Atomic: charged in this transaction, so concurrent creates cannot overshoot.
         count = quota.admit_instances(s, ctxt.project_id, ctxt.user_id, flavor.vcpus,
-                                      flavor.memory_mb, req.min_count, req.max_count)
+                                      flavor.memory_mb, req.min_count, req.max_count,
+                                      project_limits=limits)
 
         image_props = image.properties
         flavor_snapshot = flavor_db.snapshot(flavor)
@@ -317,13 +326,15 @@ def _lookup_networks(ctxt, networks: network_api.NetworkAPI, req: CreateRequest
         return exc
 
 
-def _lookup_image(ctxt, image_id: str | None) -> images.Image | Exception | None:
+def _lookup_image(ctxt, image_api: images.ImageAPI, image_id: str | None,
+                  s=None) -> images.Image | Exception | None:
     """The image to boot as the caller may see it, or why it cannot be had (not
-    found, not authorized); None without an image id."""
+    found, not authorized); None without an image id. `s`: the session to read the
+    local catalog in."""
     if not image_id:
         return None
     try:
-        return images.api().get(ctxt, image_id)
+        return image_api.get(ctxt, image_id, session=s)
     except (exceptions.ImageNotFound, exceptions.Forbidden) as exc:
         return exc
 

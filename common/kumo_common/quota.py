@@ -180,11 +180,16 @@ def overrides(s: orm.Session, project_id: str, user_id: str | None = None
     return {resource: limit for resource, limit in rows if resource in RESOURCES}
 
 
-def get_limits(s: orm.Session, project_id: str, user_id: str | None = None
-               ) -> dict[str, int]:
-    """Effective limits of a project, or of a user in it (their overrides win)."""
-    limits = default_limits(s)
-    limits.update(overrides(s, project_id))
+def get_limits(s: orm.Session, project_id: str, user_id: str | None = None,
+               project_limits: dict[str, int] | None = None) -> dict[str, int]:
+    """Effective limits of a project, or of a user in it (their overrides win).
+    `project_limits`: the project's, if the caller read them already in this
+    transaction (only the user's overrides are read then)."""
+    if project_limits is None:
+        limits = default_limits(s)
+        limits.update(overrides(s, project_id))
+    else:
+        limits = dict(project_limits)
     if user_id:
         limits.update({r: v for r, v in overrides(s, project_id, user_id).items()
                        if r not in PER_PROJECT})
@@ -217,20 +222,25 @@ def delete_limits(s: orm.Session, project_id: str, user_id: str | None = None) -
     s.execute(stmt)
 
 
-def check_metadata_items(s: orm.Session, project_id: str, count: int) -> None:
-    """403 if a server would carry more metadata items than the project may."""
-    allowed = get_limits(s, project_id)['metadata_items']
+def check_metadata_items(s: orm.Session, project_id: str, count: int,
+                         project_limits: dict[str, int] | None = None) -> None:
+    """403 if a server would carry more metadata items than the project may
+    (`project_limits`: get_limits(s, project_id), if the caller has them)."""
+    if project_limits is None:
+        project_limits = get_limits(s, project_id)
+    allowed = project_limits['metadata_items']
     if 0 <= allowed < count:
         raise MetadataLimitExceeded(allowed=allowed)
 
 
 def check_injected_files(s: orm.Session, project_id: str, user_id: str,
-                         files: list[tuple[str, str]]) -> None:
+                         files: list[tuple[str, str]],
+                         project_limits: dict[str, int] | None = None) -> None:
     """403 if personality files break the injected_files limits (Nova's order: the
     count, then the longest path, then the longest content, its base64 text)."""
     if not files:
         return
-    limits = get_limits(s, project_id, user_id)
+    limits = get_limits(s, project_id, user_id, project_limits)
     allowed = limits['injected_files']
     if 0 <= allowed < len(files):
         raise OnsetFileLimitExceeded()
@@ -323,8 +333,9 @@ def ensure_server_group_usage(project_id: str, user_id: str | None = None,
 
 def _ensure(keys: list[tuple[str, str, str]]) -> None:
     u = models.QuotaUsage
-    with session.reader() as s:
-        found = s.scalar(sa.select(sa.func.count(u.id)).where(
+    # One statement, no transaction around it (on PostgreSQL: no BEGIN/ROLLBACK).
+    with session.statement_connection() as conn:
+        found = conn.scalar(sa.select(sa.func.count(u.id)).where(
             sa.tuple_(u.project_id, u.user_id, u.resource).in_(keys)))
     if found == len(keys):
         return
@@ -334,8 +345,23 @@ def _ensure(keys: list[tuple[str, str, str]]) -> None:
 
 def _lock(s: orm.Session, keys: list[tuple[str, str, str]]) -> dict[tuple, int]:
     """Lock the ledger rows (creating missing ones) in key order; their in_use."""
-    _insert_missing(s, keys)
     u = models.QuotaUsage
+    if len(keys) > 1 and s.get_bind().dialect.name == 'postgresql':
+        # One statement for all the rows: PostgreSQL locks the rows of a SELECT ...
+        # ORDER BY ... FOR UPDATE as it returns them, i.e. in key order, as the loop
+        # below does. The rows exist once ensure_usage ran (they are never deleted);
+        # if one does not, the loop below creates it.
+        rows = s.execute(
+            sa.select(u.project_id, u.user_id, u.resource, u.in_use)
+            .where(sa.tuple_(u.project_id, u.user_id, u.resource).in_(keys))
+            # COLLATE "C": byte order, which is Python's sorted() order of the keys.
+            .order_by(u.project_id.collate('C'), u.user_id.collate('C'),
+                      u.resource.collate('C'))
+            .with_for_update()).all()
+        found = {(p, user, r): in_use for p, user, r, in_use in rows}
+        if len(found) == len(set(keys)):
+            return found
+    _insert_missing(s, keys)
     in_use = {}
     for key in sorted(keys):
         project_id, user_id, resource = key
@@ -356,6 +382,28 @@ def _charge(s: orm.Session, key: tuple[str, str, str], delta: int, limit: int) -
     if limit >= 0:
         stmt = stmt.where(u.in_use + delta <= limit)
     return s.execute(stmt).rowcount == 1
+
+
+def _charge_all(s: orm.Session, charges: list[tuple[tuple[str, str, str], int, int]]
+                ) -> bool:
+    """_charge every (key, delta, limit), all or nothing (False: one would go over its
+    limit; the caller raises, which rolls the others back). On PostgreSQL one UPDATE
+    ... FROM (VALUES ...) with the same condition per row; elsewhere one per key."""
+    if len(charges) < 2 or s.get_bind().dialect.name != 'postgresql':
+        return all(_charge(s, key, delta, limit) for key, delta, limit in charges)
+    u = models.QuotaUsage
+    rows = sa.values(sa.column('project_id', sa.String), sa.column('user_id', sa.String),
+                     sa.column('resource', sa.String), sa.column('delta', sa.Integer),
+                     sa.column('hard_limit', sa.Integer), name='charges').data(
+        [(p, user, r, delta, limit) for (p, user, r), delta, limit in charges])
+    stmt = (sa.update(u)
+            .where(u.project_id == rows.c.project_id, u.user_id == rows.c.user_id,
+                   u.resource == rows.c.resource,
+                   sa.or_(rows.c.hard_limit < 0,
+                          u.in_use + rows.c.delta <= rows.c.hard_limit))
+            .values(in_use=u.in_use + rows.c.delta, updated_at=models.utcnow())
+            .execution_options(synchronize_session=False))
+    return s.execute(stmt).rowcount == len(charges)
 
 
 def _release(s: orm.Session, key: tuple[str, str, str], delta: int) -> None:
@@ -420,15 +468,22 @@ def settable_range(s: orm.Session, project_id: str, user_id: str | None = None
 # --- admission -----------------------------------------------------------------------
 
 def admit_instances(s: orm.Session, project_id: str, user_id: str, vcpus: int,
-                    memory_mb: int, min_count: int, max_count: int) -> int:
+                    memory_mb: int, min_count: int, max_count: int,
+                    project_limits: dict[str, int] | None = None) -> int:
     """Charge as many servers of this size as fit, up to max_count; returns how many.
 
     Runs in the caller's transaction (the one that writes the servers). Raises
-    TooManyInstances when not even min_count fit.
+    TooManyInstances when not even min_count fit. `project_limits`:
+    get_limits(s, project_id), if the caller read them in this transaction.
     """
     keys = _instance_keys(project_id, user_id)
     in_use = _lock(s, keys)
-    limits = {'': get_limits(s, project_id), user_id: get_limits(s, project_id, user_id)}
+    if project_limits is None:
+        project_limits = get_limits(s, project_id)
+    # The user's limits are the project's with their overrides on top: the defaults
+    # and the project's overrides are read once, not once per scope.
+    limits = {'': project_limits,
+              user_id: get_limits(s, project_id, user_id, project_limits)}
     per = {'instances': 1, 'cores': vcpus, 'ram': memory_mb}
     # The scope (project or user) with the least room binds each resource.
     room: dict[str, tuple[int, int, int]] = {}
@@ -445,13 +500,10 @@ def admit_instances(s: orm.Session, project_id: str, user_id: str, vcpus: int,
             fits = min(fits, max(left, 0) // per[resource])
     if fits < min_count:
         raise _too_many(room, per, min_count, max_count)
-    for key in keys:
-        _project, scope, resource = key
-        delta = per[resource] * fits
-        if delta and not _charge(s, key, delta, limits[scope][resource]):
-            # Only reachable if the lock above did not hold; refuse rather than
-            # overshoot.
-            raise _too_many(room, per, min_count, max_count)
+    charges = [(key, per[key[2]] * fits, limits[key[1]][key[2]]) for key in keys]
+    if not _charge_all(s, [c for c in charges if c[1]]):
+        # Only reachable if the lock above did not hold; refuse rather than overshoot.
+        raise _too_many(room, per, min_count, max_count)
     return fits
 
 

@@ -4,11 +4,11 @@ Read through kumo_common.image: the local catalog's rows, or an external Glance
 (with the request's token, the current context's when none is given)."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy import orm
 
 from kumo_common import exceptions, objects
 from kumo_common import image as image_api
-from kumo_common.db import instances as instance_db
 from kumo_common.db import models, session
 from kumo_common.image import local
 
@@ -36,11 +36,25 @@ def boot_image(instance: models.Instance, image_id: str | None,
     return get_spec(ctxt, image_id, session=orm.object_session(instance))
 
 
-def boot_images(ctxt, instance_uuid: str) -> tuple[objects.ImageSpec | None,
-                                                   objects.ImageSpec | None]:
+def boot_image_ids(s: orm.Session, instance_uuid: str) -> tuple[str | None, str | None]:
+    """(kernel_id, ramdisk_id) of an instance: its two columns, one statement (not the
+    instance with its metadata, system metadata and tags)."""
+    inst = models.Instance
+    row = s.execute(sa.select(inst.kernel_id, inst.ramdisk_id)
+                    .where(inst.uuid == instance_uuid)).first()
+    if row is None:
+        raise exceptions.InstanceNotFound(instance_id=instance_uuid)
+    return row.kernel_id, row.ramdisk_id
+
+
+def boot_images(ctxt, instance_uuid: str, ids: tuple[str | None, str | None] | None = None
+                ) -> tuple[objects.ImageSpec | None, objects.ImageSpec | None]:
     """(kernel, ramdisk) of an instance, read outside any transaction of the caller's:
-    with an external Glance they are image API calls, never made holding locks."""
-    with session.reader() as s:
-        instance = instance_db.get_instance(s, instance_uuid)
-        kernel_id, ramdisk_id = instance.kernel_id, instance.ramdisk_id
+    with an external Glance they are image API calls, never made holding locks.
+    `ids`: its (kernel_id, ramdisk_id) if the caller read them already (no database
+    read then, and none at all for the usual image without a kernel or ramdisk)."""
+    if ids is None:
+        with session.reader() as s:
+            ids = boot_image_ids(s, instance_uuid)
+    kernel_id, ramdisk_id = ids
     return get_spec(ctxt, kernel_id), get_spec(ctxt, ramdisk_id)

@@ -7,6 +7,7 @@ import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import uuidutils
+from sqlalchemy import orm
 
 from kumo_common import deadlines, exceptions, lifecycle, network, objects, quota, states
 from kumo_common.db import block_devices as bdm_db
@@ -136,6 +137,8 @@ class ConductorManager:
                 LOG.info('Instance %s changed while scheduling; releasing its claim', uuid)
                 recovery.free_allocation_on(s, uuid, selection.compute_node_uuid)
                 return
+            # Read here rather than in a transaction of their own (images.boot_images).
+            boot_image_ids = images.boot_image_ids(s, uuid)
         try:
             ports = self._allocate_ports(ctxt, uuid, spec, selection.service_host)
         except exceptions.KumoException as exc:
@@ -145,9 +148,11 @@ class ConductorManager:
             return
         # The kernel and ramdisk images, read before the transaction (they may be
         # image API calls).
-        boot_images = images.boot_images(ctxt, uuid)
+        boot_images = images.boot_images(ctxt, uuid, boot_image_ids)
         with session.transaction() as s:
-            instance = instance_db.get_instance(s, uuid)
+            # Without its tags (the build does not carry them): one statement less.
+            instance = instance_db.get_instance(s, uuid,
+                                                options=(orm.lazyload(models.Instance.tags),))
             deadline = deadlines.deadline_for(task.SPAWNING)
             if not instance_db.update_if(s, uuid, {'task_state': task.SPAWNING,
                                                    'task_deadline': deadline},

@@ -12,9 +12,10 @@ from kumo_common.db.models import utcnow
 
 
 def get_instance(session: orm.Session, uuid: str, project_id: str | None = None,
-                 read_deleted: bool = True) -> models.Instance:
-    """One instance by uuid (optionally scoped to a project), or InstanceNotFound."""
-    query = sa.select(models.Instance).where(models.Instance.uuid == uuid)
+                 read_deleted: bool = True, options: tuple = ()) -> models.Instance:
+    """One instance by uuid (optionally scoped to a project), or InstanceNotFound.
+    `options`: loader options of the query (e.g. a relationship not to load now)."""
+    query = sa.select(models.Instance).where(models.Instance.uuid == uuid).options(*options)
     if project_id is not None:
         query = query.where(models.Instance.project_id == project_id)
     if not read_deleted:

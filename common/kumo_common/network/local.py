@@ -2,6 +2,8 @@
 when there is no external Neutron)."""
 from __future__ import annotations
 
+import contextlib
+
 from kumo_common import objects
 from kumo_common.db import networks as network_db
 from kumo_common.db import ports as port_db
@@ -20,17 +22,28 @@ class LocalNetworkAPI(NetworkAPI):
     def allocate_for_instance(self, ctxt, instance_uuid: str, project_id: str | None,
                               host: str | None, request: objects.NetworkRequest
                               ) -> objects.PortSpec:
+        # The network's name is read in the transaction that gives the port, not in
+        # one of its own.
         if request.port_id:
             with session.transaction() as s:
                 port = port_db.bind(s, request.port_id, instance_uuid, host)
-        else:
-            port = network_db.allocate_port(
-                session.transaction, request.network_id, instance_uuid, project_id,
-                host=host, fixed_ips=[{'ip_address': request.fixed_ip}]
-                if request.fixed_ip else None)
-        with session.reader() as s:
-            name = network_db.get_network(s, port.network_id).name
-        return _spec(port, name)
+                name = network_db.get_network(s, port.network_id).name
+            return _spec(port, name)
+        names: list[str] = []
+
+        @contextlib.contextmanager
+        def transaction():
+            # allocate_port's transaction (one per attempt): the port's network is
+            # already in its session, so this reads nothing more.
+            with session.transaction() as s:
+                yield s
+                names.append(network_db.get_network(s, request.network_id).name)
+
+        port = network_db.allocate_port(
+            transaction, request.network_id, instance_uuid, project_id,
+            host=host, fixed_ips=[{'ip_address': request.fixed_ip}]
+            if request.fixed_ip else None)
+        return _spec(port, names[-1])
 
     def deallocate_for_instance(self, ctxt, instance_uuid: str) -> None:
         with session.transaction() as s:
