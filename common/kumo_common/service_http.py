@@ -16,12 +16,9 @@ from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 from oslo_context import context as oslo_context
 
-from kumo_common.conf import glance as glance_conf
-from kumo_common.conf import neutron as neutron_conf
+from kumo_common.conf import keystoneauth as keystoneauth_conf
 
 CONF = cfg.CONF
-_KEYSTONEAUTH_OPTS = {'glance': glance_conf.register_keystoneauth_opts,
-                      'neutron': neutron_conf.register_keystoneauth_opts}
 
 _RETRIABLE = [502, 503, 504]
 _lock = threading.Lock()
@@ -36,8 +33,8 @@ def session_for(group: str):
     with _lock:
         if group not in _sessions:
             # keystoneauth's options are registered on first use (see
-            # kumo_common.conf.glance); registering them again is harmless.
-            _KEYSTONEAUTH_OPTS[group](CONF)
+            # kumo_common.conf.keystoneauth); registering them again is harmless.
+            keystoneauth_conf.register_opts(CONF, group)
             auth = ks_loading.load_auth_from_conf_options(CONF, group)
             _sessions[group] = ks_loading.load_session_from_conf_options(CONF, group,
                                                                         auth=auth)

@@ -2,6 +2,8 @@
 authenticates to it when it is another service (a real Glance)."""
 from oslo_config import cfg
 
+from kumo_common.conf import keystoneauth
+
 group = cfg.OptGroup('glance', title='Image API (Glance v2) options', help=(
     'With [glance] endpoint naming another service, the API, the conductor and the '
     'compute agents read images through the Glance v2 API (kumo_common.image). Each '
@@ -41,22 +43,8 @@ opts = [
 def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_group(group)
     conf.register_opts(opts, group=group)
-    # keystoneauth's options: see register_keystoneauth_opts.
-
-
-def register_keystoneauth_opts(conf: cfg.ConfigOpts) -> None:
-    """keystoneauth's session (cafile, insecure, timeout...) and auth plugin options.
-
-    Registered by kumo_common.service_http before it makes this group's session, not
-    with the other options: keystoneauth1 brings requests and urllib3 (some 6 MB in
-    every process), and only a deployment with an external image API reads them."""
-    from keystoneauth1 import loading as ks_loading
-    ks_loading.register_session_conf_options(conf, group.name)
-    ks_loading.register_auth_conf_options(conf, group.name)
+    # keystoneauth's options: kumo_common.conf.keystoneauth, registered on first use.
 
 
 def list_opts():
-    from keystoneauth1 import loading as ks_loading
-    return {group: (opts + ks_loading.get_session_conf_options()
-                    + ks_loading.get_auth_common_conf_options()
-                    + ks_loading.get_auth_plugin_conf_options('password'))}
+    return {group: opts + keystoneauth.list_opts()}
