@@ -13,7 +13,8 @@ match in progress ends at its own CPU timeout, which is never more than the budg
     kept = budget.run(lambda: [t for t in texts if budget.matches(pattern, t)])
 
 Only the matching belongs in the worker: database reads stay in the caller's thread
-(a session is not shared between threads), before or between `run` calls.
+(a session is not shared between threads), before or between `run` calls, and their
+time is not the pattern's: the budget is spent only inside `run`.
 """
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ class Budget:
     """Wall-clock seconds that every match of one request shares."""
 
     def __init__(self, seconds: float):
-        self.deadline = time.monotonic() + seconds
+        self._left = seconds          # what the `run` calls so far have not spent
+        self.deadline = time.monotonic() + seconds   # of the `run` in progress
         self._abandoned = threading.Event()
 
     def remaining(self) -> float:
@@ -55,6 +57,7 @@ class Budget:
         """Run `work` (which calls `matches`) in a worker thread; its result, its
         exception, or PatternTooSlow when the wall deadline passes first."""
         outcome: dict[str, object] = {}
+        self.deadline = time.monotonic() + self._left
 
         def worker() -> None:
             try:
@@ -65,6 +68,7 @@ class Budget:
         thread = threading.Thread(target=worker, name='regex-budget', daemon=True)
         thread.start()
         thread.join(max(0.0, self.remaining()))
+        self._left = max(0.0, self.remaining())
         if thread.is_alive():
             self._abandoned.set()
             raise PatternTooSlow

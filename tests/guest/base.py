@@ -137,9 +137,11 @@ class GuestTestCase(testtools.TestCase):
 
     stack: GuestStack | None = None
     problem: str | None = None
-    # Agents of the class's stack, and what its configuration adds.
+    # Agents of the class's stack, what its configuration adds, and the flavors its
+    # tests need besides FLAVOR.
     COMPUTES = 1
     EXTRA_CONFIG: dict | None = None
+    FLAVORS: tuple[dict, ...] = ()
 
     @classmethod
     def setUpClass(cls):
@@ -154,10 +156,11 @@ class GuestTestCase(testtools.TestCase):
         new.start()
         try:
             new.manage('seed', '--guest-dir', GUEST_DIR)
-            response = new.client.post('/v2.1/flavors', json={'flavor': FLAVOR})
-            if response.status_code != 200:
-                raise stack.StackError(f'flavor create: {response.status_code} '
-                                       f'{response.text}')
+            for flavor in (FLAVOR, *cls.FLAVORS):
+                response = new.client.post('/v2.1/flavors', json={'flavor': flavor})
+                if response.status_code != 200:
+                    raise stack.StackError(f'flavor create: {response.status_code} '
+                                           f'{response.text}')
         except BaseException:
             new.cleanUp()
             raise
@@ -194,6 +197,17 @@ class GuestTestCase(testtools.TestCase):
         booted = self.client.boot(name, flavor=FLAVOR['id'], **fields)
         self.addCleanup(self._forget, booted.id)
         return booted.id
+
+    def define_domain(self, name: str, domain_uuid: str, metadata: str = '') -> None:
+        """A stopped domain of our own making on the shared libvirtd (a stray, or
+        another cloud's guest when `metadata` tags it), undefined after the test."""
+        path = os.path.join(self.stack.dir, f'{name}-{domain_uuid}.xml')
+        with open(path, 'w') as f:
+            f.write(f"<domain type='qemu'><name>{name}</name><uuid>{domain_uuid}</uuid>"
+                    f"{metadata}<memory unit='MiB'>32</memory>"
+                    "<os><type arch='x86_64'>hvm</type></os></domain>\n")
+        virsh('define', path)
+        self.addCleanup(virsh, 'undefine', domain_uuid, check=False)
 
     def _forget(self, server_id: str) -> None:
         """Whatever the test did, leave no guest behind."""

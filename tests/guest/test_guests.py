@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import textwrap
 import time
 import uuid
 
@@ -156,18 +155,7 @@ class TestRealGuests(base.GuestTestCase):
         foreign = str(uuid.uuid4())
         for name, domain_uuid in (('instance-7ffff001', gone),
                                   ('instance-7ffff002', foreign)):
-            stray_xml = os.path.join(self.stack.dir, f'{name}.xml')
-            with open(stray_xml, 'w') as f:
-                f.write(textwrap.dedent(f'''\
-                    <domain type='qemu'>
-                      <name>{name}</name>
-                      <uuid>{domain_uuid}</uuid>
-                      <memory unit='MiB'>32</memory>
-                      <os><type arch='x86_64'>hvm</type></os>
-                    </domain>
-                    '''))
-            base.virsh('define', stray_xml)
-            self.addCleanup(base.virsh, 'undefine', domain_uuid, check=False)
+            self.define_domain(name, domain_uuid)
 
         self.stack.start_agent()
         # The destroyed guest is reported SHUTOFF; the stray is reaped (the default

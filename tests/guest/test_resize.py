@@ -36,12 +36,7 @@ class TestResize(base.GuestTestCase):
     # Resize waits for the guest to power off (ACPI), as Nova's does.
     RESIZE_TIMEOUT = 180
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        if cls.stack is not None:
-            response = cls.stack.client.post('/v2.1/flavors', json={'flavor': BIG})
-            assert response.status_code == 200, response.text
+    FLAVORS = (BIG,)
 
     def dir_on(self, server_id: str, host: str) -> str:
         return os.path.join(self.stack.dir, 'state', host, 'instances', server_id)
@@ -166,12 +161,7 @@ class TestResizeSameHost(base.GuestTestCase):
     EXTRA_CONFIG = {'DEFAULT': {'allow_resize_to_same_host': True}}
     RESIZE_TIMEOUT = 180
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        if cls.stack is not None:
-            response = cls.stack.client.post('/v2.1/flavors', json={'flavor': BIG})
-            assert response.status_code == 200, response.text
+    FLAVORS = (BIG,)
 
     def test_resize_revert_confirm_in_place(self):
         server_id = self.boot('guest-resize-here', config_drive=True)

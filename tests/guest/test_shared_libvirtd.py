@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 import re
-import textwrap
 import time
+import uuid
 
 import testtools
 
+from kumo_compute.virt.libvirt import config as vconfig
 from tests.fixtures import stack
 from tests.guest import base
 
@@ -58,19 +59,7 @@ class TestTwoAgentsOneLibvirtd(base.GuestTestCase):
         # like an instance, untagged, appears with the deleted server's uuid ------
         self.stack.kill_agent('compute1')
         base.virsh('destroy', here)
-        name = 'instance-7ffff0a1'
-        stray_xml = os.path.join(self.stack.dir, f'{name}.xml')
-        with open(stray_xml, 'w') as f:
-            f.write(textwrap.dedent(f'''\
-                <domain type='qemu'>
-                  <name>{name}</name>
-                  <uuid>{gone}</uuid>
-                  <memory unit='MiB'>32</memory>
-                  <os><type arch='x86_64'>hvm</type></os>
-                </domain>
-                '''))
-        base.virsh('define', stray_xml)
-        self.addCleanup(base.virsh, 'undefine', gone, check=False)
+        self.define_domain('instance-7ffff0a1', gone)
         # compute2 syncs every 5 s: it sees the stray but leaves it to compute1,
         # and it does not report compute1's guests (or the destroyed one) at all.
         log2 = self.stack.log_path('kumo-compute@compute2')
@@ -100,6 +89,72 @@ class TestTwoAgentsOneLibvirtd(base.GuestTestCase):
         self.assertNotIn(there, _read(self.stack.log_path('kumo-compute@compute1')))
 
 
+BIGGER = {**base.FLAVOR, 'name': 'kumo.guest.160', 'id': 'kumo-guest-160', 'ram': 160}
+
+
+class TestNamesSharedWithAnotherCloud(base.GuestTestCase):
+    """Two clouds on one libvirtd both have an instance-00000001. A guest whose
+    name was taken at boot keeps its instance-<uuid> name when it is defined again
+    after the other cloud's domain is gone (rebuild); a guest put aside by a resize
+    whose name another cloud takes meanwhile comes back under instance-<uuid>
+    (revert). Both used to fail: libvirt refuses a second name for a uuid and a
+    second uuid for a name."""
+    EXTRA_CONFIG = {'DEFAULT': {'allow_resize_to_same_host': True}}
+
+    FLAVORS = (BIGGER,)
+
+    def other_clouds_domain(self, name: str) -> str | None:
+        """Define a stopped domain called `name` for another cloud's agent (its
+        own host and node tag), unless a domain has that name already."""
+        if virsh_ok('domuuid', name):
+            return None
+        other = str(uuid.uuid4())
+        self.define_domain(name, other, metadata=(
+            f'<metadata><kumo:instance xmlns:kumo="{vconfig.KUMO_NS}">'
+            f'<kumo:host>other-cloud</kumo:host><kumo:node>{uuid.uuid4()}</kumo:node>'
+            '</kumo:instance></metadata>'))
+        return other
+
+    def instance_name(self, server_id: str) -> str:
+        return self.client.show(server_id)['OS-EXT-SRV-ATTR:instance_name']
+
+    def test_rebuild_and_revert_around_a_taken_name(self):
+        first = self.boot('guest-named')
+        self.wait_server(first, 'ACTIVE', power_state=1, timeout=base.BOOT_TIMEOUT)
+        name = self.instance_name(first)
+        self.assertEqual(name, base.virsh('domname', first))
+        # The next server's name, held by another cloud while it boots.
+        taken = 'instance-%08x' % (int(name.split('-')[1], 16) + 1)
+        other = self.other_clouds_domain(taken)
+        second = self.boot('guest-renamed')
+        self.wait_server(second, 'ACTIVE', power_state=1, timeout=base.BOOT_TIMEOUT)
+        self.assertEqual(taken, self.instance_name(second))
+        self.assertEqual(f'instance-{second}', base.virsh('domname', second))
+
+        # --- the other cloud's domain goes; the guest is defined again -----------
+        if other:
+            base.virsh('undefine', other)
+        self.action(second, {'os-stop': None})
+        self.wait_server(second, 'SHUTOFF', power_state=4)
+        self.action(second, {'rebuild': {'imageRef': stack.IMAGE_ID}})
+        self.wait_server(second, 'SHUTOFF', power_state=4, timeout=base.BOOT_TIMEOUT)
+        self.assertEqual(f'instance-{second}', base.virsh('domname', second))
+
+        # --- the first guest is put aside by a resize; its name is taken --------
+        self.action(first, {'os-stop': None})
+        self.wait_server(first, 'SHUTOFF', power_state=4)
+        self.action(first, {'resize': {'flavorRef': BIGGER['id']}})
+        self.wait_server(first, 'VERIFY_RESIZE', power_state=4, timeout=base.BOOT_TIMEOUT)
+        # (the resized guest is defined under its name again; undefined as the
+        # revert begins, when the other cloud takes the name)
+        self.assertEqual(name, base.virsh('domname', first))
+        base.virsh('undefine', first)
+        self.other_clouds_domain(name)
+        self.action(first, {'revertResize': None})
+        self.wait_server(first, 'SHUTOFF', power_state=4, timeout=base.BOOT_TIMEOUT)
+        self.assertEqual(f'instance-{first}', base.virsh('domname', first))
+
+
 class TestKumoAllSplitsTheMachine(testtools.TestCase):
     """`make run`'s kumo-all with two libvirt agents: each reports half the machine,
     though nobody configured it so."""
@@ -124,6 +179,10 @@ class TestKumoAllSplitsTheMachine(testtools.TestCase):
         disk_gb = stat.f_blocks * stat.f_frsize // (1 << 30)
         self.assertEqual([disk_gb // 2] * 2, [h['local_gb'] for h in hypervisors])
         self.assertIn('2 libvirt agents share this machine', st.read_log('kumo-all'))
+
+
+def virsh_ok(*args: str) -> bool:
+    return bool(base.virsh(*args, check=False))
 
 
 def _read(path: str) -> str:

@@ -23,7 +23,8 @@ from kumo_common.db.session import connection_of
 
 # Wall-clock seconds all regex filters of one request may spend matching: half the
 # second a whole list call may take with a catastrophic pattern (the query and the
-# views need the rest). kumo_common.regex_budget says how it holds on a busy machine.
+# views need the rest, and reading rows is not counted against the patterns).
+# kumo_common.regex_budget says how it holds on a busy machine.
 REGEX_BUDGET = 0.5
 
 # Nova's default order (created_at desc, then its uuid tie-breaker), as keyset keys.

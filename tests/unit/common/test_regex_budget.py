@@ -70,3 +70,16 @@ class TestBudget(testtools.TestCase):
         time.sleep(0.3)
         self.assertEqual(count, len(seen))
         self.assertLessEqual(count, 2)
+
+    def test_only_time_inside_run_is_spent(self):
+        # The database reads between matching passes are not the pattern's time.
+        budget = regex_budget.Budget(0.2)
+        pattern = regex.compile('^web')
+        self.assertTrue(budget.run(lambda: budget.matches(pattern, 'web-1')))
+        time.sleep(0.3)
+        self.assertTrue(budget.run(lambda: budget.matches(pattern, 'web-2')))
+        # ... while what a run spends is gone for the next one.
+        self.assertRaises(regex_budget.PatternTooSlow, budget.run,
+                          lambda: budget.matches(CATASTROPHIC, TEXT))
+        self.assertRaises(regex_budget.PatternTooSlow, budget.run,
+                          lambda: budget.matches(pattern, 'web-3'))

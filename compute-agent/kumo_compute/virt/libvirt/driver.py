@@ -304,10 +304,7 @@ class LibvirtDriver(ComputeDriver):
         shutil.rmtree(path, ignore_errors=True)
         os.makedirs(path, mode=0o755)
         domain = self._domain_config(build, path)
-        xml = domain.to_xml()
-        with open(os.path.join(path, 'libvirt.xml'), 'w') as f:
-            f.write(xml)
-        dom = self._get_conn().defineXML(xml)
+        dom = self._define(domain.to_xml(), save_in=path)
         dom.create()
         LOG.info('Guest %s (%s) started as domain %s', build.uuid, build.name, dom.name())
 
@@ -358,7 +355,7 @@ class LibvirtDriver(ComputeDriver):
             os_config.cmdline = props.get('os_command_line') or DEFAULT_CMDLINE
 
         return vconfig.Domain(
-            uuid=build.uuid, name=self._domain_name(build),
+            uuid=build.uuid, name=build.instance_name or f'instance-{build.uuid}',
             virt_type=self.virt_type, memory_mib=flavor.memory_mb, vcpus=flavor.vcpus,
             os=os_config,
             metadata=vconfig.InstanceMetadata(
@@ -371,22 +368,40 @@ class LibvirtDriver(ComputeDriver):
             serials=[vconfig.FileSerial(os.path.join(path, 'console.log'))],
             cpu_mode='host-model' if self.virt_type == 'kvm' else None)
 
-    def _domain_name(self, build: objects.InstanceBuild) -> str:
-        """Nova's name (the API's instance_name), unless another cloud sharing this
-        libvirtd has a domain of that name: then instance-<uuid>, which nobody has."""
-        fallback = f'instance-{build.uuid}'
-        if not build.instance_name:
-            return fallback
+    def _define(self, xml: str, save_in: str | None = None) -> libvirt.virDomain:
+        """Define a guest's domain (new, or again with a changed XML), named as
+        `_free_name` says; the XML as defined is saved as `save_in`/libvirt.xml."""
+        root = ET.fromstring(xml)
+        uuid, wanted = root.findtext('uuid'), root.findtext('name')
+        name = self._free_name(uuid, wanted)
+        if name != wanted:   # (the text as it is otherwise: no namespace renamed)
+            xml = xml.replace(f'<name>{wanted}</name>', f'<name>{name}</name>', 1)
+        if save_in:
+            with open(os.path.join(save_in, 'libvirt.xml'), 'w') as f:
+                f.write(xml)
+        return self._get_conn().defineXML(xml)
+
+    def _free_name(self, uuid: str, wanted: str) -> str:
+        """The name a domain of `uuid` can have on this libvirtd: the name its
+        domain has now if it is defined (libvirt renames nothing); else Nova's
+        instance name, unless another cloud sharing this libvirtd has a domain of
+        that name: then instance-<uuid>, which nobody has. Asked before every
+        define, since a name free at boot may be taken by the time a revert or an
+        unrescue defines the saved XML again."""
+        conn = self._get_conn()
+        with contextlib.suppress(libvirt.libvirtError):
+            return conn.lookupByUUIDString(uuid).name()
+        fallback = f'instance-{uuid}'
         try:
-            other = self._get_conn().lookupByName(build.instance_name)
+            other = conn.lookupByName(wanted)
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-                return build.instance_name
+                return wanted
             raise
-        if other.UUIDString() == build.uuid:
-            return build.instance_name
+        if other.UUIDString() == uuid:
+            return wanted
         LOG.warning('Domain name %s is taken on %s by %s; naming %s %s',
-                    build.instance_name, self.uri, other.UUIDString(), build.uuid, fallback)
+                    wanted, self.uri, other.UUIDString(), uuid, fallback)
         return fallback
 
     def _copy_boot_file(self, spec: objects.ImageSpec | None, image_id: str,
@@ -590,10 +605,7 @@ class LibvirtDriver(ComputeDriver):
         domain = self._domain_config(build, path)
         for name in kept:
             os.replace(os.path.join(path, name + '.preserved'), os.path.join(path, name))
-        xml = domain.to_xml()
-        with open(os.path.join(path, 'libvirt.xml'), 'w') as f:
-            f.write(xml)
-        dom = self._get_conn().defineXML(xml)
+        dom = self._define(domain.to_xml(), save_in=path)
         if params.start:
             dom.create()
         LOG.info('Guest %s rebuilt from image %s', instance_uuid, build.image.id)
@@ -623,7 +635,7 @@ class LibvirtDriver(ComputeDriver):
             dom.destroy()
         if dom.hasManagedSaveImage(0):
             dom.managedSaveRemove(0)
-        dom = self._get_conn().defineXML(domain.to_xml())
+        dom = self._define(domain.to_xml())
         dom.create()
         LOG.info('Guest %s rescued with image %s', instance_uuid, build.image.id)
 
@@ -634,7 +646,7 @@ class LibvirtDriver(ComputeDriver):
             xml = f.read()
         if dom.isActive():
             dom.destroy()
-        dom = self._get_conn().defineXML(xml)
+        dom = self._define(xml)
         dom.create()
         shutil.rmtree(os.path.join(path, 'rescue'), ignore_errors=True)
         LOG.info('Guest %s unrescued', instance_uuid)
@@ -744,10 +756,7 @@ class LibvirtDriver(ComputeDriver):
             if disk.grow(root, build.flavor.root_gb * disk.GiB):
                 LOG.info('Root disk of %s grown to %d GiB', instance_uuid,
                          build.flavor.root_gb)
-            xml = domain.to_xml()
-            with open(os.path.join(path, 'libvirt.xml'), 'w') as f:
-                f.write(xml)
-            dom = self._get_conn().defineXML(xml)
+            dom = self._define(domain.to_xml(), save_in=path)
             if step.start:
                 dom.create()
         except Exception:
@@ -782,7 +791,7 @@ class LibvirtDriver(ComputeDriver):
             raise GuestNotFound(f'Nothing of {instance_uuid} was put aside on {self.host}')
         with open(os.path.join(path, 'libvirt.xml')) as f:
             xml = f.read()
-        dom = self._get_conn().defineXML(xml)
+        dom = self._define(xml)
         if step.start and not dom.isActive():
             dom.create()
         LOG.info('Resize of %s reverted on %s', instance_uuid, self.host)
