@@ -41,7 +41,7 @@ from kumo_common.db import instances as instance_db
 from kumo_common.db import models, recovery, session
 from kumo_common.rpcapi import conductor as conductor_rpcapi
 from kumo_conductor import ports as server_ports
-from kumo_conductor import resizing, shelving
+from kumo_conductor import resize_recovery, resizing, shelving
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class Reaper:
         """A resize step past its deadline: the agent's record of the step (a lost
         report is recovered), else the step is sent again ([conductor]
         max_step_redrives), else the resize ends where the truth is known
-        (kumo_conductor.resizing.Resizer.overdue)."""
+        (kumo_conductor.resize_recovery)."""
         with session.transaction() as s:
             if not recovery.take_overdue(s, instance.uuid, instance.task_state):
                 return False
@@ -125,7 +125,7 @@ class Reaper:
         def ask(host, step_id):
             return self._ask(ctxt, host, instance.uuid, run, request_id=step_id,
                              fence=True)
-        return self.conductor.resizer.overdue(ctxt, instance, ask)
+        return resize_recovery.overdue(self.conductor.resizer, ctxt, instance, ask)
 
     def _handle_early(self, instance: models.Instance, run: _Run) -> bool:
         """A build or delete on a host whose heartbeat is late, before its deadline:

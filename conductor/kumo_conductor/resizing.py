@@ -19,7 +19,7 @@ a migration record (pre-migrating) that now owns the server's claim on its node
 
 Each agent step is a cast with a step id (its key in the agent's ledger) stored on
 the migration, so the reaper (reaper.py) can ask what became of a step whose report
-never came, and re-drive it or end the resize truthfully (resize_overdue below).
+never came, and re-drive it or end the resize truthfully (resize_recovery.py).
 A destination that fails to build the guest is rolled back the way a revert is, and
 the server ends where it was, with a fault.
 """
@@ -29,7 +29,7 @@ import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from kumo_common import context, deadlines, exceptions, objects, quota, resize, states
+from kumo_common import context, exceptions, objects, quota, resize, states
 from kumo_common.db import aggregates as aggregate_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, network_cache, recovery, session, system_metadata
@@ -59,12 +59,6 @@ make_step = resize.make_step
 
 
 flavor_spec = resize.flavor_spec
-
-
-
-
-
-
 
 
 def _ports(s, instance_uuid: str, host: str | None = None) -> list[objects.PortSpec]:
@@ -99,7 +93,7 @@ def build_payload(s, instance: models.Instance, flavor: dict, node_uuid: str,
 
 
 
-def _quota_back(s, migration: models.Migration, keep: str) -> None:
+def quota_back(s, migration: models.Migration, keep: str) -> None:
     """Give back what the flavor not kept ('old' or 'new') held beyond the other."""
     old, new = migration.old_flavor or {}, migration.new_flavor or {}
     kept, other = (old, new) if keep == 'old' else (new, old)
@@ -108,14 +102,14 @@ def _quota_back(s, migration: models.Migration, keep: str) -> None:
                          (other.get('memory_mb') or 0) - (kept.get('memory_mb') or 0))
 
 
-def _flavor_columns(flavor: dict, type_id: int | None) -> dict:
+def flavor_columns(flavor: dict, type_id: int | None) -> dict:
     return {'flavor': flavor, 'instance_type_id': type_id,
             'vcpus': flavor.get('vcpus') or 0, 'memory_mb': flavor.get('memory_mb') or 0,
             'root_gb': flavor.get('root_gb') or 0,
             'ephemeral_gb': flavor.get('ephemeral_gb') or 0}
 
 
-def _source_place(migration: models.Migration) -> dict:
+def source_place(migration: models.Migration) -> dict:
     return {'host': migration.source_compute, 'node': migration.source_node,
             'compute_node_uuid': migration.source_node_uuid}
 
@@ -313,7 +307,7 @@ class Resizer:
                       'host': migration.dest_compute, 'node': migration.dest_node,
                       'compute_node_uuid': migration.dest_node_uuid,
                       'availability_zone': instance.pinned_availability_zone or zone,
-                      **_flavor_columns(migration.new_flavor or {},
+                      **flavor_columns(migration.new_flavor or {},
                                         migration.new_instance_type_id)}
             if instance_db.update_if(s, migration.instance_uuid, values,
                                      expected_task_state=(task.RESIZE_FINISH,)):
@@ -331,9 +325,9 @@ class Resizer:
                 instance_db.add_fault(s, migration.instance_uuid, 500,
                                       f'Cleaning up the source {result.host} after the '
                                       f'resize failed: {result.error}', host=result.host)
-            self._confirmed(s, migration)
+            self.confirmed(s, migration)
 
-    def _confirmed(self, s, migration: models.Migration) -> bool:
+    def confirmed(self, s, migration: models.Migration) -> bool:
         done_state = states.STOPPED if migration.old_vm_state == states.STOPPED \
             else states.ACTIVE
         if not instance_db.update_if(s, migration.instance_uuid,
@@ -343,7 +337,7 @@ class Resizer:
                                      expected_vm_state=(states.RESIZED,)):
             return False
         migration_db.free_claims(s, migration.uuid)
-        _quota_back(s, migration, keep='new')
+        quota_back(s, migration, keep='new')
         migration_db.set_status(s, migration.uuid, migration_db.CONFIRMED, step_id=None)
         # Later reschedules and resizes start from the new flavor.
         record = s.query(models.RequestSpecRecord).filter_by(
@@ -361,7 +355,7 @@ class Resizer:
                 self._event(s, ctxt, result)
             # The new guest may still be there: the server stays resized (or, in a
             # rollback, ends in ERROR), with a fault; the user may try again.
-            self._revert_failed(ctxt, migration, f'Revert failed on {result.host}: '
+            self.revert_failed(ctxt, migration, f'Revert failed on {result.host}: '
                                                  f'{result.error}', result.host)
             return
         with session.transaction() as s:
@@ -371,7 +365,7 @@ class Resizer:
                    (migration_db.REVERTING, migration_db.FAILED),
                    build_for=migration.old_flavor)
 
-    def _revert_failed(self, ctxt, migration, message: str, host: str | None) -> None:
+    def revert_failed(self, ctxt, migration, message: str, host: str | None) -> None:
         with session.transaction() as s:
             rollback = migration.status == migration_db.FAILED
             values = {'task_state': None, 'task_deadline': None,
@@ -382,7 +376,7 @@ class Resizer:
             instance_db.add_fault(s, migration.instance_uuid, 500, message, host=host)
             if rollback:
                 migration_db.give_back(s, migration_db.get(s, migration.uuid))
-                _quota_back(s, migration, keep='old')
+                quota_back(s, migration, keep='old')
                 migration_db.set_status(s, migration.uuid, migration_db.ERROR,
                                         step_id=None)
             else:
@@ -399,8 +393,8 @@ class Resizer:
             else:
                 vm_state = states.ERROR
             values = {'vm_state': vm_state, 'task_state': None, 'task_deadline': None,
-                      'power_state': result.power_state, **_source_place(migration),
-                      **_flavor_columns(migration.old_flavor or {},
+                      'power_state': result.power_state, **source_place(migration),
+                      **flavor_columns(migration.old_flavor or {},
                                         migration.old_instance_type_id)}
             instance = instance_db.get_instance(s, migration.instance_uuid)
             zone = aggregate_db.zone_of_host(s, migration.source_compute)
@@ -410,7 +404,7 @@ class Resizer:
                 return
             _ports(s, migration.instance_uuid, migration.source_compute)
             migration_db.give_back(s, migration_db.get(s, migration.uuid))
-            _quota_back(s, migration, keep='old')
+            quota_back(s, migration, keep='old')
             migration_db.set_status(
                 s, migration.uuid,
                 migration_db.ERROR if rollback or not result.success
@@ -440,11 +434,11 @@ class Resizer:
             if not instance_db.update_if(
                     s, migration.instance_uuid,
                     {'vm_state': vm_state, 'task_state': None, 'task_deadline': None,
-                     **_source_place(migration), **values},
+                     **source_place(migration), **values},
                     expected_task_state=steps):
                 return False
             migration_db.give_back(s, migration)
-            _quota_back(s, migration, keep='old')
+            quota_back(s, migration, keep='old')
             migration_db.set_status(s, migration_uuid, migration_db.ERROR, step_id=None)
             instance_db.add_fault(s, migration.instance_uuid, 500, message,
                                   host=migration.source_compute)
@@ -504,139 +498,6 @@ class Resizer:
             LOG.info('Instance %s is deleted during its resize; destroying what is left '
                      'on %s', instance.uuid, other)
             self.compute.terminate_instance(ctxt, other, instance.uuid)
-
-    # --- the reaper ------------------------------------------------------------------------
-    def overdue(self, ctxt, instance: models.Instance, ask) -> bool:
-        """A resize step past its deadline (the reaper took it). `ask(host, step_id)`
-        returns the agent's GuestCheck (fencing the step) or (None, why)."""
-        with session.reader() as s:
-            migration = migration_db.in_flight(s, instance.uuid)
-        if migration is None:
-            # No resize behind it (e.g. lost before the API's record): as it was.
-            with session.transaction() as s:
-                instance_db.update_if(s, instance.uuid, {'task_state': None,
-                                                         'task_deadline': None},
-                                      expected_task_state=(instance.task_state,))
-            return True
-        step = instance.task_state
-        timeout = deadlines.timeout_for(step)
-        if step == task.RESIZE_PREP:
-            return self._scheduling_overdue(ctxt, instance, migration, timeout)
-        agent_step = step_of(migration.step_id)
-        if agent_step is None:
-            return False
-        host = host_of(migration, agent_step)
-        check, why = ask(host, migration.step_id)
-        record = check.actions.get(migration.step_id) if check is not None else None
-        if record is not None:
-            LOG.warning('Instance %s: resize step %s on %s ended but the report was lost; '
-                        'recovering it', instance.uuid, agent_step, host)
-            self.step_finished(ctxt, objects.MigrationStepResult(
-                migration_uuid=migration.uuid, instance_uuid=instance.uuid,
-                step=agent_step, step_id=migration.step_id, host=host,
-                success=record['success'], power_state=record['power_state'],
-                error=record['error'], source_path=record.get('source_path')))
-            return True
-        if check is not None and check.busy:
-            LOG.warning('Instance %s: resize step %s still running on %s', instance.uuid,
-                        agent_step, host)
-            return True
-        reason = why or f'the step never reached {host}'
-        with session.transaction() as s:
-            count = recovery.redrives(s, instance.uuid, step)
-            if count < CONF.conductor.max_step_redrives:
-                sid = step_id(ctxt.request_id, agent_step, count + 1)
-                migration_db.set_status(s, migration.uuid, None, step_id=sid)
-                recovery.note_redrive(s, instance.uuid, step,
-                                      f'{agent_step} on {host} did not end within '
-                                      f'{timeout}s ({reason}); sent again', host=host)
-                fresh = migration_db.get(s, migration.uuid)
-                build = None
-                if agent_step == 'finish_resize':
-                    build = build_payload(s, instance_db.get_instance(s, instance.uuid),
-                                          fresh.new_flavor, fresh.dest_node_uuid)
-                elif agent_step == 'finish_revert_resize':
-                    build = build_payload(s, instance_db.get_instance(s, instance.uuid),
-                                          fresh.old_flavor, fresh.source_node_uuid)
-                payload = make_step(fresh, agent_step, sid, build)
-            else:
-                payload = None
-        if payload is not None:
-            LOG.warning('Instance %s: resize step %s on %s overdue (%s); sending it again',
-                        instance.uuid, agent_step, host, reason)
-            getattr(self.compute, agent_step)(ctxt, payload)
-            return True
-        return self._give_up(ctxt, instance, migration, agent_step, host,
-                             f'Task {step} timed out on {host} after {timeout}s: {reason}',
-                             answered=check is not None)
-
-    def _scheduling_overdue(self, ctxt, instance, migration, timeout: int) -> bool:
-        with session.transaction() as s:
-            count = recovery.redrives(s, instance.uuid, task.RESIZE_PREP)
-            if count < CONF.conductor.max_step_redrives \
-                    and migration.status == migration_db.PRE_MIGRATING:
-                recovery.note_redrive(s, instance.uuid, task.RESIZE_PREP,
-                                      f'resize_prep did not end within {timeout}s; '
-                                      f'scheduling the resize again')
-                # Whatever the lost pass claimed for the new flavor (the server's own
-                # claims: the old one is the migration's).
-                migration_db.free_claims(s, instance.uuid)
-                redrive = True
-            else:
-                redrive = False
-        if redrive:
-            self.conductor_rpc().migrate_server(ctxt, instance.uuid, migration.uuid)
-            return True
-        return self.abort(ctxt, migration.uuid,
-                          f'Task resize_prep timed out after {timeout}s',
-                          steps=(task.RESIZE_PREP,), event=SCHEDULE_EVENTS)
-
-    @staticmethod
-    def conductor_rpc():
-        from kumo_common.rpcapi import conductor as conductor_rpcapi
-        return conductor_rpcapi.ConductorAPI()
-
-    def _give_up(self, ctxt, instance, migration, agent_step: str, host: str,
-                 message: str, answered: bool) -> bool:
-        """Out of re-drives: end where the truth is known."""
-        event = EVENTS[agent_step]
-        if agent_step == 'resize_instance':
-            # The source answered that the step never reached it (and now refuses
-            # it): the guest is as it was. It did not answer: what became of the
-            # guest is unknown, an ERROR (on the source, with the old flavor).
-            return self.abort(ctxt, migration.uuid, message,
-                              steps=(task.RESIZE_MIGRATING,), event=event,
-                              vm_state=None if answered else states.ERROR)
-        if agent_step == 'confirm_resize':
-            with session.transaction() as s:
-                instance_db.record_event(s, instance.uuid, ctxt.request_id, event, 'Error',
-                                         host=host, details=message)
-                instance_db.add_fault(s, instance.uuid, 500, message, host=host)
-                return self._confirmed(s, migration_db.get(s, migration.uuid))
-        if agent_step == 'revert_resize':
-            with session.transaction() as s:
-                instance_db.record_event(s, instance.uuid, ctxt.request_id, event, 'Error',
-                                         host=host, details=message)
-            self._revert_failed(ctxt, migration_db_get(migration.uuid), message, host)
-            return True
-        # finish_resize / finish_revert_resize: no guest known to run anywhere: ERROR,
-        # on the source, with the old flavor (its disks are there).
-        with session.transaction() as s:
-            values = {'vm_state': states.ERROR, 'task_state': None, 'task_deadline': None,
-                      **_source_place(migration),
-                      **_flavor_columns(migration.old_flavor or {},
-                                        migration.old_instance_type_id)}
-            if not instance_db.update_if(s, instance.uuid, values,
-                                         expected_task_state=(instance.task_state,)):
-                return False
-            migration_db.give_back(s, migration_db.get(s, migration.uuid))
-            _quota_back(s, migration, keep='old')
-            migration_db.set_status(s, migration.uuid, migration_db.ERROR, step_id=None)
-            instance_db.add_fault(s, instance.uuid, 500, message, host=host)
-            instance_db.record_event(s, instance.uuid, ctxt.request_id, event, 'Error',
-                                     host=host, details=message)
-        LOG.warning('Instance %s: %s', instance.uuid, message)
-        return True
 
 
 def migration_db_get(uuid: str) -> models.Migration:

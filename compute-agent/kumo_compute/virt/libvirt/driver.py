@@ -25,10 +25,14 @@ from oslo_log import log as logging
 
 from kumo_common import objects
 from kumo_common.states import power
-from kumo_compute.virt import block_device
 from kumo_compute.virt.driver import ComputeDriver, HostResources, image_result
 from kumo_compute.virt.libvirt import config as vconfig
-from kumo_compute.virt.libvirt import configdrive, disk, events, imagecache
+from kumo_compute.virt.libvirt import disk, events, guest_layout, imagecache, resize
+from kumo_compute.virt.libvirt.guest_layout import (
+    EPHEMERAL_FILE,
+    AnotherAgentsGuest,
+    GuestNotFound,
+)
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -54,20 +58,10 @@ TRANSIENT_PAUSES = frozenset({
 })
 # Nova's instance-%08x, or instance-<uuid> when that name is taken on this libvirtd.
 INSTANCE_NAME = re.compile(r'^instance-[0-9a-f-]{8,}$')
-DEFAULT_CMDLINE = 'root=/dev/vda console=tty0 console=ttyS0'
-EPHEMERAL_FILE = re.compile(r'^disk\.eph[0-9]+$')
 _POLL = 0.25
 # Seconds between two ACPI shutdown requests: a guest still booting misses the
 # first one (Nova waits 10 s; guests ignore presses while they shut down anyway).
 SHUTDOWN_RETRY_INTERVAL = 3
-
-
-class GuestNotFound(Exception):
-    pass
-
-
-class AnotherAgentsGuest(Exception):
-    """The domain is another agent's on this libvirtd (or another cloud's)."""
 
 
 def share_of_machine(vcpus: int, memory_mb: int, local_gb: int, share: float
@@ -104,7 +98,7 @@ def _quiet_libvirt(_ctx, _err) -> None:
     """libvirt prints every error to stderr by default; the driver handles them."""
 
 
-class LibvirtDriver(ComputeDriver):
+class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
     def __init__(self, host: str, node_uuid: str | None = None):
         self.host = host
         self.node_uuid = node_uuid
@@ -114,6 +108,7 @@ class LibvirtDriver(ComputeDriver):
                                                                   'instances')
         os.makedirs(self.instances_path, mode=0o755, exist_ok=True)
         self.images = imagecache.ImageCache(os.path.join(self.instances_path, '_base'))
+        self.layout = guest_layout.GuestLayout(self.images, self.virt_type, host)
         self._listener: Callable[[str], None] | None = None
         self._events: events.LifecycleEvents | None = None
         self._conn: libvirt.virConnect | None = None
@@ -303,70 +298,10 @@ class LibvirtDriver(ComputeDriver):
         path = self.instance_dir(build.uuid)
         shutil.rmtree(path, ignore_errors=True)
         os.makedirs(path, mode=0o755)
-        domain = self._domain_config(build, path)
+        domain = self.layout.lay_out(build, path, self.node_uuid)
         dom = self._define(domain.to_xml(), save_in=path)
         dom.create()
         LOG.info('Guest %s (%s) started as domain %s', build.uuid, build.name, dom.name())
-
-    def _domain_config(self, build: objects.InstanceBuild, path: str) -> vconfig.Domain:
-        image = build.image
-        props = image.properties or {}
-        flavor = build.flavor
-        base = self.images.fetch(image)
-        disk_bus = props.get('hw_disk_bus', 'virtio')
-        # Root, then ephemeral disks (the mapping's, or the flavor's), then swap, with
-        # the device names Nova's libvirt driver would give them.
-        disks = []
-        for local in block_device.local_disks(build, disk_bus):
-            target = os.path.join(path, local.file)
-            if local.kind == block_device.ROOT:
-                disk.create_overlay(base, disk.qemu_format(image.disk_format), target,
-                                    flavor.root_gb * disk.GiB)
-            elif local.kind == block_device.EPHEMERAL:
-                disk.create_overlay(disk.ephemeral_base(
-                    self.images.base_dir, local.size_mb // 1024, local.guest_format,
-                    local.label), 'raw', target)
-            else:
-                disk.create_overlay(disk.swap_base(self.images.base_dir, local.size_mb),
-                                    'raw', target)
-            disks.append(vconfig.Disk(target, local.dev, bus=local.bus))
-
-        if configdrive.wanted(build, CONF.force_config_drive):
-            iso = os.path.join(path, 'disk.config')
-            configdrive.make(build, iso)
-            cdrom_bus = props.get('hw_cdrom_bus', 'ide')
-            target = {'ide': 'hdd', 'scsi': 'sdz', 'sata': 'sdz'}.get(cdrom_bus, 'hdd')
-            disks.append(vconfig.Disk(iso, target, bus=cdrom_bus, device='cdrom',
-                                      driver_type='raw', readonly=True))
-        # A SCSI disk or CD-ROM (the image's buses, or a mapping's disk_bus or sdX
-        # device name) needs the controller the image asks for.
-        controllers = [vconfig.Controller('scsi', props.get('hw_scsi_model', 'virtio-scsi'))
-                       ] if any(d.bus == 'scsi' for d in disks) else []
-
-        os_config = vconfig.OS(machine=props.get('hw_machine_type', 'pc'))
-        # AMI-style boot, as Nova: the kernel and ramdisk images are copied next to
-        # the disks and handed to QEMU directly.
-        if props.get('kernel_id'):
-            os_config.kernel = self._copy_boot_file(build.kernel, props['kernel_id'],
-                                                    os.path.join(path, 'kernel'))
-            if props.get('ramdisk_id'):
-                os_config.initrd = self._copy_boot_file(build.ramdisk, props['ramdisk_id'],
-                                                        os.path.join(path, 'ramdisk'))
-            os_config.cmdline = props.get('os_command_line') or DEFAULT_CMDLINE
-
-        return vconfig.Domain(
-            uuid=build.uuid, name=build.instance_name or f'instance-{build.uuid}',
-            virt_type=self.virt_type, memory_mib=flavor.memory_mb, vcpus=flavor.vcpus,
-            os=os_config,
-            metadata=vconfig.InstanceMetadata(
-                host=self.host, node=self.node_uuid or build.node_uuid, name=build.name,
-                flavor=flavor.name,
-                project_id=build.project_id, user_id=build.user_id,
-                created_at=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())),
-            disks=disks, controllers=controllers,
-            interfaces=[vconfig.Interface(mac=p.mac_address) for p in build.ports],
-            serials=[vconfig.FileSerial(os.path.join(path, 'console.log'))],
-            cpu_mode='host-model' if self.virt_type == 'kvm' else None)
 
     def _define(self, xml: str, save_in: str | None = None) -> libvirt.virDomain:
         """Define a guest's domain (new, or again with a changed XML), named as
@@ -403,14 +338,6 @@ class LibvirtDriver(ComputeDriver):
         LOG.warning('Domain name %s is taken on %s by %s; naming %s %s',
                     wanted, self.uri, other.UUIDString(), uuid, fallback)
         return fallback
-
-    def _copy_boot_file(self, spec: objects.ImageSpec | None, image_id: str,
-                        target: str) -> str:
-        if spec is None:
-            raise imagecache.ImageError(f'Kernel/ramdisk image {image_id} was not found')
-        shutil.copyfile(self.images.fetch(spec), target)
-        os.chmod(target, 0o644)
-        return target
 
     def destroy(self, instance_uuid: str) -> None:
         if self._someone_elses(instance_uuid):
@@ -602,7 +529,7 @@ class LibvirtDriver(ComputeDriver):
                      'console.log'):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(path, name))
-        domain = self._domain_config(build, path)
+        domain = self.layout.lay_out(build, path, self.node_uuid)
         for name in kept:
             os.replace(os.path.join(path, name + '.preserved'), os.path.join(path, name))
         dom = self._define(domain.to_xml(), save_in=path)
@@ -627,7 +554,7 @@ class LibvirtDriver(ComputeDriver):
                                        'swap': 0})
         rescue_build = objects.InstanceBuild(**{**build.__dict__, 'flavor': flavor,
                                                 'block_devices': []})
-        domain = self._domain_config(rescue_build, rescue_dir)
+        domain = self.layout.lay_out(rescue_build, rescue_dir, self.node_uuid)
         own = vconfig.Disk(os.path.join(path, 'disk'), 'vdb', bus='virtio')
         domain.disks.insert(1, own)
         domain.serials = [vconfig.FileSerial(self.console_log_path(instance_uuid))]
@@ -660,138 +587,3 @@ class LibvirtDriver(ComputeDriver):
         if not dom.isActive() and dom.hasManagedSaveImage(0):
             dom.managedSaveRemove(0)
         return super().shelve(instance_uuid, params, progress)
-
-    # --- resize (compute RPC 1.5) -------------------------------------------------------
-    # The source puts the guest's directory aside as `<uuid>_resize` (the domain's
-    # own XML saved in it as libvirt.xml) and undefines the domain; the destination
-    # makes `<uuid>` anew for the new flavor (config drive, kernel... as a spawn would)
-    # with the guest's own disks copied from the directory put aside: each overlay
-    # rebased onto the destination's copy of the same image, the root disk grown to
-    # the new root_gb. Confirm deletes `<uuid>_resize`; revert destroys the new guest
-    # and puts `<uuid>_resize` back as `<uuid>`, redefining the saved domain.
-    #
-    # This is correct whether the two agents have their own instances_path (agents of
-    # one machine, each under its state_path: the destination reads the source's
-    # directory by its path) or share one (the renamed directory keeps the old guest
-    # out of the new one's way), and for a resize on the same host. Agents on
-    # different machines would need the instances path shared, as Nova's shared
-    # storage; without it the destination fails the step and the resize is rolled
-    # back.
-    def resize_dir(self, instance_uuid: str) -> str:
-        return self.instance_dir(instance_uuid) + '_resize'
-
-    def migrate_disk_and_power_off(self, instance_uuid: str,
-                                   step: objects.MigrationStep) -> str | None:
-        path = self.instance_dir(instance_uuid)
-        aside = self.resize_dir(instance_uuid)
-        dom = self._lookup(instance_uuid)
-        if dom is None:
-            if os.path.isdir(aside):
-                return aside   # done already (the step was delivered again)
-            raise GuestNotFound(f'Guest {instance_uuid} has no domain on {self.host}')
-        was_active = bool(dom.isActive())
-        if was_active and not self._clean_shutdown(dom, CONF.shutdown_timeout):
-            with contextlib.suppress(libvirt.libvirtError):
-                dom.destroy()
-        if dom.hasManagedSaveImage(0):
-            dom.managedSaveRemove(0)
-        if os.path.isdir(path):
-            xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
-            with open(os.path.join(path, 'libvirt.xml'), 'w') as f:
-                f.write(xml)
-            shutil.rmtree(aside, ignore_errors=True)   # a failed resize's leftovers
-            os.rename(path, aside)
-        elif not os.path.isdir(aside):
-            raise GuestNotFound(f'The files of guest {instance_uuid} are gone from '
-                                f'{path}')
-        # (else: put aside already by an attempt the agent did not finish, e.g. it
-        # restarted: only the undefine is left to do.)
-        try:
-            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                              | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                              | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
-        except libvirt.libvirtError:
-            # Nothing moved, then: the guest as it was.
-            os.rename(aside, path)
-            if was_active:
-                dom.create()
-            raise
-        LOG.info('Guest %s powered off for its resize; its files are in %s',
-                 instance_uuid, aside)
-        return aside
-
-    def finish_migration(self, instance_uuid: str, step: objects.MigrationStep) -> None:
-        build = step.build
-        if build is None or build.image is None:
-            raise imagecache.ImageError('Resize needs the server\'s image (it may have '
-                                        'been deleted)')
-        source = step.source_path
-        if not source or not os.path.isfile(os.path.join(source, 'disk')):
-            raise disk.DiskError(f'The disks of {instance_uuid} put aside on '
-                                 f'{step.source_host} ({source}) are not reachable from '
-                                 f'{self.host}: resizing to another machine needs a '
-                                 'shared instances_path')
-        path = self.instance_dir(instance_uuid)
-        if os.path.realpath(path) == os.path.realpath(source):
-            raise disk.DiskError(f'{path} is where the old guest was put aside')
-        self._remove_domain(instance_uuid)   # an earlier attempt's
-        shutil.rmtree(path, ignore_errors=True)
-        os.makedirs(path, mode=0o755)
-        try:
-            domain = self._domain_config(build, path)
-            for name in sorted(os.listdir(path)):
-                if name != 'disk' and not EPHEMERAL_FILE.match(name):
-                    continue
-                old = os.path.join(source, name)
-                if not os.path.isfile(old):
-                    continue   # a disk the old flavor did not have stays new
-                target = os.path.join(path, name)
-                backing, backing_format = disk.backing_of(target)
-                part = target + '.part'
-                shutil.copyfile(old, part)
-                if backing:
-                    disk.rebase_in_place(part, backing, backing_format or 'raw')
-                os.replace(part, target)
-            root = os.path.join(path, 'disk')
-            if disk.grow(root, build.flavor.root_gb * disk.GiB):
-                LOG.info('Root disk of %s grown to %d GiB', instance_uuid,
-                         build.flavor.root_gb)
-            dom = self._define(domain.to_xml(), save_in=path)
-            if step.start:
-                dom.create()
-        except Exception:
-            # Nothing half made stays (the source's files are untouched).
-            with contextlib.suppress(Exception):
-                self._remove_domain(instance_uuid)
-            shutil.rmtree(path, ignore_errors=True)
-            raise
-        LOG.info('Guest %s resized to flavor %s (%d vCPUs, %d MiB) on %s', instance_uuid,
-                 build.flavor.name, build.flavor.vcpus, build.flavor.memory_mb, self.host)
-
-    def confirm_migration(self, instance_uuid: str, step: objects.MigrationStep) -> None:
-        shutil.rmtree(self.resize_dir(instance_uuid), ignore_errors=True)
-        LOG.info('Resize of %s confirmed: its old files on %s are gone', instance_uuid,
-                 self.host)
-
-    def destroy_migrated(self, instance_uuid: str, step: objects.MigrationStep) -> None:
-        self._remove_domain(instance_uuid)
-        path = self.instance_dir(instance_uuid)
-        if step.source_path and os.path.realpath(path) == os.path.realpath(step.source_path):
-            return   # never the old guest's files
-        shutil.rmtree(path, ignore_errors=True)
-
-    def finish_revert_migration(self, instance_uuid: str,
-                                step: objects.MigrationStep) -> None:
-        path = self.instance_dir(instance_uuid)
-        aside = self.resize_dir(instance_uuid)
-        if os.path.isdir(aside):
-            shutil.rmtree(path, ignore_errors=True)
-            os.rename(aside, path)
-        elif not os.path.isdir(path):
-            raise GuestNotFound(f'Nothing of {instance_uuid} was put aside on {self.host}')
-        with open(os.path.join(path, 'libvirt.xml')) as f:
-            xml = f.read()
-        dom = self._define(xml)
-        if step.start and not dom.isActive():
-            dom.create()
-        LOG.info('Resize of %s reverted on %s', instance_uuid, self.host)
