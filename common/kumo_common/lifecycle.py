@@ -109,6 +109,10 @@ RESIZE_EVENTS = {'resize_instance': 'compute_resize_instance',
                  'confirm_resize': 'compute_confirm_resize',
                  'revert_resize': 'compute_revert_resize',
                  'finish_revert_resize': 'compute_finish_revert_resize'}
+# The conductor's own events: Nova's EventReporter gives them the conductor's host.
+CONDUCTOR_EVENTS = frozenset({SCHEDULE_BUILD_EVENT, UNSHELVE_IMAGE_EVENT,
+                              UNSHELVE_SCHEDULE_EVENT, MIGRATE_SERVER_EVENT,
+                              COLD_MIGRATE_EVENT})
 
 
 _HARD_REBOOT_TASKS = (None, task.REBOOTING, task.REBOOT_PENDING, task.REBOOT_STARTED,

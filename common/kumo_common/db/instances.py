@@ -4,11 +4,15 @@ from __future__ import annotations
 import datetime
 
 import sqlalchemy as sa
+from oslo_config import cfg
 from sqlalchemy import orm
 
-from kumo_common import deadlines, exceptions
+from kumo_common import conf as _conf  # noqa: F401  (registers [DEFAULT] host)
+from kumo_common import deadlines, exceptions, lifecycle
 from kumo_common.db import models
 from kumo_common.db.models import utcnow
+
+CONF = cfg.CONF
 
 
 def get_instance(session: orm.Session, uuid: str, project_id: str | None = None,
@@ -101,7 +105,11 @@ def record_event(session: orm.Session, uuid: str, request_id: str | None, event:
     that action exists; a finish with no started event records both at once.
 
     A failed step finishes with result 'Error', the failure's message as `details`
-    (2.84) and, when an exception caused it, its `traceback` (admins see it)."""
+    (2.84) and, when an exception caused it, its `traceback` (admins see it). The
+    conductor's own events carry the host of the conductor recording them (2.62
+    shows it), as Nova's do."""
+    if event in lifecycle.CONDUCTOR_EVENTS:
+        host = CONF.host
     action = session.scalars(
         sa.select(models.InstanceAction)
         .where(models.InstanceAction.instance_uuid == uuid,

@@ -335,6 +335,9 @@ class TestFailedBuildEvents(cloud.CloudTestCase):
         self.assertEqual(('conductor_schedule_and_build_instances', 'Error'),
                          (schedule['event'], schedule['result']))
         self.assertIn('NoValidHost', schedule['traceback'])
+        # On the conductor's host, as Nova's EventReporter(self.host) records it.
+        self.assertEqual(cfg.CONF.host, schedule['host'])
+        self.assertTrue(schedule['hostId'])
         # Nova's words, for the event's details and the fault alike, then the one
         # line of Kumo's scheduling report (the whole report: admins).
         report = self.cloud.request('GET', f'/v2.1/servers/{server["id"]}/'
