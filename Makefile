@@ -28,8 +28,9 @@ INSTALL_ARGS := -e 'common[postgresql,mysql]' -e conductor -e scheduler \
                 -e 'compute-agent[libvirt]' -e 'api[all]' -r test-requirements.txt
 # libvirt-python compiles against these.
 BUILD_DEBS := libvirt-dev pkg-config
-# What real guests need (tests/guest/): libvirtd, QEMU, qemu-img, an ISO9660 tool.
-GUEST_DEBS := libvirt-daemon-system qemu-system-x86 qemu-utils genisoimage
+# What real guests need (tests/guest/): libvirtd, QEMU, qemu-img, an ISO9660 tool,
+# mkfs.vfat (ephemeral disks of images without os_type, as Nova formats them).
+GUEST_DEBS := libvirt-daemon-system qemu-system-x86 qemu-utils genisoimage dosfstools
 # The test guest (tools/build-test-guest.py), rebuilt only when its inputs change.
 GUEST := $(STATE)/guest
 

@@ -30,10 +30,17 @@ def _stale_guest() -> str | None:
     return None
 
 
-def _virtual_size(path: str) -> int:
+def _image_info(path: str) -> dict:
     return json.loads(subprocess.run(['qemu-img', 'info', '--output=json', '-U', path],
-                                     check=True, capture_output=True, text=True).stdout
-                      )['virtual-size']
+                                     check=True, capture_output=True, text=True).stdout)
+
+
+def _virtual_size(path: str) -> int:
+    return _image_info(path)['virtual-size']
+
+
+def _backing(path: str) -> str:
+    return _image_info(path).get('backing-filename', '')
 
 
 class TestDisksAndFiles(base.GuestTestCase):
@@ -57,6 +64,9 @@ class TestDisksAndFiles(base.GuestTestCase):
         self.assertRegex(disks, rf'vdc\s+{instance_dir}/disk\.eph0\n')
         self.assertRegex(disks, rf'hdd\s+{instance_dir}/disk\.config')
         self.assertEqual(1 << 30, _virtual_size(os.path.join(instance_dir, 'disk.eph0')))
+        # Formatted as the mapping's guest_format asked.
+        self.assertTrue(_backing(os.path.join(instance_dir, 'disk.eph0'))
+                        .endswith('/ephemeral_1_ext3'))
         self.assertEqual(32 << 20, _virtual_size(os.path.join(instance_dir, 'disk.swap')))
         # The guest sees them at those sizes.
         text = self.wait_console(server_id, r'^KUMO-GUEST-END')
@@ -90,6 +100,10 @@ class TestDisksAndFiles(base.GuestTestCase):
         text = self.wait_console(server_id, r'^KUMO-GUEST-END')
         block = text.split('KUMO-GUEST-BEGIN', 1)[1].split('KUMO-GUEST-END', 1)[0]
         self.assertIn('name=guest-files\n', block)
+        # The flavor's ephemeral disk, for an image without os_type: vfat, as Nova
+        # formats it when [DEFAULT] default_ephemeral_format is unset.
+        eph0 = os.path.join(self.stack.instance_dir(server_id), 'disk.eph0')
+        self.assertTrue(_backing(eph0).endswith('/ephemeral_1_vfat'), _backing(eph0))
         files = dict(re.findall(r'(?ms)^file=(\S+)\n(.*?)\nfile-end$', block))
         self.assertEqual({'/etc/kumo-personality.txt': f'{marker}\nsecond line',
                           '/root/notes/two': 'two'},

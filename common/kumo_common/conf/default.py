@@ -41,6 +41,10 @@ opts = [
                     '0 (default) deletes at once, as Nova.'),
     cfg.BoolOpt('force_config_drive', default=False,
                 help='Build a config drive for every server, whether asked or not.'),
+    cfg.StrOpt('default_ephemeral_format',
+               help='File system of an ephemeral disk whose mapping names none '
+                    '(ext2, ext3, ext4, xfs, vfat, ntfs). Unset (default), as Nova: '
+                    'by the image\'s os_type (linux: ext4, windows: ntfs), else vfat.'),
     cfg.IntOpt('max_local_block_devices', default=3,
                help='Most disks a server may have on its host (the image disk, '
                     'ephemeral and swap, from the flavor or block_device_mapping_v2). '

@@ -98,7 +98,8 @@ class TestLibvirtDisks(testtools.TestCase):
                 sizes[name + ' fs'] = _fs(base)
         self.assertEqual({'disk': 1 << 30, 'disk.eph0': 1 << 30, 'disk.eph1': 2 << 30,
                           'disk.swap': 32 << 20,
-                          'disk.eph0 fs': ('ext4', 'ephemeral0'),
+                          # (no guest_format, an image without os_type: Nova's vfat)
+                          'disk.eph0 fs': ('vfat', 'EPHEMERAL0'),
                           'disk.eph1 fs': ('ext3', 'ephemeral1'),
                           'disk.swap fs': ('swap', 'swap0')}, sizes)
 

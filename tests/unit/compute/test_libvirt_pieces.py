@@ -12,6 +12,8 @@ import xml.etree.ElementTree as ET
 
 import fixtures
 import testtools
+from oslo_config import cfg
+from oslo_config import fixture as config_fixture
 
 from kumo_common import objects
 from kumo_compute.virt.libvirt import config as vconfig
@@ -235,6 +237,32 @@ class TestDisks(testtools.TestCase):
         mtime = os.path.getmtime(swap)
         self.assertEqual(swap, disk.swap_base(self.tmp, 16))
         self.assertEqual(mtime, os.path.getmtime(swap))
+
+    def test_ephemeral_file_system_as_nova_chooses(self):
+        from kumo_common import conf as _conf  # noqa: F401  (registers the options)
+        from kumo_compute.virt.libvirt import guest_layout
+        conf = self.useFixture(config_fixture.Config(cfg.CONF))
+        choose = guest_layout.ephemeral_format
+        # The mapping's guest_format, else by the image's os_type, else vfat.
+        self.assertEqual('ext3', choose('ext3', 'windows'))
+        self.assertEqual('ext4', choose(None, 'linux'))
+        self.assertEqual('ntfs', choose(None, 'windows'))
+        self.assertEqual('vfat', choose(None, None))
+        self.assertEqual('vfat', choose(None, 'plan9'))
+        # ... with [DEFAULT] default_ephemeral_format before the os_type.
+        conf.config(default_ephemeral_format='xfs')
+        self.assertEqual('xfs', choose(None, 'linux'))
+        self.assertEqual('ext2', choose('ext2', None))
+
+    def test_vfat_ephemeral_base(self):
+        _require_tool(self, 'mkfs.vfat')
+        base = disk.ephemeral_base(self.tmp, 1, 'vfat', 'ephemeral0')
+        self.assertEqual(disk.GiB, os.path.getsize(base))
+        with open(base, 'rb') as f:
+            boot = f.read(512)
+        # A FAT32 boot sector with the (upper-cased) label Nova gives it.
+        self.assertEqual(b'FAT32   ', boot[82:90])
+        self.assertEqual(b'EPHEMERAL0 ', boot[71:82])
 
     def test_qemu_format_of_catalog_formats(self):
         self.assertEqual('qcow2', disk.qemu_format('qcow2'))

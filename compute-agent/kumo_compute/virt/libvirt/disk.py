@@ -77,11 +77,6 @@ def _make_base(path: str, size_bytes: int, formatter: list[str] | None) -> None:
             os.unlink(tmp)
 
 
-# The file system an ephemeral disk gets when its mapping names none. (Nova picks by
-# the image's os_type, and vfat when it has none; Linux guests are what Kumo runs.)
-DEFAULT_EPHEMERAL_FORMAT = 'ext4'
-
-
 def _mkfs(fs: str, label: str) -> list[str] | None:
     """The command (before the file's name) that makes file system `fs`; None for
     a format Kumo does not know (the disk stays blank, as a guest may want)."""
@@ -95,11 +90,10 @@ def _mkfs(fs: str, label: str) -> list[str] | None:
             'ntfs': ['mkfs.ntfs', '-F', '-Q', '-L', label]}.get(fs)
 
 
-def ephemeral_base(base_dir: str, size_gb: int, fs: str | None = None,
+def ephemeral_base(base_dir: str, size_gb: int, fs: str,
                    label: str = 'ephemeral0') -> str:
     """A formatted blank base of `size_gb` (file system `fs`, labelled `label`, as
     Nova labels an instance's n-th ephemeral disk ephemeral<n>)."""
-    fs = fs or DEFAULT_EPHEMERAL_FORMAT
     formatter = _mkfs(fs, label)
     if formatter is None:
         # (guest_format is the user's text: it never becomes part of a path.)

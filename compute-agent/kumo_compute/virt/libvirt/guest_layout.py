@@ -27,6 +27,18 @@ EPHEMERAL_FILE = re.compile(r'^disk\.eph[0-9]+$')
 # The kernel command line of an AMI-style boot whose image does not give one.
 DEFAULT_CMDLINE = 'root=/dev/vda console=tty0 console=ttyS0'
 
+# The file system of an ephemeral disk whose mapping names none and no
+# [DEFAULT] default_ephemeral_format is set: Nova's, by the image's os_type.
+FORMAT_BY_OS_TYPE = {'linux': 'ext4', 'windows': 'ntfs'}
+FALLBACK_EPHEMERAL_FORMAT = 'vfat'
+
+
+def ephemeral_format(guest_format: str | None, os_type: str | None) -> str:
+    """As Nova chooses: the mapping's guest_format, else [DEFAULT]
+    default_ephemeral_format, else by the image's os_type, else vfat."""
+    return (guest_format or CONF.default_ephemeral_format
+            or FORMAT_BY_OS_TYPE.get(os_type or '', FALLBACK_EPHEMERAL_FORMAT))
+
 
 class GuestNotFound(Exception):
     """The guest has no domain (or no files) on this host."""
@@ -60,9 +72,10 @@ class GuestLayout:
                 disk.create_overlay(base, disk.qemu_format(image.disk_format), target,
                                     flavor.root_gb * disk.GiB)
             elif local.kind == block_device.EPHEMERAL:
+                fs = ephemeral_format(local.guest_format, props.get('os_type'))
                 disk.create_overlay(disk.ephemeral_base(
-                    self.images.base_dir, local.size_mb // 1024, local.guest_format,
-                    local.label), 'raw', target)
+                    self.images.base_dir, local.size_mb // 1024, fs, local.label),
+                    'raw', target)
             else:
                 disk.create_overlay(disk.swap_base(self.images.base_dir, local.size_mb),
                                     'raw', target)
