@@ -215,11 +215,18 @@ def load_json(data: bytes):
 
 # --- waitress ---------------------------------------------------------------------------
 
+# Responses up to this size stay in memory: waitress spools bigger ones to a
+# temporary file (1 MB by default) and reads them back, which cost a detail page of
+# 1,000 servers (1.6 MB at 2.100) about a millisecond.
+RESPONSE_BUFFER_BYTES = 16 * 1024 * 1024
+
+
 def waitress_options() -> dict:
     """waitress reads a whole body before calling the app, and refuses one whose
     length reaches its max_request_body_size: so it stops reading at our limit
     (for chunked bodies, counting the chunk framing too)."""
-    return {'max_request_body_size': CONF.api.max_request_body_size + 1}
+    return {'max_request_body_size': CONF.api.max_request_body_size + 1,
+            'outbuf_overflow': RESPONSE_BUFFER_BYTES}
 
 
 class _FaultTask(waitress_task.ErrorTask):
