@@ -55,4 +55,10 @@ def beyond(query: sa.Select, keys: list[tuple[SortKey, str]], values) -> sa.Sele
         expr = key.expression()
         past = expr < values[index] if direction == 'desc' else expr > values[index]
         alternatives.append(sa.and_(*equal, past))
-    return query.where(sa.or_(*alternatives))
+    # Implied by the alternatives, and spelled out for the database: a bound on the
+    # first key alone lets an index in the keys' order start at the marker rather
+    # than read (and discard) every row before it.
+    first, direction = keys[0]
+    bound = (first.expression() <= values[0] if direction == 'desc'
+             else first.expression() >= values[0])
+    return query.where(bound, sa.or_(*alternatives))

@@ -73,19 +73,18 @@ def create_engine(url: str | None = None) -> sa.Engine:
 
 
 def _configure_psycopg2(engine: sa.Engine) -> None:
-    """statement_connection()'s autocommit: psycopg2 switches it on and off without a
-    round trip (SQLAlchemy's isolation_level='AUTOCOMMIT' costs one at every checkin,
-    a SET to restore the default level), and its ROLLBACK outside a transaction is a
-    no-op."""
+    """statement_connection()'s autocommit, set as each use of a connection begins:
+    on for statement reads, off for everything else. A pooled connection keeps the
+    mode of its last use, so a run of shows switches nothing. (Switching it off costs
+    a round trip: psycopg2 then restores the session's default isolation level with a
+    SET. SQLAlchemy's isolation_level='AUTOCOMMIT' would pay that at every checkin.)
+    psycopg2's ROLLBACK at checkin is a no-op in autocommit."""
     @event.listens_for(engine, 'begin')
     def _on_begin(conn):
-        if conn.get_execution_options().get('kumo_autocommit'):
-            conn.connection.dbapi_connection.autocommit = True
-
-    @event.listens_for(engine, 'checkin')
-    def _on_checkin(dbapi_conn, _record):
-        if dbapi_conn is not None and dbapi_conn.autocommit:
-            dbapi_conn.autocommit = False
+        wanted = bool(conn.get_execution_options().get('kumo_autocommit'))
+        dbapi_conn = conn.connection.dbapi_connection
+        if dbapi_conn.autocommit != wanted:
+            dbapi_conn.autocommit = wanted
 
 
 def _ping_when_idle(engine: sa.Engine) -> None:
