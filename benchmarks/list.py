@@ -196,29 +196,44 @@ class Api:
             [stack.executable('kumo-api'), '--config-file', self.config],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir,
             start_new_session=True)
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f'kumo-api exited with {self.proc.returncode}')
-            try:
-                conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=2)
-                conn.request('GET', '/')
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError('kumo-api did not answer within 60 s')
-            time.sleep(0.1)
+        wait_until_answers(self.proc, self.port, 60, 'kumo-api')
 
     def stop(self) -> None:
-        self.proc.terminate()
+        stop_process(self.proc)
+
+
+def wait_until_answers(proc: subprocess.Popen, port: int, timeout: float, name: str,
+                       log_path: str | None = None) -> None:
+    """Wait until the API server `proc` answers GET / with 200 on `port`; a
+    RuntimeError (with the end of its log, if any) when it exits or times out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            tail = ''
+            if log_path:
+                with open(log_path, errors='replace') as f:
+                    tail = ':\n' + f.read()[-4000:]
+            raise RuntimeError(f'{name} exited with {proc.returncode}{tail}')
         try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+            conn = http.client.HTTPConnection('127.0.0.1', port, timeout=2)
+            conn.request('GET', '/')
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f'{name} did not answer within {timeout:.0f} s')
+        time.sleep(0.1)
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
 
 
 class Client:
