@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import signal
 import subprocess
 import threading
@@ -282,13 +283,26 @@ def census(st: FaultStack, ids: list[str], hosts: list[str] | None = None
         for host in hosts or st.compute_hosts:
             prepared = client.prepare(server=host, timeout=20)
             for uuid in ids:
-                check = prepared.call(ctxt, 'check_instance', instance_uuid=uuid,
-                                      build_attempt=None, request_id=None, fence=False)
+                check = _ask_again_if_lost(functools.partial(
+                    prepared.call, ctxt, 'check_instance', instance_uuid=uuid,
+                    build_attempt=None, request_id=None, fence=False))
                 if check.exists:
                     result[uuid].append(host)
         return result
     finally:
         transport.cleanup()
+
+
+def _ask_again_if_lost(call, attempts: int = 3):
+    """A read-only call, asked again when no answer came: a call published while an
+    agent re-declares its queue after a broker restart reaches no queue and is
+    dropped (callers retry; nothing is lost that the agent did)."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except messaging.MessagingTimeout:
+            if attempt == attempts - 1:
+                raise
 
 
 def judge(st: FaultStack, outcome: Outcome, ids: list[str], hosts: list[str] | None = None,

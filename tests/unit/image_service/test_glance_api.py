@@ -197,7 +197,12 @@ class TestBoot(GlanceAPITestCase):
         data = self.call('GET', f'/v2/images/{image_id}/file').data
         self.assertIn(f'fake disk of {server["id"]}'.encode(), data)
         self.assertEqual(hashlib.md5(data).hexdigest(), shown['checksum'])
-        # The scratch copy on the node is gone.
+        # The scratch copy on the node is gone once the agent reports the snapshot
+        # (the image turns active a moment before: when its upload ends).
+        deadline = time.monotonic() + 10
+        while self.cloud.get_server(server['id'])['OS-EXT-STS:task_state'] is not None:
+            self.assertLess(time.monotonic(), deadline, 'the snapshot never ended')
+            time.sleep(0.01)
         scratch = os.path.join(CONF.state_path, 'snapshots')
         self.assertEqual([], os.listdir(scratch) if os.path.isdir(scratch) else [])
 
