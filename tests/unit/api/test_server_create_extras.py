@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import uuid as uuidlib
 
 import fixtures
 import sqlalchemy as sa
@@ -13,7 +12,6 @@ from oslo_policy import policy as oslo_policy
 
 from kumo_api import policy
 from kumo_common.cmd import manage
-from kumo_common.db import images as image_db
 from kumo_common.db import models, session
 from tests.fixtures import cloud
 
@@ -361,17 +359,6 @@ class TestSecurityGroupsAndDiskConfig(CreateTestCase):
 GiB = 1024 ** 3
 
 
-def image_with(**fields) -> str:
-    """A public, active image with these fields (min_ram, min_disk, size ...)."""
-    image_id = str(uuidlib.uuid4())
-    with session.transaction() as s:
-        seeded = image_db.get(s, cloud.IMAGE_ID)
-        image_db.create(s, image_id, 'needy', disk_format=seeded.disk_format,
-                        container_format=seeded.container_format,
-                        location=seeded.location, visibility='public', **fields)
-    return image_id
-
-
 class TestImageRequirements(CreateTestCase):
     """The image's minimums and size against the flavor (m1.tiny: 512 MB, 1 GB), in
     Nova's order and words (FlavorMemoryTooSmall, FlavorDiskSmallerThanImage,
@@ -382,27 +369,27 @@ class TestImageRequirements(CreateTestCase):
 
     def test_min_ram(self):
         self.assertEqual("Flavor's memory is too small for requested image.",
-                         self.refused(image_with(min_ram=1024)))
+                         self.refused(cloud.image_with(min_ram=1024)))
         # Memory first, as Nova.
         self.assertEqual("Flavor's memory is too small for requested image.",
-                         self.refused(image_with(min_ram=1024, min_disk=5, size=2 * GiB)))
+                         self.refused(cloud.image_with(min_ram=1024, min_disk=5, size=2 * GiB)))
 
     def test_image_size(self):
         self.assertEqual(f"Flavor's disk is too small for requested image. Flavor disk is "
                          f"{GiB} bytes, image is {2 * GiB} bytes.",
-                         self.refused(image_with(size=2 * GiB)))
+                         self.refused(cloud.image_with(size=2 * GiB)))
         # The image's size before its min_disk, as Nova.
         self.assertEqual(f"Flavor's disk is too small for requested image. Flavor disk is "
                          f"{GiB} bytes, image is {2 * GiB} bytes.",
-                         self.refused(image_with(size=2 * GiB, min_disk=5)))
+                         self.refused(cloud.image_with(size=2 * GiB, min_disk=5)))
 
     def test_min_disk(self):
         self.assertEqual("Flavor's disk is smaller than the minimum size specified in image "
                          f"metadata. Flavor disk is {GiB} bytes, minimum size is "
-                         f"{5 * GiB} bytes.", self.refused(image_with(min_disk=5)))
+                         f"{5 * GiB} bytes.", self.refused(cloud.image_with(min_disk=5)))
 
     def test_what_fits_is_accepted(self):
-        self.post({'imageRef': image_with(min_ram=512, min_disk=1, size=GiB)})
+        self.post({'imageRef': cloud.image_with(min_ram=512, min_disk=1, size=GiB)})
 
 
 class TestMicroversionHints(CreateTestCase):

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import datetime
 import time
-import uuid as uuidlib
 
 import sqlalchemy as sa
 
 from kumo_common import context, states
-from kumo_common.db import images as image_db
 from kumo_common.db import models, recovery, session
 from kumo_common.db import server_migrations as migration_db
 from kumo_conductor.manager import ConductorManager
@@ -480,9 +478,7 @@ class TestResizeRules(ResizeCase):
                          'disk flavor is not allowed.', resp.json['badRequest']['message'])
 
     def test_over_quota_is_a_403_and_changes_nothing(self):
-        resp = self.cloud.request('PUT', f'/v2.1/os-quota-sets/{self.project}',
-                                  token=ADMIN, json={'quota_set': {'ram': 1024}})
-        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        self.limit_ram(1024)
         resp = self.resize(SMALL, code=403)
         self.assertEqual('Quota exceeded for ram: Requested 1536, but already used 512 of '
                          '1024 ram', resp.json['forbidden']['message'])
@@ -493,14 +489,15 @@ class TestResizeRules(ResizeCase):
                          self.claims())
         self.assertEqual((1, 512), self.quota_usage())
 
+    def limit_ram(self, mb: int) -> None:
+        resp = self.cloud.request('PUT', f'/v2.1/os-quota-sets/{self.project}',
+                                  token=ADMIN, json={'quota_set': {'ram': mb}})
+        self.assertEqual(200, resp.status_code, resp.get_data(True))
+
     def needy_image(self, **fields) -> str:
         """Make the server's image one with these minimums."""
-        image_id = str(uuidlib.uuid4())
+        image_id = cloud.image_with(**fields)
         with session.transaction() as s:
-            seeded = image_db.get(s, cloud.IMAGE_ID)
-            image_db.create(s, image_id, 'needy', disk_format=seeded.disk_format,
-                            container_format=seeded.container_format,
-                            location=seeded.location, visibility='public', **fields)
             s.execute(sa.update(models.Instance).where(
                 models.Instance.uuid == self.server_id).values(image_ref=image_id))
         return image_id
@@ -533,17 +530,13 @@ class TestResizeRules(ResizeCase):
     def test_quota_is_checked_before_the_image(self):
         # Nova: the quota's 403 comes before the image's 400.
         self.needy_image(min_ram=4096)
-        resp = self.cloud.request('PUT', f'/v2.1/os-quota-sets/{self.project}',
-                                  token=ADMIN, json={'quota_set': {'ram': 1024}})
-        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        self.limit_ram(1024)
         resp = self.resize(SMALL, code=403)
         self.assertEqual('Quota exceeded for ram: Requested 1536, but already used 512 of '
                          '1024 ram', resp.json['forbidden']['message'])
         self.assert_unchanged()
         # Within the quota, the image's minimums refuse it, and nothing was charged.
-        resp = self.cloud.request('PUT', f'/v2.1/os-quota-sets/{self.project}',
-                                  token=ADMIN, json={'quota_set': {'ram': 51200}})
-        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        self.limit_ram(51200)
         resp = self.resize(SMALL, code=400)
         self.assertEqual("Flavor's memory is too small for requested image.",
                          resp.json['badRequest']['message'])
