@@ -83,6 +83,16 @@ class KumoClientTestCase(testtools.TestCase):
             endpoint=endpoint or self.compute_url, token=token or self.token)
         return ks_session.Session(auth=plugin)
 
+    def connect(self, token: str | None = None):
+        """An openstacksdk Connection on a noauth2 session; the compute endpoint
+        given explicitly."""
+        import openstack
+        conn = openstack.connection.Connection(
+            session=self.session(token), compute_endpoint_override=self.compute_url,
+            compute_api_version=MAX_MICROVERSION, strict_proxies=True)
+        self.addCleanup(conn.close)
+        return conn
+
     def record_requests(self, sess: ks_session.Session) -> list:
         """The requests.Response of every HTTP request `sess` sends from now on."""
         sent: list = []

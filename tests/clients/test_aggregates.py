@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 
-import openstack
 from novaclient import client as nova_client
 from novaclient import exceptions as nova_exc
 from openstack import exceptions as sdk_exc
@@ -44,13 +43,6 @@ class TestAggregates(base.KumoClientTestCase):
         return f'{what}-{uuid.uuid4().hex[:8]}'
 
     # --- openstacksdk ----------------------------------------------------------------
-
-    def connect(self, token: str | None = None) -> openstack.connection.Connection:
-        conn = openstack.connection.Connection(
-            session=self.session(token), compute_endpoint_override=self.compute_url,
-            compute_api_version=base.MAX_MICROVERSION, strict_proxies=True)
-        self.addCleanup(conn.close)
-        return conn
 
     def test_openstacksdk(self):
         admin = self.connect(ADMIN_TOKEN).compute

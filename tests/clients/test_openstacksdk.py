@@ -14,14 +14,6 @@ from tests.clients import base
 
 class TestOpenStackSDK(base.KumoClientTestCase):
 
-    def connect(self, token: str | None = None) -> openstack.connection.Connection:
-        """A Connection on a noauth2 session; the compute endpoint given explicitly."""
-        conn = openstack.connection.Connection(
-            session=self.session(token), compute_endpoint_override=self.compute_url,
-            compute_api_version=base.MAX_MICROVERSION, strict_proxies=True)
-        self.addCleanup(conn.close)
-        return conn
-
     def setUp(self):
         super().setUp()
         self.conn = self.connect()
