@@ -12,7 +12,7 @@ import uuid as uuidlib
 from flask import g, jsonify, make_response
 from oslo_config import cfg
 
-from kumo_api import compute_api, errors, image_fit, lifecycle, policy
+from kumo_api import compute_api, errors, image_fit, lifecycle, policy, validation
 from kumo_api.resources.servers import _audience, get_instance
 from kumo_api.views import links
 from kumo_api.views import servers as views
@@ -206,6 +206,9 @@ def rebuild(instance: models.Instance, body: dict):
                           ('hostname', 'hostname'), ('user_data', 'user_data')):
         if field in body:
             values[column] = body[field]
+    for column in ('access_ip_v4', 'access_ip_v6'):
+        if column in values:
+            values[column] = validation.canonical_ip(values[column])
     if 'OS-DCF:diskConfig' in body:
         values['auto_disk_config'] = body['OS-DCF:diskConfig'] == 'AUTO'
     if want.at_least(2, 54) and 'key_name' in body:

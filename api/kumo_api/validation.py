@@ -7,6 +7,7 @@ import re
 import uuid as uuidlib
 
 import jsonschema
+import netaddr
 from flask import request
 from jsonschema import Draft4Validator, FormatChecker
 
@@ -190,3 +191,15 @@ def query_schema(properties: dict, allow_unknown: bool) -> dict:
 
 # A query parameter that must appear once with a non-negative integer value, etc.
 single_param = {'type': 'array', 'minItems': 1, 'maxItems': 1}
+
+
+def canonical_ip(value: str | None) -> str | None:
+    """An accessIPv4/accessIPv6 as Nova keeps and shows it: netaddr's text of the
+    address (IPv6 compressed and in lower case, an embedded IPv4 part in hex:
+    '0000::babe:220.12.22.2' is shown as '::babe:dc0c:1602')."""
+    if not value:
+        return value
+    try:
+        return str(netaddr.IPAddress(value))
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return value  # the schema's format check has the last word

@@ -100,7 +100,8 @@ def create_server():
         admin_pass=server.get('adminPass'), key_name=server.get('key_name'),
         availability_zone=server.get('availability_zone'),
         config_drive=types.to_bool(server.get('config_drive', False)),
-        access_ip_v4=server.get('accessIPv4'), access_ip_v6=server.get('accessIPv6'),
+        access_ip_v4=validation.canonical_ip(server.get('accessIPv4')),
+        access_ip_v6=validation.canonical_ip(server.get('accessIPv6')),
         auto_disk_config=None if disk_config is None else disk_config == 'AUTO',
         hostname=server.get('hostname'), tags=server.get('tags', []),
         trusted_certs=server.get('trusted_image_certificates'),
@@ -227,6 +228,9 @@ def update_server(server_id: str):
     changes = body['server']
     values = {column: changes[field] for field, column in _UPDATABLE.items()
               if field in changes}
+    for column in ('access_ip_v4', 'access_ip_v6'):
+        if column in values:
+            values[column] = validation.canonical_ip(values[column])
     if 'OS-DCF:diskConfig' in changes:
         values['auto_disk_config'] = changes['OS-DCF:diskConfig'] == 'AUTO'
     with session.transaction() as s:

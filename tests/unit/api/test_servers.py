@@ -100,6 +100,18 @@ class TestCreate(cloud.CloudTestCase):
         self.assertEqual('s3cret', server['adminPass'])
         self.assertEqual('AUTO', server['OS-DCF:diskConfig'])
 
+    def test_access_ips_in_netaddrs_form(self):
+        # As Nova shows them (Tempest's test_verify_server_details sends this one).
+        server = self.cloud.create_server(
+            accessIPv4='10.1.2.3', accessIPv6='0000:0000:0000:0000:0000:babe:220.12.22.2')
+        shown = self.cloud.get_server(server['id'])
+        self.assertEqual(('10.1.2.3', '::babe:dc0c:1602'),
+                         (shown['accessIPv4'], shown['accessIPv6']))
+        resp = self.cloud.request('PUT', f'/v2.1/servers/{server["id"]}',
+                                  json={'server': {'accessIPv6': 'FE80:0:0:0:0:0:0:1'}})
+        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        self.assertEqual('fe80::1', resp.json['server']['accessIPv6'])
+
     def test_multiple_create(self):
         token = self.new_token()
         first = self.cloud.create_server(name='web', token=token, min_count=2)
