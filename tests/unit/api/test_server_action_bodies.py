@@ -4,8 +4,6 @@ send) works like {"os-stop": null}. Only where a microversion gives an action
 arguments (lock 2.73, unshelve 2.77) is the value checked."""
 from __future__ import annotations
 
-import time
-
 from tests.fixtures import cloud
 
 ADMIN = cloud.ADMIN_TOKEN
@@ -26,15 +24,6 @@ class TestNoArgumentActions(cloud.CloudTestCase):
         self.assertEqual(code, resp.status_code, resp.get_data(True))
         return resp
 
-    def settle(self, status: str) -> dict:
-        deadline = time.monotonic() + 10
-        while True:
-            server = self.cloud.wait_for_status(self.server_id, status)
-            if server['OS-EXT-STS:task_state'] is None:
-                return server
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.01)
-
     def test_any_value_is_taken(self):
         for body, status in (({'os-stop': {}}, 'SHUTOFF'),
                              ({'os-start': {'whatever': 1}}, 'ACTIVE'),
@@ -43,7 +32,7 @@ class TestNoArgumentActions(cloud.CloudTestCase):
                              ({'suspend': {}}, 'SUSPENDED'),
                              ({'resume': 'yes'}, 'ACTIVE')):
             self.act(body)
-            self.settle(status)
+            self.cloud.wait_settled(self.server_id, status)
 
     def test_lock_before_and_from_2_73(self):
         self.act({'lock': {}}, version='2.1')

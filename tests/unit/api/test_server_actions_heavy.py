@@ -151,12 +151,7 @@ class HeavyActionsCase(cloud.CloudTestCase):
         return resp.json['instanceAction']
 
     def wait_idle(self, status='ACTIVE'):
-        server = self.cloud.wait_for_status(self.server_id, status)
-        for _ in range(500):
-            if server['OS-EXT-STS:task_state'] is None:
-                return server
-            server = self.cloud.get_server(self.server_id)
-        self.fail(f'task_state stays {server["OS-EXT-STS:task_state"]}')
+        return self.cloud.wait_settled(self.server_id, status)
 
     def stop(self):
         self.act({'os-stop': None})

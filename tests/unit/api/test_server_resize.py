@@ -48,12 +48,7 @@ class ResizeCase(cloud.CloudTestCase):
         return self.act({'resize': {'flavorRef': flavor}}, code, **kwargs)
 
     def wait_idle(self, status, server_id=None):
-        server_id = server_id or self.server_id
-        for _ in range(1000):
-            server = self.cloud.wait_for_status(server_id, status)
-            if server['OS-EXT-STS:task_state'] is None:
-                return self.cloud.get_server(server_id, version='2.47')
-        self.fail(f'task_state stays {server["OS-EXT-STS:task_state"]}')
+        return self.cloud.wait_settled(server_id or self.server_id, status, version='2.47')
 
     def show(self, version='2.47'):
         return self.cloud.get_server(self.server_id, version=version)

@@ -59,14 +59,7 @@ class ShelveCase(cloud.CloudTestCase):
         return self.cloud.get_server(self.server_id, version=version)
 
     def wait_idle(self, status: str) -> dict:
-        deadline = time.monotonic() + 10
-        while True:
-            server = self.cloud.wait_for_status(self.server_id, status)
-            if server['OS-EXT-STS:task_state'] is None:
-                return server
-            self.assertLess(time.monotonic(), deadline,
-                            f'task_state stays {server["OS-EXT-STS:task_state"]}')
-            time.sleep(0.01)
+        return self.cloud.wait_settled(self.server_id, status)
 
     def agent(self, host: str):
         return next(a for a in self.cloud.agents if a.host == host)
