@@ -11,6 +11,7 @@ import uuid as uuidlib
 
 from flask import g, jsonify, make_response
 from oslo_config import cfg
+from oslo_log import log as logging
 
 from kumo_api import compute_api, errors, image_fit, lifecycle, policy, validation
 from kumo_api.resources.servers import _audience, get_instance
@@ -20,11 +21,13 @@ from kumo_common import exceptions, objects, states
 from kumo_common import image as images
 from kumo_common import lifecycle as actions
 from kumo_common.db import block_devices as bdm_db
+from kumo_common.db import instances as instance_db
 from kumo_common.db import models, network_cache, session
 from kumo_common.db import snapshots as snapshot_db
 from kumo_common.image import snapshot as image_snapshot
 
 CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
 
 # Hypervisors whose guests need the QEMU guest agent to have a password set (the
 # libvirt driver reports QEMU or KVM; the fake driver 'fake').
@@ -296,9 +299,25 @@ def unrescue(instance: models.Instance, body) -> None:
 
 
 # --- out of scope (issue 7): a clear answer rather than a missing action ---------------
+# os-resetState's states -> vm_state.
+_RESET_STATES = {'active': states.ACTIVE, 'error': states.ERROR}
+
+
 def reset_state(instance: models.Instance, body) -> None:
+    """An admin's word on what state the server is in, as Nova's: vm_state active or
+    error, no task (nor its deadline), whatever it was doing; recorded as a
+    resetState instance action. Nothing is asked of the agent: a step still running
+    there reports to a server that no longer waits for it, and is ignored."""
     _authorize('os-admin-actions:reset_state', instance)
-    raise errors.APIError('os-resetState is not implemented by Kumo yet.', code=501)
+    state = _RESET_STATES[body['state']]
+    ctxt = g.context
+    with session.transaction() as s:
+        action = instance_db.start_action(s, instance.uuid, 'resetState', ctxt)
+        if not instance_db.update_if(s, instance.uuid, {
+                'vm_state': state, 'task_state': None, 'task_deadline': None}):
+            raise errors.NotFound(f'Instance {instance.uuid} could not be found.')
+        action.finish_time = action.start_time
+    LOG.info('State of instance %s reset to %s by %s', instance.uuid, state, ctxt.user_id)
 
 
 def inject_network_info(instance: models.Instance, body) -> None:

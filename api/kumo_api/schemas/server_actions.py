@@ -122,8 +122,16 @@ resize = {
 }
 RESIZE = [((2, 1), (2, 100), resize)]
 
-# Out of scope for now (os-resetState, injectNetworkInfo, os-migrateLive): any body.
+# Out of scope for now (injectNetworkInfo, os-migrateLive): any body.
 ANY_BODY = [((2, 1), (2, 100), {})]
+
+reset_state = {
+    'type': 'object',
+    'properties': {'state': {'type': 'string', 'enum': ['active', 'error']}},
+    'required': ['state'],
+    'additionalProperties': False,
+}
+RESET_STATE = [((2, 1), (2, 100), reset_state)]
 
 # os-getConsoleOutput: `length` lines from the tail; -1 or null means all of it.
 CONSOLE_OUTPUT = [((2, 1), (2, 100), {

@@ -513,12 +513,40 @@ class TestRescue(HeavyActionsCase):
         self.assertEqual(states.power.RUNNING, server['OS-EXT-STS:power_state'])
 
 
+class TestResetState(HeavyActionsCase):
+
+    def test_admin_sets_the_state(self):
+        self.act({'os-resetState': {'state': 'error'}}, code=403)
+        for bad in ({'state': 'stopped'}, {}, {'state': 'error', 'x': 1}, None):
+            self.act({'os-resetState': bad}, token=ADMIN, code=400)
+        self.act({'os-resetState': {'state': 'error'}}, token=ADMIN)
+        server = self.cloud.get_server(self.server_id)
+        self.assertEqual(('ERROR', 'error', None),
+                         (server['status'], server['OS-EXT-STS:vm_state'],
+                          server['OS-EXT-STS:task_state']))
+        self.assertNotIn('fault', server)
+        # An admin's action, recorded as Nova's, and the server usable again after
+        # the reset to active.
+        self.assertEqual('resetState', self.actions()[0]['action'])
+        self.act({'os-resetState': {'state': 'active'}}, token=ADMIN)
+        self.wait_idle('ACTIVE')
+        self.stop()
+        self.wait_idle('SHUTOFF')
+
+    def test_clears_a_task(self):
+        with self.agent_busy():
+            self.act({'pause': None})
+            self.assertEqual('pausing', self.cloud.get_server(
+                self.server_id)['OS-EXT-STS:task_state'])
+            self.act({'os-resetState': {'state': 'active'}}, token=ADMIN)
+            server = self.cloud.get_server(self.server_id)
+            self.assertEqual(('ACTIVE', None),
+                             (server['status'], server['OS-EXT-STS:task_state']))
+
+
 class TestOutOfScope(HeavyActionsCase):
 
     def test_answers(self):
-        resp = self.act({'os-resetState': {'state': 'error'}}, token=ADMIN, code=501)
-        self.assertIn('not implemented', resp.json['notImplemented']['message'])
-        self.act({'os-resetState': {'state': 'error'}}, code=403)
         self.act({'injectNetworkInfo': None}, token=ADMIN, code=501)
         resp = self.act({'os-migrateLive': {'host': None, 'block_migration': 'auto'}},
                         token=ADMIN, code=501)
