@@ -86,14 +86,7 @@ def resize_server(instance: models.Instance, body: dict) -> None:
         values: dict = {'task_state': task.RESIZE_PREP}
         if auto_disk is not None:
             values['auto_disk_config'] = auto_disk
-        if not instance_db.update_if(s, instance.uuid, values,
-                                     expected_task_state=spec.allowed_task_states,
-                                     expected_vm_state=spec.allowed_vm_states):
-            fresh = instance_db.get_instance(s, instance.uuid)
-            if fresh.vm_state not in spec.allowed_vm_states:
-                raise lifecycle.invalid_state('resize', fresh, 'vm_state', fresh.vm_state)
-            raise lifecycle.invalid_state('resize', fresh, 'task_state', fresh.task_state)
-        fresh = instance_db.get_instance(s, instance.uuid)
+        fresh = _take_task(s, instance, spec, values, 'resize')
         instance_db.start_action(s, instance.uuid, 'resize', ctxt)
         migration = migration_db.create(s, fresh, new, flavor.id, ctxt, migration_uuid)
         # The server's owner pays for the growth (whoever asks), as Nova: charged now,
@@ -108,6 +101,53 @@ def resize_server(instance: models.Instance, body: dict) -> None:
         image_fit.check(image, new['memory_mb'], new['root_gb'], with_size=False)
     LOG.info('Resize of instance %s to flavor %s requested (migration %s)', instance.uuid,
              new['flavorid'], migration_uuid)
+    rpc_clients.conductor().migrate_server(ctxt, instance.uuid, migration_uuid)
+
+
+def _take_task(s, instance: models.Instance, spec: actions.Action, values: dict,
+               action: str) -> models.Instance:
+    """Set resize_prep (and `values`) if the server is still where `spec` may start
+    from (409 otherwise, naming what is in the way); the server as it is now."""
+    if not instance_db.update_if(s, instance.uuid, values,
+                                 expected_task_state=spec.allowed_task_states,
+                                 expected_vm_state=spec.allowed_vm_states):
+        fresh = instance_db.get_instance(s, instance.uuid)
+        if fresh.vm_state not in spec.allowed_vm_states:
+            raise lifecycle.invalid_state(action, fresh, 'vm_state', fresh.vm_state)
+        raise lifecycle.invalid_state(action, fresh, 'task_state', fresh.task_state)
+    return instance_db.get_instance(s, instance.uuid)
+
+
+def migrate_server(instance: models.Instance, body) -> None:
+    """migrate: a cold migration (admin), Nova's resize to the flavor the server
+    has: to another host the scheduler picks, or (2.56) to `host`, never to the one
+    it is on; then VERIFY_RESIZE, confirmed or reverted like a resize. The value
+    is not looked at before 2.56 (as Nova's)."""
+    ctxt = g.context
+    host = body.get('host') if g.want.at_least(2, 56) and isinstance(body, dict) \
+        else None
+    _authorize('os-migrate-server:migrate:host' if host else 'os-migrate-server:migrate',
+               instance)
+    spec = actions.get('resize')
+    lifecycle.check(ctxt, instance, spec, 'migrate')
+    if host:
+        # Nova's checks and words (CannotMigrateToSameHost, ComputeHostNotFound: 400).
+        if host == instance.host:
+            raise errors.BadRequest('Cannot migrate to the host where the server exists.')
+        with session.reader() as s:
+            if s.query(models.ComputeNode.id).filter_by(host=host, deleted=False).first() \
+                    is None:
+                raise errors.BadRequest(f'Compute host {host} could not be found.')
+    migration_uuid = str(uuidlib.uuid4())
+    with session.transaction() as s:
+        fresh = _take_task(s, instance, spec, {'task_state': task.RESIZE_PREP}, 'migrate')
+        instance_db.start_action(s, instance.uuid, 'migrate', ctxt)
+        migration = migration_db.create(s, fresh, fresh.flavor, fresh.instance_type_id,
+                                        ctxt, migration_uuid, migration_type='migration',
+                                        requested_host=host)
+        migration.user_id, migration.project_id = fresh.user_id, fresh.project_id
+    LOG.info('Cold migration of instance %s requested (migration %s%s)', instance.uuid,
+             migration_uuid, f', to {host}' if host else '')
     rpc_clients.conductor().migrate_server(ctxt, instance.uuid, migration_uuid)
 
 

@@ -1,4 +1,5 @@
-"""Resize, as the conductor drives it (Nova's cold migration with a new flavor).
+"""Resize and cold migration, as the conductor drives them (Nova's cold migration,
+with a new flavor or the same one).
 
 The API accepts a resize (kumo_api.resize_actions): task_state resize_prep,
 a migration record (pre-migrating) that now owns the server's claim on its node
@@ -204,12 +205,17 @@ class Resizer:
         spec.instance_uuids = [instance.uuid]
         spec.flavor = flavor
         spec.image = images.get_spec(None, instance.image_ref, session=s)
-        # The host it is on is out unless the operator allows a same-host resize.
-        spec.ignore_hosts = [] if CONF.allow_resize_to_same_host \
+        # The host it is on is out unless the operator allows a same-host resize; a
+        # cold migration always leaves it (as Nova's on hosts that cannot migrate to
+        # themselves, libvirt's among them).
+        cold = migration.migration_type == 'migration'
+        spec.ignore_hosts = [] if CONF.allow_resize_to_same_host and not cold \
             else [instance.host] if instance.host else []
-        # A create's forced host or requested destination is not the resize's.
+        # A create's forced host or requested destination is not the resize's; a
+        # cold migration's requested host is (the filters still run, as Nova's).
         spec.force_hosts, spec.force_nodes = [], []
-        spec.requested_destination = None
+        spec.requested_destination = {'host': migration.requested_host, 'node': None} \
+            if migration.requested_host else None
         return spec
 
     # --- the agents' reports ---------------------------------------------------------------

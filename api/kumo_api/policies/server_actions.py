@@ -63,7 +63,11 @@ rules = [
           'os-resetState'),
     _rule('os-admin-actions:inject_network_info', base.ADMIN,
           'Inject network information into a server', 'injectNetworkInfo'),
-    # Nova's default is project_manager_or_admin; Kumo has no manager role yet.
+    # Nova's defaults are project_manager_or_admin; Kumo has no manager role yet.
+    _rule('os-migrate-server:migrate', base.ADMIN, 'Cold migrate a server to a host the '
+          'scheduler picks', 'migrate'),
+    _rule('os-migrate-server:migrate:host', base.ADMIN,
+          'Cold migrate a server to a given host (2.56)', 'migrate'),
     _rule('os-migrate-server:migrate_live', base.ADMIN, 'Live-migrate a server',
           'os-migrateLive'),
 ]

@@ -131,6 +131,7 @@ ACTIONS = {
     'resize': (resize_actions.resize_server, schemas.RESIZE),
     'confirmResize': (resize_actions.confirm_resize, schemas.NO_ARGUMENTS),
     'revertResize': (resize_actions.revert_resize, schemas.NO_ARGUMENTS),
+    'migrate': (resize_actions.migrate_server, schemas.MIGRATE),
     'os-resetState': (heavy_actions.reset_state, schemas.RESET_STATE),
     'injectNetworkInfo': (heavy_actions.inject_network_info, schemas.ANY_BODY),
     'os-migrateLive': (heavy_actions.migrate_live, schemas.ANY_BODY),

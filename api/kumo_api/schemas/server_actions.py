@@ -122,6 +122,16 @@ resize = {
 }
 RESIZE = [((2, 1), (2, 100), resize)]
 
+# migrate: no arguments before 2.56 (its value not looked at, as Nova's); a host from
+# 2.56, Nova's fqdn (or null: the scheduler's choice).
+migrate_2_56 = {
+    'type': ['object', 'null'],
+    'properties': {'host': {'type': ['string', 'null'], 'pattern': '^[a-zA-Z0-9-._]*$',
+                            'minLength': 1, 'maxLength': 255}},
+    'additionalProperties': False,
+}
+MIGRATE = [((2, 1), (2, 55), _ignored), ((2, 56), (2, 100), migrate_2_56)]
+
 # Out of scope for now (injectNetworkInfo, os-migrateLive): any body.
 ANY_BODY = [((2, 1), (2, 100), {})]
 

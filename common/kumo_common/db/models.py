@@ -454,6 +454,8 @@ class Migration(TimestampMixin, Base):
     dest_node: Mapped[str | None] = mapped_column(String(255))
     dest_node_uuid: Mapped[str | None] = mapped_column(String(36))
     dest_host: Mapped[str | None] = mapped_column(String(255))
+    # A cold migration's `host` (2.56): the scheduler is asked for that host only.
+    requested_host: Mapped[str | None] = mapped_column(String(255))
     old_instance_type_id: Mapped[int | None] = mapped_column(Integer)
     new_instance_type_id: Mapped[int | None] = mapped_column(Integer)
     # The flavors as the server carries them (models.Instance.flavor snapshots).

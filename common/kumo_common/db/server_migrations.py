@@ -50,10 +50,14 @@ class MigrationNotFound(exceptions.NotFound):
 
 
 def create(session: orm.Session, instance: models.Instance, new_flavor: dict,
-           new_flavor_id: int | None, ctxt, uuid: str) -> models.Migration:
-    """Record a resize of `instance` to `new_flavor` and hand it the server's claims."""
+           new_flavor_id: int | None, ctxt, uuid: str, migration_type: str = 'resize',
+           requested_host: str | None = None) -> models.Migration:
+    """Record a resize of `instance` to `new_flavor` and hand it the server's claims
+    (`migration_type` 'migration' for a cold migration, as Nova types it: the same
+    flavor, to `requested_host` if given)."""
     migration = models.Migration(
-        uuid=uuid, instance_uuid=instance.uuid, migration_type='resize',
+        uuid=uuid, instance_uuid=instance.uuid, migration_type=migration_type,
+        requested_host=requested_host,
         status=PRE_MIGRATING, source_compute=instance.host, source_node=instance.node,
         source_node_uuid=instance.compute_node_uuid,
         old_instance_type_id=instance.instance_type_id, new_instance_type_id=new_flavor_id,

@@ -37,10 +37,10 @@ class ResizeCase(cloud.CloudTestCase):
         return server['id']
 
     # --- helpers -------------------------------------------------------------------------
-    def act(self, body, code=202, token=None, server_id=None):
+    def act(self, body, code=202, token=None, server_id=None, version=None):
         resp = self.cloud.request(
             'POST', f'/v2.1/servers/{server_id or self.server_id}/action',
-            token=token or self.token, json=body)
+            token=token or self.token, json=body, version=version)
         self.assertEqual(code, resp.status_code, resp.get_data(True))
         return resp
 
@@ -581,6 +581,86 @@ class TestResizeSameHost(ResizeCase):
         self.assertEqual(start, self.usage(host))
         self.assertEqual({'server': [(host, 512)]}, self.claims())
         self.assertEqual(512, self.agent(host).driver.flavors[self.server_id].memory_mb)
+
+
+class TestColdMigrate(ResizeCase):
+    """migrate: Nova's cold migration, a resize to the same flavor on another host."""
+    COMPUTES = 3
+
+    def test_to_a_host_the_scheduler_picks_then_confirmed(self):
+        before = self.show()
+        source = before['OS-EXT-SRV-ATTR:host']
+        self.act({'migrate': None}, token=self.token, code=403)
+        self.act({'migrate': None}, token=ADMIN)
+        server = self.wait_idle('VERIFY_RESIZE')
+        dest = server['OS-EXT-SRV-ATTR:host']
+        self.assertNotEqual(source, dest)
+        self.assertEqual(before['flavor'], server['flavor'])
+        self.assertEqual(512, self.agent(dest).driver.flavors[self.server_id].memory_mb)
+        migration = self.migration()
+        self.assertEqual(('migration', migration_db.FINISHED, source, dest),
+                         (migration.migration_type, migration.status,
+                          migration.source_compute, migration.dest_compute))
+        self.assertEqual({'conductor_migrate_server': 'Success', 'cold_migrate': 'Success',
+                          'compute_prep_resize': 'Success',
+                          'compute_resize_instance': 'Success',
+                          'compute_finish_resize': 'Success'}, self.events('migrate'))
+        self.act({'confirmResize': {}}, 204)
+        server = self.wait_idle('ACTIVE')
+        self.assertEqual(dest, server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual({'server': [(dest, 512)]}, self.claims())
+        self.assertNotIn(self.server_id, self.agent(source).driver.list_instances())
+        self.assertEqual((1, 512), self.quota_usage())
+
+    def test_to_a_given_host_from_2_56_and_reverted(self):
+        source = self.show()['OS-EXT-SRV-ATTR:host']
+        other = sorted({'compute1', 'compute2', 'compute3'} - {source})[-1]
+        for host, message in ((source, 'Cannot migrate to the host where the server '
+                                       'exists.'),
+                              ('nowhere', 'Compute host nowhere could not be found.')):
+            resp = self.act({'migrate': {'host': host}}, 400, token=ADMIN, version='2.56')
+            self.assertEqual(message, resp.json['badRequest']['message'])
+        self.act({'migrate': {'host': 'bad host!'}}, 400, token=ADMIN, version='2.56')
+        self.assertEqual('ACTIVE', self.show()['status'])
+        self.act({'migrate': {'host': other}}, token=ADMIN, version='2.56')
+        server = self.wait_idle('VERIFY_RESIZE')
+        self.assertEqual(other, server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual(other, self.migration().requested_host)
+        self.act({'revertResize': None})
+        server = self.wait_idle('ACTIVE')
+        self.assertEqual(source, server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual({'server': [(source, 512)]}, self.claims())
+
+    def test_a_host_before_2_56_is_not_looked_at(self):
+        source = self.show()['OS-EXT-SRV-ATTR:host']
+        self.act({'migrate': {'host': source}}, token=ADMIN, version='2.55')
+        self.assertNotEqual(source, self.wait_idle('VERIFY_RESIZE')['OS-EXT-SRV-ATTR:host'])
+
+    def test_only_from_active_or_shutoff(self):
+        self.act({'pause': None})
+        self.wait_idle('PAUSED')
+        resp = self.act({'migrate': None}, 409, token=ADMIN)
+        self.assertEqual(f"Cannot 'migrate' instance {self.server_id} while it is in "
+                         'vm_state paused', resp.json['conflictingRequest']['message'])
+
+
+class TestColdMigrateOneHost(ResizeCase):
+    COMPUTES = 1
+
+    def setUp(self):
+        # Even where a resize may stay on its host, a cold migration may not.
+        cloud.CONF.set_override('allow_resize_to_same_host', True)
+        self.addCleanup(cloud.CONF.clear_override, 'allow_resize_to_same_host')
+        super().setUp()
+
+    def test_no_other_host_is_a_no_valid_host(self):
+        host = self.show()['OS-EXT-SRV-ATTR:host']
+        self.act({'migrate': None}, token=ADMIN)
+        server = self.wait_idle('ACTIVE')
+        self.assertEqual(host, server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual({'conductor_migrate_server': 'Error', 'cold_migrate': 'Error'},
+                         self.events('migrate'))
+        self.assertEqual({'server': [(host, 512)]}, self.claims())
 
 
 class TestResizeRecovery(ResizeCase):
