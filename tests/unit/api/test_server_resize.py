@@ -22,8 +22,12 @@ task = states.task
 
 class ResizeCase(cloud.CloudTestCase):
     COMPUTES = 2
+    ALLOW_RESIZE_TO_SAME_HOST = False
 
     def setUp(self):
+        if self.ALLOW_RESIZE_TO_SAME_HOST:
+            cloud.CONF.set_override('allow_resize_to_same_host', True)
+            self.addCleanup(cloud.CONF.clear_override, 'allow_resize_to_same_host')
         super().setUp()
         self.token = self.new_token()
         self.project = self.token.split(':')[1]
@@ -553,11 +557,7 @@ class TestResizeRules(ResizeCase):
 
 class TestResizeSameHost(ResizeCase):
     COMPUTES = 1
-
-    def setUp(self):
-        cloud.CONF.set_override('allow_resize_to_same_host', True)
-        self.addCleanup(cloud.CONF.clear_override, 'allow_resize_to_same_host')
-        super().setUp()
+    ALLOW_RESIZE_TO_SAME_HOST = True
 
     def test_both_flavors_are_claimed_on_the_host_until_confirmed(self):
         host = self.show()['OS-EXT-SRV-ATTR:host']
@@ -646,12 +646,8 @@ class TestColdMigrate(ResizeCase):
 
 class TestColdMigrateOneHost(ResizeCase):
     COMPUTES = 1
-
-    def setUp(self):
-        # Even where a resize may stay on its host, a cold migration may not.
-        cloud.CONF.set_override('allow_resize_to_same_host', True)
-        self.addCleanup(cloud.CONF.clear_override, 'allow_resize_to_same_host')
-        super().setUp()
+    # Even where a resize may stay on its host, a cold migration may not.
+    ALLOW_RESIZE_TO_SAME_HOST = True
 
     def test_no_other_host_is_a_no_valid_host(self):
         host = self.show()['OS-EXT-SRV-ATTR:host']
