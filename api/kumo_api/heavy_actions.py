@@ -250,8 +250,9 @@ def rebuild(instance: models.Instance, body: dict):
 
 
 def _rebuild_response(server_id: str, admin_pass: str):
-    # The server view as PUT /servers/{id} returns it (basic before 2.75), plus
-    # adminPass when [api] enable_instance_password.
+    # The server view as PUT /servers/{id} returns it (basic before 2.75), its
+    # user_data from 2.57 (whoever asks, as Nova's), and adminPass when [api]
+    # enable_instance_password.
     want = g.want
     with session.reader() as s:
         instance = get_instance(server_id, s, for_view=True)
@@ -261,6 +262,8 @@ def _rebuild_response(server_id: str, admin_pass: str):
             view = views.server_view(instance, want, related, audience, show=True)
         else:
             view = views.basic_server_view(instance, want, related, audience)
+    if want.at_least(2, 57):
+        view['user_data'] = instance.user_data
     if CONF.api.enable_instance_password:
         view['adminPass'] = admin_pass
     return make_response(jsonify({'server': view}), 202)

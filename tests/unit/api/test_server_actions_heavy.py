@@ -423,6 +423,14 @@ class TestRebuild(HeavyActionsCase):
         view = resp.json['server']
         self.assertIn('OS-EXT-STS:vm_state', view)
         self.assertIn('config_drive', view)
+        # From 2.57 the answer shows the server's user_data (Tempest's schema needs it).
+        self.assertEqual('aGk=', view['user_data'])
+        self.wait_idle()
+        resp = self.act({'rebuild': {'imageRef': cloud.IMAGE_ID}}, version='2.57')
+        self.assertEqual('aGk=', resp.json['server']['user_data'])
+        self.wait_idle()
+        resp = self.act({'rebuild': {'imageRef': cloud.IMAGE_ID}}, version='2.56')
+        self.assertNotIn('user_data', resp.json['server'])
         self.wait_idle()
         with session.reader() as s:
             instance = instance_db.get_instance(s, self.server_id)
