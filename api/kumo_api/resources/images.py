@@ -1,4 +1,5 @@
-"""The compute images proxy: /images, /images/detail, /images/{id} (up to 2.35).
+"""The compute images proxy: /images, /images/detail, /images/{id}, and its DELETE
+(up to 2.35).
 
 Read through kumo_common.image: the local catalog, or an external Glance's v2 API
 with the caller's token (its visibility rules are then Glance's)."""
@@ -44,3 +45,17 @@ def show_image(image_id: str):
     except (exceptions.ImageNotFound, exceptions.Forbidden) as exc:
         raise errors.NotFound('Image not found.') from exc
     return jsonify({'image': views.image_detail(image)})
+
+
+@bp.delete('/images/<image_id>')
+def delete_image(image_id: str):
+    """As Nova's proxy: the image service's answer to the caller's delete (404 when
+    they cannot see the image, 403 when they may not delete it), 204 otherwise."""
+    _check_version()
+    try:
+        images.api().delete_as_caller(g.context, image_id)
+    except exceptions.ImageNotFound as exc:
+        raise errors.NotFound('Image not found.') from exc
+    except exceptions.Forbidden as exc:
+        raise errors.Forbidden(str(exc)) from exc
+    return '', 204

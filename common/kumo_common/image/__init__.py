@@ -133,6 +133,13 @@ class ImageAPI(abc.ABC):
         """Delete an image (and its data); an image already gone is no error."""
 
     @abc.abstractmethod
+    def delete_as_caller(self, ctxt, image_id: str) -> None:
+        """Delete an image because the caller asks (the compute images proxy), under
+        the image service's rules: exceptions.ImageNotFound if they cannot see it,
+        exceptions.Forbidden unless it is their project's (or they are an admin), or
+        when it is protected."""
+
+    @abc.abstractmethod
     def in_progress(self, ctxt, instance_uuid: str) -> list[str]:
         """Ids of the images made from a server (createImage, createBackup, shelve)
         still waiting for their data."""

@@ -397,8 +397,8 @@ class TestImagesProxy(cloud.CloudTestCase):
         self.assertEqual(cloud.IMAGE_ID, image['id'])
         resp = self.cloud.request('GET', '/v2.1/images', version='2.1')
         self.assertEqual(200, resp.status_code)
-        [summary] = resp.json['images']
-        self.assertEqual({'id', 'name', 'links'}, set(summary))
+        self.assertEqual([{'id', 'name', 'links'}],
+                         [set(i) for i in resp.json['images'] if i['id'] == cloud.IMAGE_ID])
 
     def test_gone_from_2_36(self):
         for path in ('/v2.1/images', '/v2.1/images/detail',
@@ -407,6 +407,26 @@ class TestImagesProxy(cloud.CloudTestCase):
                 resp = self.cloud.request('GET', path, version=version)
                 self.assertEqual(404, resp.status_code, (path, version))
                 self.assertEqual(['itemNotFound'], list(resp.json))
+
+    def test_delete_under_the_image_services_rules(self):
+        token = self.new_token()
+        project = token.split(':')[1]
+        mine = cloud.image_with(owner=project, visibility='private')
+        protected = cloud.image_with(owner=project, protected=True)
+        theirs = cloud.image_with(owner='another-project')
+
+        def delete(image_id, token=token, version=None):
+            return self.cloud.request('DELETE', f'/v2.1/images/{image_id}', token=token,
+                                      version=version).status_code
+        self.assertEqual(404, delete(mine, token=self.new_token()))  # not theirs to see
+        self.assertEqual(403, delete(theirs))                        # public, not ours
+        self.assertEqual(403, delete(protected))
+        self.assertEqual(404, delete(mine, version='2.36'))
+        self.assertEqual(204, delete(mine))
+        self.assertEqual(404, self.cloud.request('GET', f'/v2.1/images/{mine}',
+                                                 token=token).status_code)
+        self.assertEqual(404, delete(mine))
+        self.assertEqual(204, delete(theirs, token=cloud.ADMIN_TOKEN))
 
     def test_unknown_image(self):
         resp = self.cloud.request('GET', '/v2.1/images/no-such-image')
