@@ -250,8 +250,9 @@ def rebuild(instance: models.Instance, body: dict):
 
 
 def _rebuild_response(server_id: str, admin_pass: str):
-    # The server view as PUT /servers/{id} returns it (basic before 2.75), its
-    # user_data from 2.57 (whoever asks, as Nova's), and adminPass when [api]
+    # As Nova's: the server view as PUT /servers/{id} returns it (basic before 2.75,
+    # with key_name from 2.54), its user_data from 2.57 as a key of its own (whoever
+    # asks; never as OS-EXT-SRV-ATTR:user_data), and adminPass when [api]
     # enable_instance_password.
     want = g.want
     with session.reader() as s:
@@ -260,8 +261,11 @@ def _rebuild_response(server_id: str, admin_pass: str):
         related = views.load_related(s, [instance], want, audience, show=True)
         if want.at_least(2, 75):
             view = views.server_view(instance, want, related, audience, show=True)
+            view.pop('OS-EXT-SRV-ATTR:user_data', None)
         else:
             view = views.basic_server_view(instance, want, related, audience)
+            if want.at_least(2, 54):
+                view['key_name'] = instance.key_name
     if want.at_least(2, 57):
         view['user_data'] = instance.user_data
     if CONF.api.enable_instance_password:

@@ -431,6 +431,18 @@ class TestRebuild(HeavyActionsCase):
         self.wait_idle()
         resp = self.act({'rebuild': {'imageRef': cloud.IMAGE_ID}}, version='2.56')
         self.assertNotIn('user_data', resp.json['server'])
+        self.assertIn('key_name', resp.json['server'])   # from 2.54 (basic view aside)
+        self.wait_idle()
+        resp = self.act({'rebuild': {'imageRef': cloud.IMAGE_ID}}, version='2.53')
+        self.assertNotIn('key_name', resp.json['server'])
+        self.wait_idle()
+        # An admin's 2.75 view has its extended attributes, but user_data only once.
+        resp = self.act({'rebuild': {'imageRef': cloud.IMAGE_ID}}, version='2.75',
+                        token=ADMIN)
+        view = resp.json['server']
+        self.assertIn('OS-EXT-SRV-ATTR:host', view)
+        self.assertNotIn('OS-EXT-SRV-ATTR:user_data', view)
+        self.assertEqual('aGk=', view['user_data'])
         self.wait_idle()
         with session.reader() as s:
             instance = instance_db.get_instance(s, self.server_id)
