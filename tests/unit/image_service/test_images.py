@@ -60,6 +60,14 @@ class TestCreateAndShow(base.ImageServiceTestCase):
         self.assertRegex(created['created_at'], r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
         self.assertEqual(created, self.show(created['id']))
 
+    def test_an_image_has_no_tasks(self):
+        image = self.create(name='uploaded')
+        resp = self.call('GET', f'/v2/images/{image["id"]}/tasks', status=200)
+        self.assertEqual({'tasks': []}, resp.json)
+        self.call('GET', f'/v2/images/{image["id"]}/tasks',
+                  token=f'user:{uuid.uuid4().hex}', status=404)
+        self.call('GET', f'/v2/images/{uuid.uuid4()}/tasks', status=404)
+
     def test_location_header_and_chosen_id(self):
         image_id = str(uuid.uuid4())
         resp = self.call('POST', '/v2/images', json={'id': image_id, 'name': 'mine'},
