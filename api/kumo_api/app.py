@@ -43,6 +43,7 @@ from kumo_api.resources import (
     scheduler,
     server_actions,
     server_groups,
+    server_ips,
     server_metadata,
     server_tags,
     servers,
@@ -60,7 +61,7 @@ API_BLUEPRINTS = (servers.bp, server_actions.bp, images.bp, flavors.bp, flavor_a
                   flavor_extra_specs.bp, keypairs.bp, limits.bp, quota_sets.bp,
                   scheduler.bp, services.bp, hypervisors.bp, availability_zones.bp,
                   aggregates.bp, instance_actions.bp, server_metadata.bp, server_tags.bp,
-                  server_groups.bp, quota_class_sets.bp, migrations.bp)
+                  server_groups.bp, quota_class_sets.bp, migrations.bp, server_ips.bp)
 _JSON_TYPES = ('application/json', 'application/vnd.openstack.compute+json')
 
 

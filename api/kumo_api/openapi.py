@@ -156,6 +156,9 @@ OPERATIONS: dict[str, Operation] = {
     'images.list_images': Operation(removed=(2, 36)),
     'images.list_images_detail': Operation(removed=(2, 36)),
     'images.show_image': Operation(removed=(2, 36)),
+    'images.delete_image': Operation(status=(204,), removed=(2, 36)),
+    'server_ips.list_ips': Operation(returns=({'addresses': OBJ},)),
+    'server_ips.show_ips': Operation(returns=({},)),  # {network label: [...]}
     # flavors
     'flavors.list_flavors': Operation(query=flavor_schemas.list_query,
                                       returns=({'flavors': LIST},)),

@@ -18,6 +18,7 @@ from kumo_api.policies import (
     scheduler,
     server_actions,
     server_groups,
+    server_ips,
     server_metadata,
     server_tags,
     servers,
@@ -35,4 +36,5 @@ def list_rules():
                                 keypairs.list_rules(), quotas.list_rules(),
                                 scheduler.list_rules(), image_service.list_rules(),
                                 network_service.list_rules(), server_groups.list_rules(),
-                                quota_class_sets.list_rules(), migrations.list_rules()))
+                                quota_class_sets.list_rules(), migrations.list_rules(),
+                                server_ips.list_rules()))

@@ -224,7 +224,8 @@ def server_minimal(instance, at: links.Prefixes | None = None) -> dict:
             'links': links.resource_links('servers', instance.uuid, at)}
 
 
-def _addresses(instance, related: Related) -> dict:
+def addresses(instance, related: Related) -> dict:
+    """The server's addresses by network name, as its views show them."""
     if instance.vm_state == states.BUILDING:
         return {}
     addresses: dict[str, list] = {}
@@ -328,7 +329,7 @@ def _view(instance, related: Related, shape: _Shape, audience: Audience) -> dict
         'flavor': related.flavor(instance, shape.flavor_embedded),
         'created': iso_z(created),
         'updated': iso_z(instance.updated_at or created),
-        'addresses': _addresses(instance, related),
+        'addresses': addresses(instance, related),
         'accessIPv4': instance.access_ip_v4 or '',
         'accessIPv6': instance.access_ip_v6 or '',
         'links': [{'href': f'{at.versioned}/servers/{uuid}', 'rel': 'self'},

@@ -382,6 +382,33 @@ class TestListsAndScope(cloud.CloudTestCase):
         self.cloud.wait_for_status(server['id'], 'DELETED')
 
 
+class TestServerIps(cloud.CloudTestCase):
+
+    def test_addresses_by_network(self):
+        token = self.new_token()
+        server = self.cloud.create_server(token=token)
+        shown = self.cloud.wait_for_status(server['id'], 'ACTIVE', token=token)
+        expected = {network: [{'version': a['version'], 'addr': a['addr']} for a in items]
+                    for network, items in shown['addresses'].items()}
+        self.assertTrue(expected)
+        resp = self.cloud.request('GET', f'/v2.1/servers/{server["id"]}/ips', token=token)
+        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        self.assertEqual({'addresses': expected}, resp.json)
+        network = next(iter(expected))
+        resp = self.cloud.request('GET', f'/v2.1/servers/{server["id"]}/ips/{network}',
+                                  token=token)
+        self.assertEqual({network: expected[network]}, resp.json)
+        resp = self.cloud.request('GET', f'/v2.1/servers/{server["id"]}/ips/elsewhere',
+                                  token=token)
+        self.assertEqual(404, resp.status_code)
+        self.assertEqual('Instance is not a member of specified network',
+                         resp.json['itemNotFound']['message'])
+        # Another project's server does not exist for them.
+        resp = self.cloud.request('GET', f'/v2.1/servers/{server["id"]}/ips',
+                                  token=self.new_token())
+        self.assertEqual(404, resp.status_code)
+
+
 class TestImagesProxy(cloud.CloudTestCase):
     COMPUTES = 0
 
