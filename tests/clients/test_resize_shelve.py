@@ -94,6 +94,35 @@ class TestOpenStackClientResizeShelve(_ResizeShelveBase):
     def show(self, server: str, token: str | None = None) -> dict:
         return self.openstack('server', 'show', server, '-f', 'json', token=token)
 
+    def test_cold_migrate_and_reset_state(self):
+        # server migrate: POST {"migrate": null} (--host: {"migrate": {"host"}}, 2.56),
+        # --wait polls until ACTIVE or VERIFY_RESIZE; server set --state: os-resetState.
+        server_id = self.boot('cli-migrate')
+        first_host = self.host_of(server_id)
+        proc = self.openstack('server', 'migrate', '--wait', server_id, expect_rc=1)
+        self.assertIn('403', proc.stderr)   # admins only
+        self.openstack('server', 'migrate', '--wait', server_id, token=ADMIN_TOKEN)
+        self.assertEqual('VERIFY_RESIZE', self.show(server_id)['status'])
+        self.assertEqual(HOSTS - {first_host}, {self.host_of(server_id)})
+        self.openstack('server', 'resize', 'confirm', server_id)
+        self.api.wait_status(server_id, 'ACTIVE')
+        proc = self.openstack('server', 'migrate', '--host', self.host_of(server_id),
+                              server_id, token=ADMIN_TOKEN, expect_rc=1)
+        self.assertIn('Cannot migrate to the host where the server exists', proc.stderr)
+        self.openstack('server', 'migrate', '--host', first_host, '--wait', server_id,
+                       token=ADMIN_TOKEN)
+        self.assertEqual(first_host, self.host_of(server_id))
+        self.openstack('server', 'resize', 'revert', server_id)
+        self.api.wait_status(server_id, 'ACTIVE')
+        self.assertEqual(HOSTS - {first_host}, {self.host_of(server_id)})
+
+        self.openstack('server', 'set', '--state', 'error', '--auto-approve', server_id,
+                       token=ADMIN_TOKEN)
+        self.assertEqual('ERROR', self.show(server_id)['status'])
+        self.openstack('server', 'set', '--state', 'active', '--auto-approve', server_id,
+                       token=ADMIN_TOKEN)
+        self.assertEqual('ACTIVE', self.show(server_id)['status'])
+
     def test_resize_confirm_revert_and_migrations(self):
         server_id = self.boot('cli-resize')
         first_host = self.host_of(server_id)
