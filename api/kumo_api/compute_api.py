@@ -185,6 +185,7 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
     # same reason; with the local service, in the transaction below.
     networks = network_api.api()
     nics_lookup = _lookup_networks(ctxt, networks, req) if networks.external else None
+    unknown_groups = networks.unknown_security_groups(ctxt, req.security_groups)
     with session.transaction() as s:
         if not image_api.external:
             image_lookup = _lookup_image(ctxt, image_api, image_id, s)
@@ -228,6 +229,10 @@ def create_servers(ctxt, req: CreateRequest) -> CreateResult:
         quota.check_metadata_items(s, ctxt.project_id, len(req.metadata), limits)
         quota.check_injected_files(s, ctxt.project_id, ctxt.user_id, req.personality,
                                    limits)
+        if unknown_groups:
+            # Nova's SecurityGroupNotFound, in the words of Neutron's lookup.
+            raise errors.BadRequest(f'Unable to find security_group with name or id '
+                                    f"'{unknown_groups[0]}'")
         if isinstance(nics_lookup, Exception):
             raise nics_lookup
         nics = nics_lookup if networks.external else _resolve_networks(s, req, ctxt)

@@ -5,10 +5,7 @@ import uuid as uuidlib
 
 from kumo_api.views import times
 from kumo_common.db import models
-
-# Security groups are not implemented beyond each project's "default" group, whose
-# id is derived from the project's so that it is stable without a table.
-_SG_NAMESPACE = uuidlib.UUID('5b1e7d4c-3f0a-4f55-9a0e-6b1c2d3e4f50')
+from kumo_common.network.local import SG_NAMESPACE, default_group_id
 
 
 def _stamps(row) -> dict:
@@ -94,8 +91,6 @@ def port_view(port: models.Port) -> dict:
     }
 
 
-def default_group_id(project_id: str) -> str:
-    return str(uuidlib.uuid5(_SG_NAMESPACE, project_id))
 
 
 def default_group_view(project_id: str) -> dict:
@@ -104,7 +99,7 @@ def default_group_view(project_id: str) -> dict:
     group_id = default_group_id(project_id)
 
     def rule(n: int, direction: str, ethertype: str, remote: str | None) -> dict:
-        return {'id': str(uuidlib.uuid5(_SG_NAMESPACE, f'{project_id}/{n}')),
+        return {'id': str(uuidlib.uuid5(SG_NAMESPACE, f'{project_id}/{n}')),
                 'security_group_id': group_id, 'direction': direction,
                 'ethertype': ethertype, 'protocol': None, 'port_range_min': None,
                 'port_range_max': None, 'remote_ip_prefix': None,

@@ -65,6 +65,11 @@ class NetworkAPI(abc.ABC):
     def ports_of(self, ctxt, instance_uuid: str) -> list[objects.PortSpec]:
         """The server's ports, oldest first."""
 
+    @abc.abstractmethod
+    def unknown_security_groups(self, ctxt, names: list[str]) -> list[str]:
+        """Those of the security groups a create names (by name or id) that the
+        caller's project does not have."""
+
     def resolve_requests(self, ctxt, networks) -> list[objects.NetworkRequest]:
         """A create's `networks` checked before the server is recorded (an external
         API's; the local service's checks run in the create's own transaction, in

@@ -3,12 +3,23 @@ when there is no external Neutron)."""
 from __future__ import annotations
 
 import contextlib
+import uuid as uuidlib
 
 from kumo_common import objects
 from kumo_common.db import networks as network_db
 from kumo_common.db import ports as port_db
 from kumo_common.db import session
 from kumo_common.network import NetworkAPI, port_spec
+
+# Security groups are not implemented beyond each project's "default" group, whose
+# id is derived from the project's so that it is stable without a table.
+SG_NAMESPACE = uuidlib.UUID('5b1e7d4c-3f0a-4f55-9a0e-6b1c2d3e4f50')
+DEFAULT_GROUP = 'default'
+
+
+def default_group_id(project_id: str) -> str:
+    """The id of the project's "default" security group."""
+    return str(uuidlib.uuid5(SG_NAMESPACE, project_id))
 
 
 def _spec(port, network_name: str) -> objects.PortSpec:
@@ -48,6 +59,10 @@ class LocalNetworkAPI(NetworkAPI):
     def deallocate_for_instance(self, ctxt, instance_uuid: str) -> None:
         with session.transaction() as s:
             network_db.release_ports(s, instance_uuid)
+
+    def unknown_security_groups(self, ctxt, names: list[str]) -> list[str]:
+        known = {DEFAULT_GROUP, default_group_id(ctxt.project_id)}
+        return [name for name in names if name not in known]
 
     def ports_of(self, ctxt, instance_uuid: str) -> list[objects.PortSpec]:
         with session.reader() as s:

@@ -90,6 +90,11 @@ class NeutronClient:
         query = urllib.parse.urlencode(filters)
         return self.request(ctxt, 'GET', f'/v2.0/networks?{query}')['networks']
 
+    def list_security_groups(self, ctxt, **filters) -> list[dict]:
+        query = urllib.parse.urlencode(filters)
+        return self.request(ctxt, 'GET', f'/v2.0/security-groups?{query}')[
+            'security_groups']
+
     def list_subnets(self, ctxt, **filters) -> list[dict]:
         query = urllib.parse.urlencode(filters)
         return self.request(ctxt, 'GET', f'/v2.0/subnets?{query}')['subnets']
@@ -173,6 +178,16 @@ class NeutronNetworkAPI(NetworkAPI):
                         'device_id': '', 'device_owner': '', 'binding:host_id': ''})
                 except exceptions.PortNotFound:
                     pass
+
+    def unknown_security_groups(self, ctxt, names: list[str]) -> list[str]:
+        # As Nova's (neutronclient's find by name or id, in the caller's project).
+        unknown = []
+        for name in names:
+            if not (self.client.list_security_groups(ctxt, id=name)
+                    or self.client.list_security_groups(ctxt, name=name,
+                                                         project_id=ctxt.project_id)):
+                unknown.append(name)
+        return unknown
 
     def ports_of(self, ctxt, instance_uuid: str) -> list[objects.PortSpec]:
         ports = self.client.list_ports(ctxt, device_id=instance_uuid)

@@ -323,14 +323,19 @@ class TestPersonality(CreateTestCase):
 class TestSecurityGroupsAndDiskConfig(CreateTestCase):
 
     def test_security_groups(self):
-        request = [{'name': 'web'}, {'name': 'db'}, {'name': 'web'}]
+        request = [{'name': 'default'}, {'name': 'default'}]
         server = self.post({'security_groups': request})['server']
         self.assertEqual(request, server['security_groups'])
         shown = self.cloud.wait_for_status(server['id'], 'ACTIVE', token=self.token)
-        self.assertEqual([{'name': 'web'}, {'name': 'db'}], shown['security_groups'])
+        self.assertEqual([{'name': 'default'}], shown['security_groups'])
         detail = self.cloud.request('GET', '/v2.1/servers/detail',
                                     token=self.token).json['servers']
-        self.assertEqual([{'name': 'web'}, {'name': 'db'}], detail[0]['security_groups'])
+        self.assertEqual([{'name': 'default'}], detail[0]['security_groups'])
+        # A group the project does not have: 400, as Nova's (Neutron's words).
+        body = self.post({'security_groups': [{'name': 'default'}, {'name': 'web'}]},
+                         status=400)
+        self.assertEqual("Unable to find security_group with name or id 'web'",
+                         self.fault(body))
         # No NIC, no security groups shown (Nova reads them off the ports).
         bare = self.post({'networks': 'none'})['server']
         self.assertEqual([{'name': 'default'}], bare['security_groups'])
