@@ -2,10 +2,16 @@
 (up to 2.35).
 
 Read through kumo_common.image: the local catalog, or an external Glance's v2 API
-with the caller's token (its visibility rules are then Glance's)."""
-from flask import Blueprint, g, jsonify
+with the caller's token (its visibility rules are then Glance's). The lists take
+Nova's filters (name, status, changes-since, server, type, minRam, minDisk and
+property-*) and paging (limit, marker, images_links), applied here to what the
+catalog shows the caller, in its order (newest first)."""
+import datetime
 
-from kumo_api import errors, policy
+from flask import Blueprint, g, jsonify, request
+from oslo_utils import timeutils
+
+from kumo_api import errors, paging, policy
 from kumo_api.views import images as views
 from kumo_common import exceptions
 from kumo_common import image as images
@@ -20,21 +26,76 @@ def _check_version():
     policy.authorize(g.context, 'os_compute_api:images:index')
 
 
-def _visible_images():
-    # The image service's visibility: another project's private image is not there.
-    return images.api().list(g.context)
+def _since(value: str) -> datetime.datetime:
+    try:
+        return timeutils.normalize_time(timeutils.parse_isotime(value))
+    except ValueError as exc:
+        raise errors.BadRequest(f'Invalid changes-since value: {value}') from exc
+
+
+def _at_least(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise errors.BadRequest(f'Invalid {name} value: {value}') from exc
+
+
+def _matches(image, args) -> bool:
+    """Whether `image` passes the list's filters (Nova's, as Glance applies them)."""
+    props = image.properties
+    for name, value in args.items():
+        if name == 'name':
+            ok = image.name == value
+        elif name == 'status':
+            ok = image.status == value.lower()
+        elif name == 'changes-since':
+            updated = image.updated_at or image.created_at
+            ok = updated is not None and updated >= _since(value)
+        elif name == 'server':   # a server's id, or its URL
+            ok = props.get('instance_uuid') == value.rsplit('/', 1)[-1]
+        elif name == 'type':
+            ok = props.get('image_type') == value
+        elif name == 'minRam':
+            ok = (image.min_ram or 0) >= _at_least(value, name)
+        elif name == 'minDisk':
+            ok = (image.min_disk or 0) >= _at_least(value, name)
+        elif name.startswith('property-'):
+            ok = str(props.get(name[len('property-'):])) == value
+        else:
+            continue   # anything else is not a filter (Nova ignores it)
+        if not ok:
+            return False
+    return True
+
+
+def _page(path: str, view) -> dict:
+    """The filtered page of the images the caller may see (the image service's
+    visibility: another project's private image is not there), with its next link."""
+    args = {k: v for k, v in request.args.items()}
+    limit = paging.page_limit(args)
+    if 'changes-since' in args:   # a bad value is a 400 even when no image is listed
+        _since(args['changes-since'])
+    for name in ('minRam', 'minDisk'):
+        if name in args:
+            _at_least(args[name], name)
+    found = [i for i in images.api().list(g.context) if _matches(i, args)]
+    page = paging.after_marker(found, args.get('marker'), lambda i: i.id, limit)
+    body = {'images': [view(i) for i in page]}
+    body.update(paging.next_links(request.args, page, limit, path, lambda i: i.id,
+                                  'images_links'))
+    return body
 
 
 @bp.get('/images')
 def list_images():
     _check_version()
-    return jsonify({'images': [views.image_summary(i) for i in _visible_images()]})
+    return jsonify(_page('images', views.image_summary))
 
 
 @bp.get('/images/detail')
 def list_images_detail():
     _check_version()
-    return jsonify({'images': [views.image_detail(i) for i in _visible_images()]})
+    return jsonify(_page('images/detail', views.image_detail))
 
 
 @bp.get('/images/<image_id>')
@@ -57,5 +118,5 @@ def delete_image(image_id: str):
     except exceptions.ImageNotFound as exc:
         raise errors.NotFound('Image not found.') from exc
     except exceptions.Forbidden as exc:
-        raise errors.Forbidden(str(exc)) from exc
+        raise errors.Forbidden('You are not allowed to delete the image.') from exc
     return '', 204

@@ -435,6 +435,48 @@ class TestImagesProxy(cloud.CloudTestCase):
                 self.assertEqual(404, resp.status_code, (path, version))
                 self.assertEqual(['itemNotFound'], list(resp.json))
 
+    def test_list_filters_and_paging(self):
+        token = self.new_token()
+        project = token.split(':')[1]
+
+        def private(name, **fields):
+            return cloud.image_with(name=name, owner=project, visibility='private',
+                                    **fields)
+        snap = private('snap', min_ram=512, properties={
+            'image_type': 'snapshot', 'instance_uuid': 'a0a0a0a0-0000-4000-8000-0000000000aa'})
+        backup = private('backup', min_disk=5, properties={'image_type': 'backup'})
+        plain = private('plain')
+
+        def listed(query, path='/v2.1/images'):
+            resp = self.cloud.request('GET', f'{path}?{query}', token=token, version='2.35')
+            self.assertEqual(200, resp.status_code, resp.get_data(True))
+            return resp.json
+
+        def ids(query, path='/v2.1/images'):
+            mine = {snap, backup, plain}
+            return {i['id'] for i in listed(query, path)['images']} & mine
+        self.assertEqual({snap}, ids('type=snapshot'))
+        self.assertEqual({snap}, ids('server=http://x/v2.1/servers/'
+                                     'a0a0a0a0-0000-4000-8000-0000000000aa'))
+        self.assertEqual({backup}, ids('name=backup', '/v2.1/images/detail'))
+        self.assertEqual({snap}, ids('minRam=256'))
+        self.assertEqual({backup}, ids('minDisk=5'))
+        self.assertEqual({backup}, ids('property-image_type=backup'))
+        self.assertEqual({snap, backup, plain}, ids('status=ACTIVE'))
+        self.assertEqual(set(), ids('status=saving'))
+        self.assertEqual(set(), ids('changes-since=2999-01-01T00:00:00Z'))
+        self.assertEqual({snap, backup, plain}, ids('changes-since=2000-01-01T00:00:00Z'))
+        for bad in ('changes-since=yesterday', 'minRam=lots', 'limit=-1', 'marker=nope'):
+            resp = self.cloud.request('GET', f'/v2.1/images?{bad}', token=token)
+            self.assertEqual(400, resp.status_code, bad)
+        # Paging: one at a time, each page linking the next.
+        first = listed('limit=1')
+        self.assertEqual(1, len(first['images']))
+        self.assertIn(f"marker={first['images'][0]['id']}",
+                      first['images_links'][0]['href'])
+        second = listed(f"limit=1&marker={first['images'][0]['id']}")
+        self.assertNotEqual(first['images'], second['images'])
+
     def test_delete_under_the_image_services_rules(self):
         token = self.new_token()
         project = token.split(':')[1]
