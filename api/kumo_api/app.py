@@ -33,6 +33,7 @@ from kumo_api.resources import (
     flavor_extra_specs,
     flavors,
     hypervisors,
+    image_metadata,
     images,
     instance_actions,
     keypairs,
@@ -61,7 +62,8 @@ API_BLUEPRINTS = (servers.bp, server_actions.bp, images.bp, flavors.bp, flavor_a
                   flavor_extra_specs.bp, keypairs.bp, limits.bp, quota_sets.bp,
                   scheduler.bp, services.bp, hypervisors.bp, availability_zones.bp,
                   aggregates.bp, instance_actions.bp, server_metadata.bp, server_tags.bp,
-                  server_groups.bp, quota_class_sets.bp, migrations.bp, server_ips.bp)
+                  server_groups.bp, quota_class_sets.bp, migrations.bp, server_ips.bp,
+                  image_metadata.bp)
 _JSON_TYPES = ('application/json', 'application/vnd.openstack.compute+json')
 
 

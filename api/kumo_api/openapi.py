@@ -26,7 +26,7 @@ from oslo_log import log as logging
 
 from kumo_api import errors, microversion, server_filters, validation
 from kumo_api.microversion import APIVersion
-from kumo_api.resources import aggregates, flavor_access, server_actions
+from kumo_api.resources import aggregates, flavor_access, image_metadata, server_actions
 from kumo_api.resources import migrations as migration_resources
 from kumo_api.schemas import aggregates as aggregate_schemas
 from kumo_api.schemas import flavors as flavor_schemas
@@ -157,6 +157,19 @@ OPERATIONS: dict[str, Operation] = {
     'images.list_images_detail': Operation(removed=(2, 36)),
     'images.show_image': Operation(removed=(2, 36)),
     'images.delete_image': Operation(status=(204,), removed=(2, 36)),
+    'image_metadata.list_image_metadata': Operation(returns=({'metadata': OBJ},),
+                                                    removed=(2, 39)),
+    'image_metadata.update_image_metadata': Operation(
+        body=fixed(image_metadata.METADATA_SCHEMA), returns=({'metadata': OBJ},),
+        removed=(2, 39)),
+    'image_metadata.replace_image_metadata': Operation(
+        body=fixed(image_metadata.METADATA_SCHEMA), returns=({'metadata': OBJ},),
+        removed=(2, 39)),
+    'image_metadata.show_image_metadata_item': Operation(returns=({'meta': OBJ},),
+                                                         removed=(2, 39)),
+    'image_metadata.update_image_metadata_item': Operation(
+        body=fixed(image_metadata.META_SCHEMA), returns=({'meta': OBJ},), removed=(2, 39)),
+    'image_metadata.delete_image_metadata_item': Operation(status=(204,), removed=(2, 39)),
     'server_ips.list_ips': Operation(returns=({'addresses': OBJ},)),
     'server_ips.show_ips': Operation(returns=({},)),  # {network label: [...]}
     # flavors

@@ -133,6 +133,13 @@ class ImageAPI(abc.ABC):
         """Delete an image (and its data); an image already gone is no error."""
 
     @abc.abstractmethod
+    def set_properties(self, ctxt, image_id: str, properties: dict[str, str]) -> None:
+        """Make `properties` the image's custom properties (others dropped), because
+        the caller asks (the compute image metadata proxy), under the image service's
+        rules: exceptions.ImageNotFound if they cannot see it, exceptions.Forbidden
+        unless it is their project's (or they are an admin)."""
+
+    @abc.abstractmethod
     def delete_as_caller(self, ctxt, image_id: str) -> None:
         """Delete an image because the caller asks (the compute images proxy), under
         the image service's rules: exceptions.ImageNotFound if they cannot see it,

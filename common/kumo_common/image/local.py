@@ -69,15 +69,15 @@ class LocalImageAPI(ImageAPI):
             image_db.delete(s, row)
         remove_stored_file(location)
 
-    def delete_as_caller(self, ctxt, image_id: str) -> None:
-        # Glance's defaults, as Kumo's image service applies them: the owner's project
-        # or an admin (an image without owner, `kumo-manage image import`: admins).
-        project_id, is_admin = _caller(ctxt)
+    def set_properties(self, ctxt, image_id: str, properties: dict[str, str]) -> None:
         with db_session.transaction() as s:
-            row = image_db.get_visible(s, image_id, project_id, is_admin, for_update=True)
-            if not is_admin and (row.owner is None or row.owner != project_id):
-                raise exceptions.Forbidden(f'You are not authorized to delete image '
-                                           f'{image_id}.')
+            row = _modifiable(s, ctxt, image_id, 'modify')
+            image_db.set_properties(s, row, properties)
+            row.updated_at = models.utcnow()
+
+    def delete_as_caller(self, ctxt, image_id: str) -> None:
+        with db_session.transaction() as s:
+            row = _modifiable(s, ctxt, image_id, 'delete')
             if row.protected:
                 raise exceptions.Forbidden(f'Image {image_id} is protected and cannot be '
                                            'deleted.')
@@ -88,6 +88,17 @@ class LocalImageAPI(ImageAPI):
     def in_progress(self, ctxt, instance_uuid: str) -> list[str]:
         with db_session.reader() as s:
             return [image.id for image in snapshot_db.pending(s, instance_uuid)]
+
+
+def _modifiable(s, ctxt, image_id: str, verb: str) -> models.Image:
+    """The image, locked, if the caller may change it: Glance's defaults, as Kumo's
+    image service applies them (the owner's project or an admin; an image without
+    owner, `kumo-manage image import`, is for admins)."""
+    project_id, is_admin = _caller(ctxt)
+    row = image_db.get_visible(s, image_id, project_id, is_admin, for_update=True)
+    if not is_admin and (row.owner is None or row.owner != project_id):
+        raise exceptions.Forbidden(f'You are not authorized to {verb} image {image_id}.')
+    return row
 
 
 def remove_stored_file(location: str | None) -> None:

@@ -97,6 +97,9 @@ BODIES = {
     'aggregates.cache_images': lambda v: {'cache': [{'id': cloud.IMAGE_ID}]},
     'server_groups.create_server_group': lambda v: {'server_group': {
         'name': 'g', 'policy': 'affinity'}},
+    'image_metadata.update_image_metadata': lambda v: {'metadata': {'other': 'x'}},
+    'image_metadata.replace_image_metadata': lambda v: {'metadata': {'other': 'x'}},
+    'image_metadata.update_image_metadata_item': lambda v: {'meta': {v['key']: 'x'}},
 }
 # Writes that take no body.
 NO_BODY = {'servers.delete_server', 'server_metadata.delete_metadata_item',
@@ -104,7 +107,8 @@ NO_BODY = {'servers.delete_server', 'server_metadata.delete_metadata_item',
            'flavors.delete_flavor', 'flavor_extra_specs.delete_extra_spec',
            'keypairs.delete_keypair', 'quota_sets.delete_quota_set',
            'services.delete_service', 'aggregates.delete_aggregate',
-           'server_groups.delete_server_group', 'images.delete_image'}
+           'server_groups.delete_server_group', 'images.delete_image',
+           'image_metadata.delete_image_metadata_item'}
 # Every action of POST /servers/{id}/action, each with a valid body.
 _ACTION_BODIES = {'reboot': {'type': 'SOFT'}, 'changePassword': {'adminPass': 'pw'},
                   'createImage': {'name': 'snap'},

@@ -477,6 +477,50 @@ class TestImagesProxy(cloud.CloudTestCase):
         second = listed(f"limit=1&marker={first['images'][0]['id']}")
         self.assertNotEqual(first['images'], second['images'])
 
+    def test_image_metadata(self):
+        token = self.new_token()
+        project = token.split(':')[1]
+        mine = cloud.image_with(owner=project, properties={'os_distro': 'debian'})
+        theirs = cloud.image_with(owner='another-project', properties={'a': 'b'})
+        base = f'/v2.1/images/{mine}/metadata'
+
+        def call(method, path, body=None, token=token, version='2.38'):
+            return self.cloud.request(method, path, token=token, json=body, version=version)
+        self.assertEqual({'metadata': {'os_distro': 'debian'}}, call('GET', base).json)
+        resp = call('POST', base, {'metadata': {'color': 'blue'}})
+        self.assertEqual({'metadata': {'os_distro': 'debian', 'color': 'blue'}}, resp.json)
+        self.assertEqual({'meta': {'color': 'blue'}}, call('GET', f'{base}/color').json)
+        resp = call('PUT', f'{base}/color', {'meta': {'color': 'red'}})
+        self.assertEqual({'meta': {'color': 'red'}}, resp.json)
+        self.assertEqual(400, call('PUT', f'{base}/color', {'meta': {'size': 'l'}}).status_code)
+        self.assertEqual(400, call('PUT', f'{base}/color',
+                                   {'meta': {'color': 'a', 'b': 'c'}}).status_code)
+        self.assertEqual(204, call('DELETE', f'{base}/os_distro').status_code)
+        self.assertEqual(404, call('GET', f'{base}/os_distro').status_code)
+        self.assertEqual(404, call('DELETE', f'{base}/os_distro').status_code)
+        resp = call('PUT', base, {'metadata': {'only': 'this'}})
+        self.assertEqual({'metadata': {'only': 'this'}}, resp.json)
+        self.assertEqual({'metadata': {'only': 'this'}}, call('GET', base).json)
+        # The images proxy's view shows the same.
+        shown = call('GET', f'/v2.1/images/{mine}', version='2.35').json['image']
+        self.assertEqual({'only': 'this'}, shown['metadata'])
+        # The metadata_items limit (128 by default).
+        too_many = {f'k{n}': 'v' for n in range(129)}
+        resp = call('PUT', base, {'metadata': too_many})
+        self.assertEqual(403, resp.status_code)
+        self.assertEqual('Image metadata limit exceeded',
+                         resp.json['forbidden']['message'])
+        # Another project's image: readable when public, not writable; gone at 2.39.
+        self.assertEqual({'metadata': {'a': 'b'}},
+                         call('GET', f'/v2.1/images/{theirs}/metadata').json)
+        self.assertEqual(403, call('POST', f'/v2.1/images/{theirs}/metadata',
+                                   {'metadata': {'x': 'y'}}).status_code)
+        hidden = cloud.image_with(owner=project, visibility='private')
+        self.assertEqual(404, call('GET', f'/v2.1/images/{hidden}/metadata',
+                                   token=self.new_token()).status_code)
+        self.assertEqual(404, call('GET', base, version='2.39').status_code)
+        self.assertEqual(404, call('GET', '/v2.1/images/no-such/metadata').status_code)
+
     def test_delete_under_the_image_services_rules(self):
         token = self.new_token()
         project = token.split(':')[1]
