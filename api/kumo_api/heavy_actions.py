@@ -17,7 +17,7 @@ from kumo_api import compute_api, errors, image_fit, lifecycle, policy, validati
 from kumo_api.resources.servers import _audience, get_instance
 from kumo_api.views import links
 from kumo_api.views import servers as views
-from kumo_common import exceptions, objects, states
+from kumo_common import exceptions, network, objects, states
 from kumo_common import image as images
 from kumo_common import lifecycle as actions
 from kumo_common.db import block_devices as bdm_db
@@ -328,8 +328,24 @@ def reset_state(instance: models.Instance, body) -> None:
 
 
 def inject_network_info(instance: models.Instance, body) -> None:
+    """As Nova's: the server's network info is read again from the network service
+    (its info cache, which the views and the config drive's network data are made
+    from); the guest itself is not touched (Nova's libvirt driver does nothing with
+    it either). Refused for a locked server unless the caller is an admin."""
+    ctxt = g.context
     _authorize('os-admin-actions:inject_network_info', instance)
-    raise errors.APIError('injectNetworkInfo is not implemented by Kumo yet.', code=501)
+    lifecycle.check_not_locked(ctxt, instance)
+    api = network.api()
+    ports = api.ports_of(ctxt, instance.uuid) if api.external else None
+    with session.transaction() as s:
+        if ports is None:
+            network_cache.refresh_local(s, instance.uuid)
+        elif ports:
+            network_cache.save(s, instance.uuid, ports)
+        else:
+            network_cache.clear(s, instance.uuid)
+    LOG.info('Network info of instance %s read again for %s', instance.uuid,
+             ctxt.user_id)
 
 
 def migrate_live(instance: models.Instance, body) -> None:

@@ -133,7 +133,7 @@ ACTIONS = {
     'revertResize': (resize_actions.revert_resize, schemas.NO_ARGUMENTS),
     'migrate': (resize_actions.migrate_server, schemas.MIGRATE),
     'os-resetState': (heavy_actions.reset_state, schemas.RESET_STATE),
-    'injectNetworkInfo': (heavy_actions.inject_network_info, schemas.ANY_BODY),
+    'injectNetworkInfo': (heavy_actions.inject_network_info, schemas.NO_ARGUMENTS),
     'os-migrateLive': (heavy_actions.migrate_live, schemas.ANY_BODY),
     'os-getConsoleOutput': (_console_output, schemas.CONSOLE_OUTPUT),
     'shelve': (shelving.shelve, schemas.NO_ARGUMENTS),

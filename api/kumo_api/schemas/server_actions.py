@@ -132,7 +132,8 @@ migrate_2_56 = {
 }
 MIGRATE = [((2, 1), (2, 55), _ignored), ((2, 56), (2, 100), migrate_2_56)]
 
-# Out of scope for now (injectNetworkInfo, os-migrateLive): any body.
+# injectNetworkInfo: no arguments (its value not looked at, as Nova's); os-migrateLive
+# (out of scope for now: 501) any body.
 ANY_BODY = [((2, 1), (2, 100), {})]
 
 reset_state = {

@@ -16,7 +16,7 @@ from kumo_api import lifecycle as api_lifecycle
 from kumo_common import context, lifecycle, states
 from kumo_common.db import images as image_db
 from kumo_common.db import instances as instance_db
-from kumo_common.db import models, session
+from kumo_common.db import models, network_cache, session
 from tests.fixtures import cloud
 
 ADMIN = cloud.ADMIN_TOKEN
@@ -564,10 +564,22 @@ class TestResetState(HeavyActionsCase):
                              (server['status'], server['OS-EXT-STS:task_state']))
 
 
+class TestInjectNetworkInfo(HeavyActionsCase):
+
+    def test_the_cache_is_read_again(self):
+        before = self.cloud.get_server(self.server_id)['addresses']
+        self.assertTrue(before)
+        with session.transaction() as s:   # a cache gone stale
+            network_cache.clear(s, self.server_id)
+        self.assertEqual({}, self.cloud.get_server(self.server_id)['addresses'])
+        self.act({'injectNetworkInfo': None}, code=403)
+        self.act({'injectNetworkInfo': {}}, token=ADMIN)
+        self.assertEqual(before, self.cloud.get_server(self.server_id)['addresses'])
+
+
 class TestOutOfScope(HeavyActionsCase):
 
     def test_answers(self):
-        self.act({'injectNetworkInfo': None}, token=ADMIN, code=501)
         resp = self.act({'os-migrateLive': {'host': None, 'block_migration': 'auto'}},
                         token=ADMIN, code=501)
         self.assertIn('os-migrateLive', resp.json['notImplemented']['message'])
