@@ -19,7 +19,7 @@ LOG = logging.getLogger(__name__)
 class ComputeManager:
     """Answers kumo_common.rpcapi.compute.ComputeAPI for one host."""
 
-    target = messaging.Target(version='1.6')
+    target = messaging.Target(version='1.7')
 
     def __init__(self, host: str, driver: ComputeDriver,
                  conductor: conductor_rpcapi.ConductorAPI):
@@ -251,6 +251,13 @@ class ComputeManager:
         """The guest's console log; None when this driver keeps none (API: 501)."""
         try:
             return self.driver.get_console_output(instance_uuid, length)
+        except NotImplementedError:
+            return None
+
+    def get_host_uptime(self, ctxt) -> str | None:
+        """The host's `uptime` line; None when this driver cannot tell (API: 501)."""
+        try:
+            return self.driver.get_host_uptime()
         except NotImplementedError:
             return None
 

@@ -39,6 +39,11 @@ class TestTwoAgentsOneLibvirtd(base.GuestTestCase):
         self.assertGreater(sum(h['memory_mb'] for h in hypervisors), memory_mib - 2)
         for h in hypervisors:
             self.assertEqual(cpus // 2, h['vcpus'], h)
+        # --- uptime: libvirt agents say what `uptime` prints on their host ------------
+        resp = self.client.get(f'/v2.1/os-hypervisors/{hypervisors[0]["id"]}/uptime',
+                               headers={'OpenStack-API-Version': 'compute 2.87'})
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertIn('load average', resp.json()['hypervisor']['uptime'])
 
         # --- one guest on each agent, and a server of compute1 that is deleted ----
         here = self.boot('guest-here', config_drive=True, availability_zone='nova:compute1')

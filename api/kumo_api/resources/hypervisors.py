@@ -5,7 +5,7 @@ from flask import Blueprint, g, jsonify, request
 from oslo_config import cfg
 from oslo_utils import strutils, uuidutils
 
-from kumo_api import errors, paging, path_ids, policy, validation
+from kumo_api import errors, paging, path_ids, policy, rpc_clients, validation
 from kumo_api.schemas import hypervisors as schemas
 from kumo_api.views import hypervisors as views
 from kumo_common.db import hypervisors as hypervisor_db
@@ -139,9 +139,14 @@ def hypervisor_uptime(hypervisor_id: str):
     if not _up(service):
         raise errors.BadRequest(f'Compute service of {node.host} is unavailable at this '
                                 'time.')
-    # Compute agents do not report host uptime (Nova's drivers but libvirt and z/VM
-    # do not either): the API answers as Nova does for those.
-    raise errors.APIError('The requested functionality is not supported.', code=501)
+    # The agent asks its driver: libvirt's says what `uptime` prints; the fake one
+    # cannot tell (as Nova's), and the API answers 501 as Nova does then.
+    uptime = rpc_clients.compute().get_host_uptime(g.context, node.host)
+    if uptime is None:
+        raise errors.APIError('The requested functionality is not supported.', code=501)
+    view = views.hypervisor_view(node, service, g.want, up=True)
+    view['uptime'] = uptime
+    return jsonify({'hypervisor': view})
 
 
 @bp.get('/os-hypervisors/statistics')

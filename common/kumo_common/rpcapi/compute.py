@@ -21,6 +21,8 @@ flavor's ephemeral and swap disks only).
           ActionResult 1.1 `offloaded`), 'shelve_offload' and 'unshelve' (with a
           `build` from the shelve image when the server was offloaded); sent at 1.6 so
           an older agent refuses them rather than failing half way
+    1.7 - get_host_uptime (a call: the hypervisor host's `uptime`, for
+          os-hypervisors/{id}/uptime)
 
 MigrationStep 1.1 adds `old_flavor` and `new_flavor` (the source refuses a resize that
 would shrink a disk); an older agent drops them and grows what it can, as before.
@@ -37,7 +39,7 @@ _SHELVE_ACTIONS = ('shelve', 'shelve_offload', 'unshelve')
 
 
 class ComputeAPI:
-    VERSION = '1.6'
+    VERSION = '1.7'
 
     def __init__(self):
         target = messaging.Target(topic=TOPIC, version=self.VERSION)
@@ -84,6 +86,12 @@ class ComputeAPI:
         return self.client.prepare(
             server=host, version='1.4', timeout=CONF.conductor.agent_rpc_timeout).call(
             ctxt, 'get_console_output', instance_uuid=instance_uuid, length=length)
+
+    def get_host_uptime(self, ctxt, host: str) -> str | None:
+        """The host's `uptime` line; None when its driver cannot tell (API: 501)."""
+        return self.client.prepare(
+            server=host, version='1.7', timeout=CONF.conductor.agent_rpc_timeout).call(
+            ctxt, 'get_host_uptime')
 
     # --- resize (1.5): each agent's step, reported by conductor.migration_step_finished
     def _migration_step(self, ctxt, host: str, step: objects.MigrationStep) -> None:

@@ -140,6 +140,11 @@ class ComputeDriver(abc.ABC):
         """The guest's console log, its last `length` lines if given."""
         raise NotImplementedError
 
+    def get_host_uptime(self) -> str:
+        """What `uptime` says of the hypervisor host (Nova's drivers but libvirt's
+        cannot tell: NotImplementedError, a 501)."""
+        raise NotImplementedError
+
     def unrescue(self, instance_uuid: str) -> None:
         """Boot the guest from its own disks again."""
         raise NotImplementedError('unrescue is not implemented by this driver')

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -271,6 +272,12 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
 
     def console_log_path(self, instance_uuid: str) -> str:
         return os.path.join(self.instance_dir(instance_uuid), 'console.log')
+
+    def get_host_uptime(self) -> str:
+        # As Nova's libvirt driver: what `env LANG=C uptime` prints on this host.
+        return subprocess.run(['uptime'], env={**os.environ, 'LANG': 'C'},
+                              capture_output=True, text=True, check=True,
+                              timeout=10).stdout
 
     def get_console_output(self, instance_uuid: str, length: int | None = None) -> str:
         """The guest's serial console log, its last `length` lines if given."""
