@@ -133,12 +133,11 @@ DEFAULT_CLASS = 'default'
 
 
 def class_overrides(s: orm.Session, class_name: str) -> dict[str, int]:
-    """The limits stored for a quota class (network resources are never stored)."""
+    """The limits stored for a quota class."""
     qc = models.QuotaClass
     rows = s.execute(sa.select(qc.resource, qc.hard_limit).where(
         qc.class_name == class_name))
-    return {resource: limit for resource, limit in rows
-            if resource in RESOURCES and resource not in NETWORK_RESOURCES}
+    return {resource: limit for resource, limit in rows if resource in RESOURCES}
 
 
 def default_limits(s: orm.Session) -> dict[str, int]:
@@ -156,13 +155,13 @@ def get_class_limits(s: orm.Session, class_name: str) -> dict[str, int]:
 
 
 def set_class_limits(s: orm.Session, class_name: str, values: dict[str, int]) -> None:
-    """Store a quota class's limits (insert or update). Network resources are
-    accepted and dropped: Nova shows them as -1 whatever is sent."""
+    """Store a quota class's limits (insert or update). The network resources too,
+    as Nova's database quota driver keeps them (shown before 2.50, never enforced)."""
     qc = models.QuotaClass
     existing = {row.resource: row for row in s.scalars(sa.select(qc).where(
         qc.class_name == class_name))}
     for resource, limit in values.items():
-        if resource not in RESOURCES or resource in NETWORK_RESOURCES:
+        if resource not in RESOURCES:
             continue
         if resource in existing:
             existing[resource].hard_limit = limit

@@ -46,11 +46,13 @@ class QuotaClassTestCase(QuotaTestCase):
 
 class TestQuotaClassShape(QuotaClassTestCase):
     """The keys of each microversion window, with Nova's values: the network quotas
-    always -1 before 2.50, no `id` in an update's answer."""
+    -1 before 2.50 unless set (as Nova's database driver keeps them), no `id` in an
+    update's answer."""
 
     def expected(self, version: str, limits: dict, with_id: bool) -> dict:
         keys = _keys(version)
-        body = {key: (-1 if key in NETWORK_KEYS else limits[key]) for key in keys}
+        body = {key: (limits.get(key, -1) if key in NETWORK_KEYS else limits[key])
+                for key in keys}
         if with_id:
             body['id'] = 'test_class'
         return {'quota_class_set': body}
@@ -105,12 +107,14 @@ class TestQuotaClassRules(QuotaClassTestCase):
         self.call('PUT', '/os-quota-class-sets/bad', json={'quota_set': {}}, status=400)
         body = self.set_class('x' * 256, {'instances': 1}, status=400)
         self.assertEqual('quota_class_name has more than 255 characters.', self.fault(body))
-        # Accepted where the microversion knows them; the network quotas stay -1, as
-        # Nova shows them whatever is sent.
+        # Accepted where the microversion knows them, and kept, as Nova's database
+        # quota driver keeps them (Tempest's test_update_default_quotas sends them).
         body = self.set_class('bad', {'floating_ips': 5, 'networks': 3, 'instances': '7'},
                               version='2.49')
-        self.assertEqual((-1, 7), (body['quota_class_set']['floating_ips'],
-                                   body['quota_class_set']['instances']))
+        self.assertEqual((5, 7), (body['quota_class_set']['floating_ips'],
+                                  body['quota_class_set']['instances']))
+        shown = self.call('GET', '/os-quota-class-sets/bad', version='2.49')
+        self.assertEqual(5, shown['quota_class_set']['floating_ips'])
 
     def test_policy(self):
         token = self.new_token()
