@@ -46,6 +46,7 @@ from kumo_api.resources import (
     server_groups,
     server_ips,
     server_metadata,
+    server_password,
     server_tags,
     servers,
     services,
@@ -63,7 +64,7 @@ API_BLUEPRINTS = (servers.bp, server_actions.bp, images.bp, flavors.bp, flavor_a
                   scheduler.bp, services.bp, hypervisors.bp, availability_zones.bp,
                   aggregates.bp, instance_actions.bp, server_metadata.bp, server_tags.bp,
                   server_groups.bp, quota_class_sets.bp, migrations.bp, server_ips.bp,
-                  image_metadata.bp)
+                  image_metadata.bp, server_password.bp)
 _JSON_TYPES = ('application/json', 'application/vnd.openstack.compute+json')
 
 

@@ -170,6 +170,8 @@ OPERATIONS: dict[str, Operation] = {
     'image_metadata.update_image_metadata_item': Operation(
         body=fixed(image_metadata.META_SCHEMA), returns=({'meta': OBJ},), removed=(2, 39)),
     'image_metadata.delete_image_metadata_item': Operation(status=(204,), removed=(2, 39)),
+    'server_password.show_password': Operation(returns=({'password': STR},)),
+    'server_password.clear_password': Operation(status=(204,)),
     'server_ips.list_ips': Operation(returns=({'addresses': OBJ},)),
     'server_ips.show_ips': Operation(returns=({},)),  # {network label: [...]}
     # flavors

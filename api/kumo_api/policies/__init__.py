@@ -20,6 +20,7 @@ from kumo_api.policies import (
     server_groups,
     server_ips,
     server_metadata,
+    server_password,
     server_tags,
     servers,
     services,
@@ -37,4 +38,4 @@ def list_rules():
                                 scheduler.list_rules(), image_service.list_rules(),
                                 network_service.list_rules(), server_groups.list_rules(),
                                 quota_class_sets.list_rules(), migrations.list_rules(),
-                                server_ips.list_rules()))
+                                server_ips.list_rules(), server_password.list_rules()))

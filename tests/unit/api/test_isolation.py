@@ -108,7 +108,8 @@ NO_BODY = {'servers.delete_server', 'server_metadata.delete_metadata_item',
            'keypairs.delete_keypair', 'quota_sets.delete_quota_set',
            'services.delete_service', 'aggregates.delete_aggregate',
            'server_groups.delete_server_group', 'images.delete_image',
-           'image_metadata.delete_image_metadata_item'}
+           'image_metadata.delete_image_metadata_item',
+           'server_password.clear_password'}
 # Every action of POST /servers/{id}/action, each with a valid body.
 _ACTION_BODIES = {'reboot': {'type': 'SOFT'}, 'changePassword': {'adminPass': 'pw'},
                   'createImage': {'name': 'snap'},

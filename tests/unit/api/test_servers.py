@@ -7,6 +7,7 @@ import json
 import os
 import urllib.parse
 
+from kumo_common.db import models, session
 from tests.fixtures import cloud
 
 SAMPLES = os.environ.get('KUMO_API_SAMPLES', '/work/shared/reference/api_samples')
@@ -407,6 +408,30 @@ class TestServerIps(cloud.CloudTestCase):
         resp = self.cloud.request('GET', f'/v2.1/servers/{server["id"]}/ips',
                                   token=self.new_token())
         self.assertEqual(404, resp.status_code)
+
+
+class TestServerPassword(cloud.CloudTestCase):
+
+    def test_show_and_clear(self):
+        token = self.new_token()
+        server = self.cloud.create_server(token=token)
+        self.cloud.wait_for_status(server['id'], 'ACTIVE', token=token)
+        path = f'/v2.1/servers/{server["id"]}/os-server-password'
+        # No guest has posted one (there is no metadata service): "", as Nova's.
+        self.assertEqual({'password': ''}, self.cloud.request('GET', path,
+                                                              token=token).json)
+        # Where Nova keeps a posted one: system metadata password_0..3.
+        with session.transaction() as s:
+            for n, part in enumerate(('c2Vj', 'cmV0', '', '')):
+                s.add(models.InstanceSystemMetadata(instance_uuid=server['id'],
+                                                    key=f'password_{n}', value=part))
+        self.assertEqual({'password': 'c2VjcmV0'},
+                         self.cloud.request('GET', path, token=token).json)
+        self.assertEqual(404, self.cloud.request('GET', path,
+                                                 token=self.new_token()).status_code)
+        self.assertEqual(204, self.cloud.request('DELETE', path, token=token).status_code)
+        self.assertEqual({'password': ''}, self.cloud.request('GET', path,
+                                                              token=token).json)
 
 
 class TestImagesProxy(cloud.CloudTestCase):
