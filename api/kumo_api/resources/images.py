@@ -40,29 +40,45 @@ def _at_least(value: str, name: str) -> int:
         raise errors.BadRequest(f'Invalid {name} value: {value}') from exc
 
 
-def _matches(image, args) -> bool:
-    """Whether `image` passes the list's filters (Nova's, as Glance applies them)."""
-    props = image.properties
+def _filters(args: dict) -> dict:
+    """The list's filters among the query's parameters (Nova's; anything else is
+    ignored, as Nova's), their values read once: 400 for one that cannot be read."""
+    filters = {}
     for name, value in args.items():
+        if name == 'changes-since':
+            filters[name] = _since(value)
+        elif name in ('minRam', 'minDisk'):
+            filters[name] = _at_least(value, name)
+        elif name == 'status':
+            filters[name] = value.lower()
+        elif name == 'server':   # a server's id, or its URL
+            filters[name] = value.rsplit('/', 1)[-1]
+        elif name in ('name', 'type') or name.startswith('property-'):
+            filters[name] = value
+    return filters
+
+
+def _matches(image, filters: dict) -> bool:
+    """Whether `image` passes the list's filters (as Glance applies Nova's)."""
+    props = image.properties
+    for name, value in filters.items():
         if name == 'name':
             ok = image.name == value
         elif name == 'status':
-            ok = image.status == value.lower()
+            ok = image.status == value
         elif name == 'changes-since':
             updated = image.updated_at or image.created_at
-            ok = updated is not None and updated >= _since(value)
-        elif name == 'server':   # a server's id, or its URL
-            ok = props.get('instance_uuid') == value.rsplit('/', 1)[-1]
+            ok = updated is not None and updated >= value
+        elif name == 'server':
+            ok = props.get('instance_uuid') == value
         elif name == 'type':
             ok = props.get('image_type') == value
         elif name == 'minRam':
-            ok = (image.min_ram or 0) >= _at_least(value, name)
+            ok = (image.min_ram or 0) >= value
         elif name == 'minDisk':
-            ok = (image.min_disk or 0) >= _at_least(value, name)
-        elif name.startswith('property-'):
+            ok = (image.min_disk or 0) >= value
+        else:   # property-<name>
             ok = str(props.get(name[len('property-'):])) == value
-        else:
-            continue   # anything else is not a filter (Nova ignores it)
         if not ok:
             return False
     return True
@@ -73,12 +89,8 @@ def _page(path: str, view) -> dict:
     visibility: another project's private image is not there), with its next link."""
     args = {k: v for k, v in request.args.items()}
     limit = paging.page_limit(args)
-    if 'changes-since' in args:   # a bad value is a 400 even when no image is listed
-        _since(args['changes-since'])
-    for name in ('minRam', 'minDisk'):
-        if name in args:
-            _at_least(args[name], name)
-    found = [i for i in images.api().list(g.context) if _matches(i, args)]
+    filters = _filters(args)
+    found = [i for i in images.api().list(g.context) if _matches(i, filters)]
     page = paging.after_marker(found, args.get('marker'), lambda i: i.id, limit)
     body = {'images': [view(i) for i in page]}
     body.update(paging.next_links(request.args, page, limit, path, lambda i: i.id,
