@@ -18,7 +18,8 @@ import re
 
 import sqlalchemy.exc as sa_exc
 import webob
-from flask import Flask, g, request
+import webob.exc
+from flask import Flask, Response, g, request
 from oslo_config import cfg
 from oslo_context import context as oslo_context
 from oslo_log import log as logging
@@ -117,7 +118,8 @@ class ComputeRequestId:
 def create_app() -> Flask:
     app = Flask(__name__)
     app.json.sort_keys = False
-    app.url_map.strict_slashes = False
+    # Nova's router takes each path as it is registered: /servers/ is not /servers.
+    app.url_map.strict_slashes = True
 
     app.register_blueprint(versions.bp)
     app.register_blueprint(openapi.bp)  # GET /openapi.json
@@ -164,6 +166,8 @@ def _before_request():
     state.want = microversion.MIN
     state.context = ctxt = kumo_context.RequestContext.from_environ(req.environ,
                                                                     overwrite=True)
+    if req.routing_exception is not None:
+        return  # answered as Nova's router answers it (_http_error): nothing to check
     path = req.path
     if path.startswith('/v2.1/') and path.rstrip('/') != '/v2.1':
         try:
@@ -226,10 +230,20 @@ def _kumo_error(exc: exceptions.KumoException):
 
 
 def _http_error(exc: HTTPException):
-    messages = {404: 'The resource could not be found.',
-                405: 'The method specified is not allowed for this resource.'}
-    return errors.fault_response(exc.code or 500,
-                                 messages.get(exc.code, exc.description or exc.name))
+    if request.routing_exception is exc:
+        return _no_route()
+    return errors.fault_response(exc.code or 500, exc.description or exc.name)
+
+
+def _no_route():
+    """A request no route takes (an unknown path, a method the path does not have, a
+    trailing slash): Nova's router matches paths and methods together and answers
+    webob's plain 404, not a fault, in whichever of HTML, JSON or text the Accept
+    header prefers; so does Kumo."""
+    answer = webob.Request(request.environ).get_response(webob.exc.HTTPNotFound())
+    return Response(answer.body, status=answer.status, headers=[
+        (name, value) for name, value in answer.headerlist
+        if name.lower() in ('content-type', 'content-length')])
 
 
 # The database is unreachable (down, restarting, the pool exhausted): 503, so

@@ -9,7 +9,9 @@ microversion, generated from the application itself and served at GET /openapi.j
   a new route cannot go undescribed, and a schema change shows up here by itself.
 * Responses: the success status and the top-level key(s) of its body; every error
   is a Nova fault ({"<faultName>": {"code": N, "message": "..."}}) with one of
-  ERROR_CODES. No 5xx is described but 501 (not implemented): any other is a bug.
+  ERROR_CODES, except a 404 for a request no route takes (a path parameter holding
+  a slash, say), which is webob's, as Nova's router answers it (kumo_api.app).
+  No 5xx is described but 501 (not implemented): any other is a bug.
 
 The JSON Schemas are Draft 4 (as Nova's); `_to_2020` rewrites the few Draft 4 forms
 (boolean exclusiveMinimum, array-form items) that OpenAPI 3.1 spells differently,
@@ -45,7 +47,7 @@ LOG = logging.getLogger(__name__)
 
 PATH = '/openapi.json'
 # 501: an action Kumo knows but does not implement yet (notImplemented, as Nova's).
-ERROR_CODES = (400, 401, 403, 404, 405, 406, 409, 413, 414, 415, 501)
+ERROR_CODES = (400, 401, 403, 404, 406, 409, 413, 414, 415, 501)
 
 SchemaAt = Callable[[APIVersion], dict]
 
@@ -308,6 +310,13 @@ def _fault_schema() -> dict:
     }
 
 
+def _no_route_schema() -> dict:
+    """webob's 404 for a request no route takes, in JSON."""
+    return {'type': 'object', 'required': ['code', 'message', 'title'],
+            'properties': {'code': {'const': '404 Not Found'},
+                           'message': {'type': 'string'}, 'title': {'const': 'Not Found'}}}
+
+
 def _success_schema(returns: tuple[dict[str, str], ...]) -> dict:
     options = [{'type': 'object', 'required': list(keys),
                 'properties': {k: {'type': t} for k, t in keys.items()}}
@@ -326,9 +335,16 @@ def _responses(op: Operation) -> dict:
     for code in ERROR_CODES:
         if code == 401 and op.public:
             continue
+        fault = {'$ref': '#/components/schemas/Fault'}
         responses[str(code)] = {
             'description': errors.FAULT_NAMES.get(code, 'computeFault'),
-            'content': {'application/json': {'schema': {'$ref': '#/components/schemas/Fault'}}}}
+            'content': {'application/json': {'schema': fault}}}
+        if code == 404:
+            responses['404']['content'] = {
+                'application/json': {'schema': {'anyOf': [
+                    fault, {'$ref': '#/components/schemas/NoRoute'}]}},
+                'text/html': {'schema': {'type': 'string'}},
+                'text/plain': {'schema': {'type': 'string'}}}
     return responses
 
 
@@ -398,12 +414,14 @@ def build(app: Flask, want: APIVersion = microversion.MAX, strict: bool = True) 
             'version': str(want),
             'description': (f'The OpenStack compute API (Nova\'s) as Kumo serves it at '
                             f'microversion {want}: send "OpenStack-API-Version: compute '
-                            f'{want}". Every error is a Nova fault. Generated from the '
+                            f'{want}". Every error is a Nova fault but a 404 for a path no '
+                            'route takes, which is webob\'s, as Nova\'s router answers it. '
+                            'Generated from the '
                             'running application (kumo_api.openapi).'),
         },
         'paths': paths,
         'components': {
-            'schemas': {'Fault': _fault_schema()},
+            'schemas': {'Fault': _fault_schema(), 'NoRoute': _no_route_schema()},
             'securitySchemes': {'token': {'type': 'apiKey', 'in': 'header',
                                           'name': 'X-Auth-Token'}},
         },

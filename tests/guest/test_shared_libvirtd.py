@@ -44,6 +44,10 @@ class TestTwoAgentsOneLibvirtd(base.GuestTestCase):
                                headers={'OpenStack-API-Version': 'compute 2.87'})
         self.assertEqual(200, resp.status_code, resp.text)
         self.assertIn('load average', resp.json()['hypervisor']['uptime'])
+        # From 2.88 it is part of the hypervisor's show (and the /uptime path is gone).
+        shown = self.client.get(f'/v2.1/os-hypervisors/{hypervisors[0]["id"]}',
+                                headers={'OpenStack-API-Version': 'compute 2.88'})
+        self.assertIn('load average', shown.json()['hypervisor']['uptime'])
 
         # --- one guest on each agent, and a server of compute1 that is deleted ----
         here = self.boot('guest-here', config_drive=True, availability_zone='nova:compute1')

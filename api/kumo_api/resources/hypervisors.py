@@ -1,8 +1,10 @@
 """The os-hypervisors resource: compute nodes with their usage and servers."""
 from __future__ import annotations
 
+import oslo_messaging as messaging
 from flask import Blueprint, g, jsonify, request
 from oslo_config import cfg
+from oslo_log import log as logging
 from oslo_utils import strutils, uuidutils
 
 from kumo_api import errors, paging, path_ids, policy, rpc_clients, validation
@@ -13,6 +15,7 @@ from kumo_common.db import models, session
 from kumo_common.db import services as service_db
 
 CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
 bp = Blueprint('hypervisors', __name__)
 
 _RULE = 'os_compute_api:os-hypervisors:%s'
@@ -35,11 +38,27 @@ def _views(s, rows, detail: bool, with_servers: bool) -> list[dict]:
     usage = hypervisor_db.usage(s, nodes) if detail else {}
     servers = (hypervisor_db.servers_by_host(s, {n.host for n in nodes})
                if with_servers else {})
+    # From 2.88 a detailed view shows the host's uptime, asked of its agent as Nova
+    # asks its compute service.
+    uptimes = ({node.host: _uptime_or_none(node, service) for node, service in rows}
+               if detail and g.want.at_least(2, 88) else {})
     return [views.hypervisor_view(node, service, g.want, _up(service), detail=detail,
                                   usage=usage.get(node.id),
                                   servers=servers.get(node.host) if with_servers else None,
-                                  with_servers=with_servers)
+                                  with_servers=with_servers, uptime=uptimes.get(node.host))
             for node, service in rows]
+
+
+def _uptime_or_none(node: models.ComputeNode, service: models.Service) -> str | None:
+    """The host's `uptime` line; None, as Nova shows it, when the agent is down or
+    does not answer, or its driver cannot tell."""
+    if not _up(service):
+        return None
+    try:
+        return rpc_clients.compute().get_host_uptime(g.context, node.host)
+    except messaging.MessagingTimeout:
+        LOG.warning('Compute agent %s did not answer get_host_uptime', node.host)
+        return None
 
 
 def _list(detail: bool):

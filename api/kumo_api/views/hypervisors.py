@@ -33,7 +33,7 @@ def hypervisor_view(node: models.ComputeNode, service: models.Service, want: API
                     up: bool, detail: bool = False,
                     usage: hypervisor_db.Usage | None = None,
                     servers: list[models.Instance] | None = None,
-                    with_servers: bool = False) -> dict:
+                    with_servers: bool = False, uptime: str | None = None) -> dict:
     uuids = want.at_least(2, 53)
     view = {
         'id': node.uuid if uuids else node.id,
@@ -54,9 +54,9 @@ def hypervisor_view(node: models.ComputeNode, service: models.Service, want: API
                 view[name] = getattr(usage, name)
             view['cpu_info'] = _cpu_info(node, want)
         else:
-            # Host uptime is not collected from compute agents: null, as Nova shows
-            # it for every driver but libvirt and z/VM.
-            view['uptime'] = None
+            # What the host's agent says (null where its driver cannot tell, as with
+            # every Nova driver but libvirt and z/VM, or the agent is down).
+            view['uptime'] = uptime
     if servers:
         view['servers'] = [server_summary(i) for i in servers]
     elif with_servers and want.at_least(2, 75):

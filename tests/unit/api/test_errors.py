@@ -120,14 +120,36 @@ class TestErrors(cloud.CloudTestCase):
 
     def test_unknown_url(self):
         for path in ('/v2.1/no-such-thing', '/v2.1/servers/x/y/z', '/v3/servers'):
-            resp = self.cloud.request('GET', path)
-            self.assertFault(resp, 404, 'itemNotFound')
+            self.assertRouterNotFound('GET', path)
 
-    def test_wrong_method(self):
+    def test_wrong_method_and_trailing_slash_are_not_found_as_in_nova(self):
+        # Nova's router matches the path and the method together: a method the path
+        # does not have, or a trailing slash, is no route (404), never 405.
         for method, path in (('PUT', '/v2.1/servers'), ('PATCH', '/v2.1/servers'),
-                             ('DELETE', '/v2.1/servers'), ('POST', '/v2.1/servers/detail')):
-            resp = self.cloud.request(method, path)
-            self.assertFault(resp, 405, 'badMethod')
+                             ('DELETE', '/v2.1/servers'), ('POST', '/v2.1/servers/detail'),
+                             ('GET', '/v2.1/servers/'), ('DELETE', '/v2.1/images/')):
+            self.assertRouterNotFound(method, path)
+        # ... and no microversion is looked at for it.
+        self.assertRouterNotFound('GET', '/v2.1/servers/',
+                                  **{'OpenStack-API-Version': 'compute 9.0'})
+        self.assertEqual(200, self.cloud.request('GET', '/v2.1/').status_code)
+
+    def test_no_route_answer_follows_accept(self):
+        resp = self.cloud.request('DELETE', '/v2.1/servers',
+                                  headers={'Accept': 'text/html'})
+        self.assertEqual(404, resp.status_code)
+        self.assertTrue(resp.headers['Content-Type'].startswith('text/html'), resp.headers)
+        self.assertIn('<title>404 Not Found</title>', resp.text)
+        self.assertIn('X-OpenStack-Request-Id', resp.headers)
+
+    def assertRouterNotFound(self, method, path, **headers):
+        """webob's 404 in JSON, as Nova's router answers with Accept: application/json
+        (what Nova's clients send)."""
+        resp = self.cloud.request(method, path,
+                                  headers={'Accept': 'application/json', **headers})
+        self.assertEqual(404, resp.status_code, resp.text)
+        self.assertEqual({'message': 'The resource could not be found.<br /><br />\n\n\n',
+                          'code': '404 Not Found', 'title': 'Not Found'}, resp.json)
 
     def test_no_token(self):
         before = _row_counts()

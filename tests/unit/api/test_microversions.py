@@ -148,7 +148,7 @@ class TestRequestIds(cloud.CloudTestCase):
             ('GET', '/v2.1/servers', None, {}, 401),
             ('GET', '/v2.1/servers/no-such-server', cloud.DEMO_TOKEN, {}, 404),
             ('GET', '/v2.1/no-such-resource', cloud.DEMO_TOKEN, {}, 404),
-            ('PUT', '/v2.1/servers', cloud.DEMO_TOKEN, {}, 405),
+            ('PUT', '/v2.1/servers', cloud.DEMO_TOKEN, {}, 404),
             ('GET', '/v2.1/servers', cloud.DEMO_TOKEN,
              {'OpenStack-API-Version': 'compute 3.0'}, 406),
             ('GET', '/v2.1/servers', cloud.DEMO_TOKEN,
