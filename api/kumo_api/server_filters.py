@@ -101,8 +101,9 @@ def query_schema(want: APIVersion) -> dict:
         if name in _REGEX_PARAMS:
             item = {'type': 'string', 'format': 'regex', 'minLength': 1}
         props[name] = {'type': 'array', 'items': item}
-    props['limit'] = {'type': 'array', 'items': {'type': 'string',
-                                                 'pattern': r'^\d+$'}}
+    # Nova's non_negative_integer: its pattern and minLength are what the errors say.
+    props['limit'] = {'type': 'array', 'items': {'type': 'string', 'pattern': '^[0-9]*$',
+                                                 'minLength': 1}}
     for name in ('changes-since', 'changes-before'):
         props[name] = {'type': 'array', 'items': {'type': 'string', 'format': 'date-time'}}
     return {'type': 'object', 'properties': props,
@@ -208,19 +209,22 @@ def _project_scope(ctxt, last: dict, detail: bool) -> str | None:
 
 
 def _sort(ctxt, want, params: dict) -> list[tuple[str, str]] | None:
-    """[(column, direction)] of the sort_key/sort_dir pairs (None without sort_key:
-    Nova's default order)."""
+    """[(column, direction)] of the sort_key/sort_dir pairs (None: Nova's default
+    order, created_at desc). As Nova's: every direction is checked, keys or not; a
+    direction without a key applies to created_at."""
     keys = params.get('sort_key') or []
     dirs = params.get('sort_dir') or []
-    if len(dirs) > len(keys) and keys:
-        raise errors.BadRequest('Sort direction size exceeds sort key size')
+    if any(d not in ('asc', 'desc') for d in dirs):
+        raise errors.BadRequest("Invalid input received: Unknown sort direction, must be "
+                                "'desc' or 'asc'")
+    if len(dirs) > max(len(keys), 1):
+        raise errors.BadRequest('Invalid input received: Sort direction size exceeds sort '
+                                'key size')
     if not keys:
-        return None
+        return None if dirs in ([], ['desc']) else [('created_at', dirs[0])]
     order = []
     for i, key in enumerate(keys):
         direction = dirs[i] if i < len(dirs) else ('desc' if not dirs else 'asc')
-        if direction not in ('asc', 'desc'):
-            raise errors.BadRequest('Unknown sort direction, must be one of: asc, desc')
         if key == 'locked' and want.at_least(2, 73):
             pass
         elif key in _SORT_KEYS:

@@ -42,7 +42,7 @@ _LIST_21 = validation.query_schema({name: _strings for name in _FILTERS},
                                    allow_unknown=True)
 _LIST_259 = validation.query_schema(
     {**_LIST_21['properties'],
-     'limit': _single({'type': 'string', 'pattern': '^[0-9]+$'}),
+     'limit': _single({'type': 'string', 'pattern': '^[0-9]*$', 'minLength': 1}),
      'marker': _single({'type': 'string'}),
      'changes-since': _single({'type': 'string'})},
     allow_unknown=False)

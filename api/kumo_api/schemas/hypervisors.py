@@ -1,7 +1,8 @@
 """Query schemas of os-hypervisors, per microversion (values are lists of strings)."""
 
 _non_negative_integer = {'type': 'array', 'minItems': 1, 'maxItems': 1,
-                         'items': {'type': 'string', 'pattern': '^[0-9]+$'}}
+                         'items': {'type': 'string', 'pattern': '^[0-9]*$',
+                                   'minLength': 1}}
 _string = {'type': 'array', 'minItems': 1, 'maxItems': 1, 'items': {'type': 'string'}}
 _hostname = {'type': 'array', 'minItems': 1, 'maxItems': 1,
              'items': {'type': 'string', 'minLength': 1, 'maxLength': 255,

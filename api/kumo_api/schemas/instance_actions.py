@@ -2,7 +2,8 @@
 
 _strings = {'type': 'array', 'items': {'type': 'string'}}
 _non_negative_integer = {'type': 'array',
-                         'items': {'type': 'string', 'pattern': '^[0-9]+$'}}
+                         'items': {'type': 'string', 'pattern': '^[0-9]*$',
+                                   'minLength': 1}}
 
 LIST_258 = {
     'type': 'object',

@@ -7,6 +7,7 @@ in one statement, a show in one) alike on SQLite, PostgreSQL and MariaDB."""
 from __future__ import annotations
 
 import contextlib
+import datetime
 import io
 import urllib.parse
 import uuid as uuidlib
@@ -60,6 +61,59 @@ class TestMarkerPaging(cloud.CloudTestCase):
         self.assertEqual(400, resp.status_code)
         self.assertEqual(f'marker [{other["id"]}] not found',
                          resp.json['badRequest']['message'])
+
+
+class TestSortParameters(cloud.CloudTestCase):
+    """sort_key/sort_dir as Nova's get_sort_params and process_sort_params take them."""
+    COMPUTES = 1
+
+    def names(self, token: str, query: str) -> list[str]:
+        resp = self.cloud.request('GET', f'/v2.1/servers?{query}', token=token)
+        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        return [s['name'] for s in resp.json['servers']]
+
+    def test_direction_alone_orders_by_created_at(self):
+        token = self.new_token()
+        for name in ('first', 'second', 'third'):
+            self.cloud.create_server(name=name, token=token, networks='none')
+        project = token.split(':')[1]
+        with session.transaction() as s:
+            for minute, name in enumerate(('first', 'second', 'third')):
+                s.execute(sa.update(models.Instance).where(
+                    models.Instance.project_id == project,
+                    models.Instance.display_name == name).values(
+                        created_at=datetime.datetime(2026, 1, 1, 0, minute)))
+        self.assertEqual(['third', 'second', 'first'], self.names(token, ''))
+        self.assertEqual(['third', 'second', 'first'], self.names(token, 'sort_dir=desc'))
+        self.assertEqual(['first', 'second', 'third'], self.names(token, 'sort_dir=asc'))
+        self.assertEqual(['first', 'second', 'third'],
+                         self.names(token, 'sort_key=display_name&sort_dir=asc'))
+
+    def test_bad_directions(self):
+        token = self.new_token()
+        unknown = ("Invalid input received: Unknown sort direction, must be 'desc' or "
+                   "'asc'")
+        too_many = 'Invalid input received: Sort direction size exceeds sort key size'
+        for query, message in (('sort_dir=sideways', unknown),
+                               ('sort_key=display_name&sort_dir=ASC', unknown),
+                               ('sort_dir=asc&sort_dir=desc', too_many),
+                               ('sort_key=display_name&sort_dir=asc&sort_dir=desc', too_many)):
+            resp = self.cloud.request('GET', f'/v2.1/servers?{query}', token=token)
+            self.assertEqual(400, resp.status_code, query)
+            self.assertEqual(message, resp.json['badRequest']['message'], query)
+
+    def test_bad_limits_as_nova_words_them(self):
+        token = self.new_token()
+        for query, message in (
+                ('limit=', "Invalid input for query parameters limit. Value: . '' should "
+                           'be non-empty'),
+                ('limit=-1', "Invalid input for query parameters limit. Value: -1. '-1' "
+                             "does not match '^[0-9]*$'")):
+            for path in ('/v2.1/servers', '/v2.1/os-migrations'):
+                resp = self.cloud.request('GET', f'{path}?{query}', token='admin:admin',
+                                          version='2.59')
+                self.assertEqual(400, resp.status_code, (path, query))
+                self.assertEqual(message, resp.json['badRequest']['message'], (path, query))
 
 
 class TestQueryCount(cloud.CloudTestCase):
