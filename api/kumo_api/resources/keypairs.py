@@ -34,13 +34,6 @@ def _authorize(action: str, user_id: str) -> None:
                      {'user_id': user_id, 'project_id': g.context.project_id})
 
 
-def _check_name(name: str) -> None:
-    allowed = schemas.NAME_CHARS_292 if g.want.at_least(2, 92) else schemas.NAME_CHARS
-    if any(c not in allowed for c in name):
-        raise errors.BadRequest("An invalid 'name' value was provided. The name must be: "
-                                f'Only expected characters: [{allowed}]')
-
-
 def _get(s, user_id: str, name: str):
     try:
         return keypair_db.get(s, user_id, name)
@@ -79,7 +72,6 @@ def create_keypair():
     body = validation.json_body()
     validation.validate(body, validation.schema_for(schemas.CREATE, want))
     params = body['keypair']
-    _check_name(params['name'])
     key_type = params.get('type', 'ssh')
     user_id = params.get('user_id') or ctxt.user_id
     _authorize('create', user_id)

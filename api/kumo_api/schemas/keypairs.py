@@ -1,13 +1,20 @@
 """Request schemas of os-keypairs, per microversion window."""
 import copy
-import string
 
 from kumo_api import validation
 from kumo_api.schemas import types
 
+
+def _name(pattern: str) -> dict:
+    """A key pair name: a name, of these characters only (Nova's
+    keypair_name_special_chars: the pattern is what its error quotes)."""
+    return {'allOf': [types.name, {'type': 'string', 'pattern': pattern, 'minLength': 1,
+                                   'maxLength': 255}]}
+
+
 _keypair = {
     'type': 'object',
-    'properties': {'name': types.name, 'public_key': {'type': 'string'}},
+    'properties': {'name': _name(r'^[_\- a-zA-Z0-9]+$'), 'public_key': {'type': 'string'}},
     'required': ['name'],
     'additionalProperties': False,
 }
@@ -18,6 +25,7 @@ _keypair_210['properties']['user_id'] = {'type': 'string'}
 # 2.92: no more generated keys.
 _keypair_292 = copy.deepcopy(_keypair_210)
 _keypair_292['required'] = ['name', 'public_key']
+_keypair_292['properties']['name'] = _name(r'^[_\-\@\. a-zA-Z0-9]+$')
 
 
 def _body(keypair: dict) -> dict:
@@ -31,11 +39,6 @@ CREATE = [
     ((2, 10), (2, 91), _body(_keypair_210)),
     ((2, 92), (2, 100), _body(_keypair_292)),
 ]
-
-# Characters a key pair name may use (checked after the schema, in Nova's words).
-NAME_CHARS = '_- ' + string.digits + string.ascii_letters
-NAME_CHARS_292 = '@._- ' + string.digits + string.ascii_letters
-
 
 def _param(schema: dict) -> dict:
     return {'type': 'array', 'items': schema}
