@@ -42,15 +42,20 @@ from kumo_api.resources import (
     migrations,
     quota_class_sets,
     quota_sets,
+    removed,
     scheduler,
     server_actions,
+    server_diagnostics,
+    server_external_events,
     server_groups,
     server_ips,
     server_metadata,
     server_password,
     server_tags,
+    server_topology,
     servers,
     services,
+    simple_tenant_usage,
     versions,
 )
 from kumo_common import context as kumo_context
@@ -65,7 +70,9 @@ API_BLUEPRINTS = (servers.bp, server_actions.bp, images.bp, flavors.bp, flavor_a
                   scheduler.bp, services.bp, hypervisors.bp, availability_zones.bp,
                   aggregates.bp, instance_actions.bp, server_metadata.bp, server_tags.bp,
                   server_groups.bp, quota_class_sets.bp, migrations.bp, server_ips.bp,
-                  image_metadata.bp, server_password.bp)
+                  image_metadata.bp, server_password.bp,
+                  server_external_events.bp, simple_tenant_usage.bp,
+                  server_diagnostics.bp, server_topology.bp, removed.bp)
 _JSON_TYPES = ('application/json', 'application/vnd.openstack.compute+json')
 
 
@@ -169,7 +176,7 @@ def _before_request():
     if req.routing_exception is not None:
         return  # answered as Nova's router answers it (_http_error): nothing to check
     path = req.path
-    if path.startswith('/v2.1/') and path.rstrip('/') != '/v2.1':
+    if path == '/v2.1' or path.startswith('/v2.1/'):  # the version document too
         try:
             state.want = microversion.from_headers(req.headers)
         except microversion.MalformedVersion as exc:

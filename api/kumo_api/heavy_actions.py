@@ -13,11 +13,11 @@ from flask import g, jsonify, make_response
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from kumo_api import compute_api, errors, image_fit, lifecycle, policy, validation
+from kumo_api import compute_api, errors, image_fit, lifecycle, network_info, policy, validation
 from kumo_api.resources.servers import _audience, get_instance
 from kumo_api.views import links
 from kumo_api.views import servers as views
-from kumo_common import exceptions, network, objects, states
+from kumo_common import exceptions, objects, states
 from kumo_common import image as images
 from kumo_common import lifecycle as actions
 from kumo_common.db import block_devices as bdm_db
@@ -335,15 +335,7 @@ def inject_network_info(instance: models.Instance, body) -> None:
     ctxt = g.context
     _authorize('os-admin-actions:inject_network_info', instance)
     lifecycle.check_not_locked(ctxt, instance)
-    api = network.api()
-    ports = api.ports_of(ctxt, instance.uuid) if api.external else None
-    with session.transaction() as s:
-        if ports is None:
-            network_cache.refresh_local(s, instance.uuid)
-        elif ports:
-            network_cache.save(s, instance.uuid, ports)
-        else:
-            network_cache.clear(s, instance.uuid)
+    network_info.refresh(ctxt, instance.uuid)
     LOG.info('Network info of instance %s read again for %s', instance.uuid,
              ctxt.user_id)
 

@@ -19,6 +19,7 @@ History (what each version changed; the API reference has the details):
     2.38 - invalid `status` list filter -> 400
     2.39 - maxImageMeta gone from GET /limits
     2.47 - embedded flavor in server views
+    2.51 - external event volume-extended
     2.55 - flavor `description`; PUT /flavors/{id}
     2.57 - personality quotas and limits gone; personality gone from create
     2.61 - flavor `extra_specs` in flavor views (policy)
@@ -30,9 +31,12 @@ History (what each version changed; the API reference has the details):
     2.73 - `locked_reason`
     2.75 - unknown query parameters -> 400
            flavor `swap` 0 rather than ""
+    2.76 - external event power-update
+    2.82 - external event accelerator-request-bound
     2.86 - flavor extra spec values validated
     2.90 - `hostname` on create/update/rebuild, visible to all
     2.92 - keypairs: import only, names may use '@' and '.'
+    2.93 - external event volume-reimaged
     2.96 - `pinned_availability_zone`
     2.98 - image properties in server views
     2.100 - `scheduler_hints` in server views (Kumo's maximum)

@@ -37,11 +37,13 @@ from kumo_api.schemas import instance_actions as action_schemas
 from kumo_api.schemas import keypairs as keypair_schemas
 from kumo_api.schemas import quotas as quota_schemas
 from kumo_api.schemas import scheduler as scheduler_schemas
+from kumo_api.schemas import server_external_events as event_schemas
 from kumo_api.schemas import server_groups as group_schemas
 from kumo_api.schemas import server_metadata as metadata_schemas
 from kumo_api.schemas import server_tags as tag_schemas
 from kumo_api.schemas import servers as server_schemas
 from kumo_api.schemas import services as service_schemas
+from kumo_api.schemas import simple_tenant_usage as usage_schemas
 
 LOG = logging.getLogger(__name__)
 
@@ -150,6 +152,10 @@ OPERATIONS: dict[str, Operation] = {
     'migrations.list_server_migrations': Operation(returns=({'migrations': LIST},)),
     # Kumo has no live migration, so never 200 (kumo_api.resources.migrations).
     'migrations.show_server_migration': Operation(status=(404,)),
+    'simple_tenant_usage.list_tenant_usages': Operation(
+        query=usage_schemas.index_query, returns=({'tenant_usages': LIST},)),
+    'simple_tenant_usage.show_tenant_usage': Operation(
+        query=usage_schemas.show_query, returns=({'tenant_usage': OBJ},)),
     'scheduler.scheduling_report': Operation(returns=({'scheduling_report': OBJ},)),
     'scheduler.dry_run': Operation(body=windows(scheduler_schemas.DRY_RUN),
                                    returns=({'dry_run': OBJ},)),
@@ -174,6 +180,15 @@ OPERATIONS: dict[str, Operation] = {
     'image_metadata.delete_image_metadata_item': Operation(status=(204,), removed=(2, 39)),
     'server_password.show_password': Operation(returns=({'password': STR},)),
     'server_password.clear_password': Operation(status=(204,)),
+    # 2.78: Kumo's guests have no NUMA topology, so nodes is always empty.
+    'server_topology.show_topology': Operation(returns=({'nodes': LIST},)),
+    # Nova's standard diagnostics at MAX (before 2.48: the driver's own keys).
+    'server_diagnostics.show_diagnostics': Operation(returns=({
+        'state': STR, 'driver': STR, 'config_drive': 'boolean', 'cpu_details': LIST,
+        'nic_details': LIST, 'disk_details': LIST, 'memory_details': OBJ},)),
+    # other services' events (admin/service): 207 when some were not accepted
+    'server_external_events.create_events': Operation(
+        status=(200, 207), body=windows(event_schemas.CREATE), returns=({'events': LIST},)),
     'server_ips.list_ips': Operation(returns=({'addresses': OBJ},)),
     'server_ips.show_ips': Operation(returns=({},)),  # {network label: [...]}
     # flavors
@@ -259,9 +274,11 @@ OPERATIONS: dict[str, Operation] = {
 
 
 def described_rules(app: Flask) -> list:
-    """The url_map rules this document is about: no static files, no project aliases."""
+    """The url_map rules this document is about: no static files, no project aliases,
+    no removed API (kumo_api.resources.removed: 410 whatever is sent)."""
     return [rule for rule in app.url_map.iter_rules()
-            if rule.endpoint != 'static' and '_with_project.' not in rule.endpoint]
+            if rule.endpoint != 'static' and '_with_project.' not in rule.endpoint
+            and not rule.endpoint.startswith('removed.')]
 
 
 def methods_of(rule) -> list[str]:

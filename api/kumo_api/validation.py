@@ -113,27 +113,52 @@ def _alternatives(schema: dict):
 
 def _accepts(schema: dict, path: list, name: str) -> bool:
     """Whether some branch of `schema` at `path` (keys and list indexes) knows `name`."""
+    return any(name in option.get('properties', {}) or any(
+        re.search(p, name) for p in option.get('patternProperties', {}))
+        for option in _schemas_at(schema, path))
+
+
+def _schemas_at(schema: dict, path: list):
+    """The sub-schemas (of any oneOf/anyOf/allOf branch) of the value at `path`."""
     for option in _alternatives(schema):
         if not path:
-            if name in option.get('properties', {}) or any(
-                    re.search(p, name) for p in option.get('patternProperties', {})):
-                return True
+            yield option
             continue
         step, rest = path[0], path[1:]
         if isinstance(step, int):
             items = option.get('items')
             if isinstance(items, list):
                 items = items[step] if step < len(items) else None
-            if isinstance(items, dict) and _accepts(items, rest, name):
-                return True
-        elif step in option.get('properties', {}) and _accepts(
-                option['properties'][step], rest, name):
-            return True
-    return False
+            if isinstance(items, dict):
+                yield from _schemas_at(items, rest)
+        elif step in option.get('properties', {}):
+            yield from _schemas_at(option['properties'][step], rest)
+
+
+def _enum_hint(error: jsonschema.ValidationError, windows: Windows,
+               want: APIVersion) -> str:
+    """For a value outside an enum that another microversion's schema lists (e.g. an
+    event name): " (available from microversion 2.76)"."""
+    path = list(error.absolute_path)
+
+    def lists(schema: dict) -> bool:
+        return any(error.instance in option.get('enum', ())
+                   for option in _schemas_at(schema, path))
+    newer = [APIVersion(*low) for low, _high, schema in windows
+             if APIVersion(*low) > want and lists(schema)]
+    older = [APIVersion(*high) for _low, high, schema in windows
+             if APIVersion(*high) < want and lists(schema)]
+    if newer:
+        return f' (available from microversion {min(newer)})'
+    if older:
+        return f' (available up to microversion {max(older)})'
+    return ''
 
 
 def _version_hint(error: jsonschema.ValidationError, windows: Windows,
                   want: APIVersion) -> str:
+    if error.validator == 'enum':
+        return _enum_hint(error, windows, want)
     hints = []
     path = list(error.absolute_path)
     for name in _unexpected(error):

@@ -404,11 +404,72 @@ class MigrationStepResult(Payload):
     source_path: str | None = None
 
 
+@dataclass
+class CpuDiagnostics(Payload):
+    """One vCPU of a guest: `time` it ran (ns), `utilisation` (%) where known."""
+    id: int
+    time: int | None = None
+    utilisation: int | None = None
+
+
+@dataclass
+class DiskDiagnostics(Payload):
+    """One disk of a guest by its name in the guest (`device`, vda...): I/O since it
+    started (bytes, requests, errors)."""
+    device: str
+    read_bytes: int | None = None
+    read_requests: int | None = None
+    write_bytes: int | None = None
+    write_requests: int | None = None
+    errors_count: int | None = None
+
+
+@dataclass
+class NicDiagnostics(Payload):
+    """One NIC of a guest: its MAC and traffic since it started. `device` is the
+    host's name for it (a tap: vnet0...), None for a NIC without one (user
+    networking), whose counters are then unknown (None)."""
+    mac_address: str | None = None
+    device: str | None = None
+    rx_octets: int | None = None
+    rx_errors: int | None = None
+    rx_drop: int | None = None
+    rx_packets: int | None = None
+    rx_rate: int | None = None
+    tx_octets: int | None = None
+    tx_errors: int | None = None
+    tx_drop: int | None = None
+    tx_packets: int | None = None
+    tx_rate: int | None = None
+
+
+@dataclass
+class InstanceDiagnostics(Payload):
+    """What a virt driver can tell of a running guest (compute RPC 1.8), in its own
+    units; the API shapes it per microversion (Nova's driver dict before 2.48, its
+    standard diagnostics from 2.48). Memory is in KiB as the hypervisor counts it
+    (`memory_stats`: the balloon's counters, {name: KiB}); `uptime` is seconds since
+    the guest started, None when the driver cannot tell."""
+    power_state: int
+    driver: str
+    hypervisor: str | None = None
+    hypervisor_os: str | None = None
+    uptime: int | None = None
+    config_drive: bool = False
+    memory_kib: int | None = None
+    memory_used_kib: int | None = None
+    memory_stats: dict = field(default_factory=dict)
+    cpus: list[CpuDiagnostics] = field(default_factory=list)
+    disks: list[DiskDiagnostics] = field(default_factory=list)
+    nics: list[NicDiagnostics] = field(default_factory=list)
+
+
 # Every payload type, by wire name. Explicit, so nothing is registered by import magic.
 REGISTRY: dict[str, type[Payload]] = {
     cls.__name__: cls
     for cls in (FlavorSpec, ImageSpec, NetworkRequest, RequestSpec, Selection, PortSpec,
                 BlockDeviceSpec, InstanceBuild, BuildResult, GuestCheck, NodeReport, DryRunResult,
                 PowerStateReport, PowerSyncResult, ActionParams,
-                ActionResult, MigrationStep, MigrationStepResult)
+                ActionResult, MigrationStep, MigrationStepResult, CpuDiagnostics,
+                DiskDiagnostics, NicDiagnostics, InstanceDiagnostics)
 }

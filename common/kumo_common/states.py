@@ -79,6 +79,10 @@ class power:
     SUSPENDED = 7
 
     ALL = (NOSTATE, RUNNING, PAUSED, SHUTDOWN, CRASHED, SUSPENDED)
+    # Nova's name of each (its InstancePowerState), as server diagnostics and the
+    # 409s that mention a power state show it.
+    NAMES = {NOSTATE: 'pending', RUNNING: 'running', PAUSED: 'paused',
+             SHUTDOWN: 'shutdown', CRASHED: 'crashed', SUSPENDED: 'suspended'}
 
 
 _REBOOT = (task.REBOOTING, task.REBOOT_PENDING, task.REBOOT_STARTED)

@@ -8,7 +8,7 @@ from collections import defaultdict
 import oslo_messaging as messaging
 from oslo_log import log as logging
 
-from kumo_common import lifecycle, objects, states
+from kumo_common import exceptions, lifecycle, objects, states
 from kumo_common.rpcapi import conductor as conductor_rpcapi
 from kumo_compute import image_upload, ledger
 from kumo_compute.virt.driver import ComputeDriver
@@ -19,7 +19,7 @@ LOG = logging.getLogger(__name__)
 class ComputeManager:
     """Answers kumo_common.rpcapi.compute.ComputeAPI for one host."""
 
-    target = messaging.Target(version='1.7')
+    target = messaging.Target(version='1.8')
 
     def __init__(self, host: str, driver: ComputeDriver,
                  conductor: conductor_rpcapi.ConductorAPI):
@@ -258,6 +258,22 @@ class ComputeManager:
         """The host's `uptime` line; None when this driver cannot tell (API: 501)."""
         try:
             return self.driver.get_host_uptime()
+        except NotImplementedError:
+            return None
+
+    @messaging.expected_exceptions(exceptions.InstanceInvalidState)
+    def get_instance_diagnostics(self, ctxt, instance_uuid: str
+                                 ) -> objects.InstanceDiagnostics | None:
+        """What the driver tells of the guest, which must be running (as Nova's
+        manager: a guest in any other power state, or none, is refused); None when
+        this driver cannot tell (API: 501)."""
+        current = self.driver.power_state(instance_uuid)
+        if current != states.power.RUNNING:
+            raise exceptions.InstanceInvalidState(
+                action='get_diagnostics', instance_uuid=instance_uuid,
+                attr='power state', state=states.power.NAMES.get(current, current))
+        try:
+            return self.driver.get_instance_diagnostics(instance_uuid)
         except NotImplementedError:
             return None
 

@@ -2,6 +2,7 @@
 client refuses anything newer), at the one it negotiates by itself, and at 2.1."""
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from novaclient import api_versions
@@ -232,3 +233,41 @@ class TestNovaclient(base.KumoClientTestCase):
         self.wait_status(nc, server.id, 'ACTIVE')
         self.assertRaises(nova_exc.Conflict, nc.servers.start, server)
         self.assertRaises(nova_exc.Conflict, nc.servers.resume, server)
+
+    # --- os-simple-tenant-usage ------------------------------------------------------
+    def test_usage_list_and_get(self):
+        nc = self.nova()
+        ids = set()
+        for name in ('used-1', 'used-2'):
+            server = self.boot(nc, name)
+            self.wait_status(nc, server.id, 'ACTIVE')
+            ids.add(server.id)
+        start = datetime.datetime.utcnow() - datetime.timedelta(days=1)
+        end = start + datetime.timedelta(days=2)
+
+        def mine():
+            usage = nc.usage.get(self.project, start, end)
+            # Counted once a whole second has passed since launch, as in Nova.
+            return usage if len(getattr(usage, 'server_usages', [])) == 2 else None
+        usage = self.wait_for('both servers in the usage', mine)
+        self.assertEqual(ids, {s['instance_id'] for s in usage.server_usages})
+        self.assertEqual({'active'}, {s['state'] for s in usage.server_usages})
+        self.assertGreater(usage.total_memory_mb_usage, 0)
+
+        # The admin's list from 2.40, paged as `nova usage-list` pages it: each page's
+        # last server is the next page's marker, until a page comes back empty.
+        admin = self.nova(token='admin:admin')
+        seen, marker = [], None
+        for _page in range(100):
+            page = admin.usage.list(start, end, detailed=True, limit=1, marker=marker)
+            if not page:
+                break
+            self.assertEqual(1, sum(len(u.server_usages) for u in page))
+            seen.extend((u.tenant_id, s['instance_id']) for u in page
+                        for s in u.server_usages)
+            marker = seen[-1][1]
+        self.assertEqual(sorted(seen), seen)
+        self.assertEqual(ids, {sid for project, sid in seen if project == self.project})
+        self.assertRaises(nova_exc.Forbidden, nc.usage.list, start, end)
+        other = self.nova(token=f'someone:{self.project}-other')
+        self.assertRaises(nova_exc.Forbidden, other.usage.get, self.project, start, end)

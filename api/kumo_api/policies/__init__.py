@@ -17,13 +17,17 @@ from kumo_api.policies import (
     quotas,
     scheduler,
     server_actions,
+    server_diagnostics,
+    server_external_events,
     server_groups,
     server_ips,
     server_metadata,
     server_password,
     server_tags,
+    server_topology,
     servers,
     services,
+    simple_tenant_usage,
 )
 
 
@@ -38,4 +42,8 @@ def list_rules():
                                 scheduler.list_rules(), image_service.list_rules(),
                                 network_service.list_rules(), server_groups.list_rules(),
                                 quota_class_sets.list_rules(), migrations.list_rules(),
-                                server_ips.list_rules(), server_password.list_rules()))
+                                server_ips.list_rules(), server_password.list_rules(),
+                                server_external_events.list_rules(),
+                                simple_tenant_usage.list_rules(),
+                                server_diagnostics.list_rules(),
+                                server_topology.list_rules()))

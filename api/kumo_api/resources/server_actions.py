@@ -15,6 +15,7 @@ from kumo_api import (
     shelving,
     validation,
 )
+from kumo_api.resources import removed
 from kumo_api.resources.servers import get_instance
 from kumo_api.schemas import server_actions as schemas
 from kumo_common.db import instances as instance_db
@@ -148,6 +149,8 @@ def server_action(server_id: str):
     if not isinstance(body, dict) or len(body) != 1:
         raise errors.BadRequest('Malformed request body')
     name, payload = next(iter(body.items()))
+    if name == 'resetNetwork':  # nova-network's, removed: gone, as Nova answers it
+        raise errors.APIError(removed.GONE_MESSAGE, code=410)
     if name not in ACTIONS:
         raise errors.BadRequest(f'There is no such action: {name}')
     handler, windows = ACTIONS[name]

@@ -10,8 +10,10 @@ The API checks a create's `networks` here too (resolve_requests: the network is
 one the token may use, the port is free, the fixed IP is inside a subnet and free).
 The ports given to a server are kept in its network info cache
 (kumo_common.db.network_cache), read by server views, the ip/ip6 filters and
-rebuild/rescue. Not done: ports changed in Neutron behind Kumo's back (Nova's
-network-changed events) do not reach that cache; the local service's port deletes do.
+rebuild/rescue. Ports changed in Neutron behind Kumo's back reach that cache when
+Neutron says so (its network-changed and network-vif-deleted events to
+/os-server-external-events: kumo_api.external_events); the local service's port
+deletes write it themselves.
 """
 from __future__ import annotations
 

@@ -23,6 +23,9 @@ flavor's ephemeral and swap disks only).
           an older agent refuses them rather than failing half way
     1.7 - get_host_uptime (a call: the hypervisor host's `uptime`, for
           os-hypervisors/{id}/uptime)
+    1.8 - get_instance_diagnostics (a call: objects.InstanceDiagnostics of a running
+          guest, for /servers/{id}/diagnostics; InstanceInvalidState when it is not
+          running)
 
 MigrationStep 1.1 adds `old_flavor` and `new_flavor` (the source refuses a resize that
 would shrink a disk); an older agent drops them and grows what it can, as before.
@@ -39,7 +42,7 @@ _SHELVE_ACTIONS = ('shelve', 'shelve_offload', 'unshelve')
 
 
 class ComputeAPI:
-    VERSION = '1.7'
+    VERSION = '1.8'
 
     def __init__(self):
         target = messaging.Target(topic=TOPIC, version=self.VERSION)
@@ -92,6 +95,14 @@ class ComputeAPI:
         return self.client.prepare(
             server=host, version='1.7', timeout=CONF.conductor.agent_rpc_timeout).call(
             ctxt, 'get_host_uptime')
+
+    def get_instance_diagnostics(self, ctxt, host: str, instance_uuid: str
+                                 ) -> objects.InstanceDiagnostics | None:
+        """What the driver tells of the running guest; None when it cannot tell (API:
+        501). Raises exceptions.InstanceInvalidState when the guest is not running."""
+        return self.client.prepare(
+            server=host, version='1.8', timeout=CONF.conductor.agent_rpc_timeout).call(
+            ctxt, 'get_instance_diagnostics', instance_uuid=instance_uuid)
 
     # --- resize (1.5): each agent's step, reported by conductor.migration_step_finished
     def _migration_step(self, ctxt, host: str, step: objects.MigrationStep) -> None:

@@ -145,6 +145,11 @@ class ComputeDriver(abc.ABC):
         cannot tell: NotImplementedError, a 501)."""
         raise NotImplementedError
 
+    def get_instance_diagnostics(self, instance_uuid: str) -> objects.InstanceDiagnostics:
+        """What the hypervisor tells of the running guest: its vCPUs, memory, disks and
+        NICs with their counters (NotImplementedError where a driver cannot: a 501)."""
+        raise NotImplementedError
+
     def unrescue(self, instance_uuid: str) -> None:
         """Boot the guest from its own disks again."""
         raise NotImplementedError('unrescue is not implemented by this driver')

@@ -134,6 +134,22 @@ class TestErrors(cloud.CloudTestCase):
                                   **{'OpenStack-API-Version': 'compute 9.0'})
         self.assertEqual(200, self.cloud.request('GET', '/v2.1/').status_code)
 
+    def test_removed_apis_are_gone(self):
+        # Nova keeps the routes of the APIs it removed, answering 410 at every
+        # microversion: a client learns the API is gone, not that its path is wrong.
+        server = self.cloud.create_server(networks='none')
+        for method, path in (('GET', '/v2.1/os-cells'), ('POST', '/v2.1/os-networks'),
+                             ('GET', '/v2.1/os-fping/1'), ('PUT', '/v2.1/os-agents/3'),
+                             ('GET', f'/v2.1/servers/{server["id"]}/os-virtual-interfaces'),
+                             ('DELETE', f'/v2.1/servers/{server["id"]}/consoles/1'),
+                             ('POST', f'/v2.1/servers/{server["id"]}/action')):
+            resp = self.cloud.request(method, path, version='2.100',
+                                      json={'resetNetwork': None})
+            self.assertFault(resp, 410, 'computeFault', 'This resource is no longer '
+                             'available. No forwarding address is given.')
+        # Only the methods Nova removed: the others are no route.
+        self.assertRouterNotFound('DELETE', '/v2.1/os-cells')
+
     def test_no_route_answer_follows_accept(self):
         resp = self.cloud.request('DELETE', '/v2.1/servers',
                                   headers={'Accept': 'text/html'})

@@ -100,6 +100,8 @@ BODIES = {
     'image_metadata.update_image_metadata': lambda v: {'metadata': {'other': 'x'}},
     'image_metadata.replace_image_metadata': lambda v: {'metadata': {'other': 'x'}},
     'image_metadata.update_image_metadata_item': lambda v: {'meta': {v['key']: 'x'}},
+    'server_external_events.create_events': lambda v: {'events': [
+        {'name': 'network-changed', 'server_uuid': v['server_id']}]},
 }
 # Writes that take no body.
 NO_BODY = {'servers.delete_server', 'server_metadata.delete_metadata_item',

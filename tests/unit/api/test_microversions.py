@@ -120,6 +120,17 @@ class TestVersionDocuments(cloud.CloudTestCase):
         self.assertEqual(200, resp.status_code)
         self.assertEqual('2.100', resp.json['versions'][1]['version'])
 
+    def test_v21_document_is_a_v21_response(self):
+        # As Nova's: its microversion is negotiated and answered in the headers
+        # (a version it lacks is a 406), where the root document ignores them.
+        for path in ('/v2.1/', '/v2.1'):
+            resp = self.cloud.request('GET', path, token=None, version='2.50')
+            self.assertEqual(200, resp.status_code, path)
+            self.assertEqual('compute 2.50', resp.headers['OpenStack-API-Version'])
+            self.assertEqual('2.50', resp.headers['X-OpenStack-Nova-API-Version'])
+            self.assertEqual(406, self.cloud.request('GET', path, token=None,
+                                                     version='2.200').status_code)
+
     def test_documents_with_a_token(self):
         resp = self.cloud.request('GET', '/v2.1/', token=cloud.DEMO_TOKEN)
         self.assertEqual(200, resp.status_code)

@@ -103,7 +103,6 @@ class TestSortParameters(cloud.CloudTestCase):
             self.assertEqual(message, resp.json['badRequest']['message'], query)
 
     def test_bad_limits_as_nova_words_them(self):
-        token = self.new_token()
         for query, message in (
                 ('limit=', "Invalid input for query parameters limit. Value: . '' should "
                            'be non-empty'),

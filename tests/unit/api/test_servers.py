@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import urllib.parse
+import uuid
 
 from kumo_common.db import models, session
 from tests.fixtures import cloud
@@ -432,6 +433,30 @@ class TestServerPassword(cloud.CloudTestCase):
         self.assertEqual(204, self.cloud.request('DELETE', path, token=token).status_code)
         self.assertEqual({'password': ''}, self.cloud.request('GET', path,
                                                               token=token).json)
+
+
+class TestServerTopology(cloud.CloudTestCase):
+
+    def test_no_numa_topology(self):
+        token = self.new_token()
+        server = self.cloud.create_server(token=token)
+        path = f'/v2.1/servers/{server["id"]}/topology'
+        # Kumo's guests have no NUMA topology: what Nova answers for such a server.
+        for who in (token, cloud.ADMIN_TOKEN):
+            resp = self.cloud.request('GET', path, token=who, version='2.78')
+            self.assertEqual(200, resp.status_code, resp.get_data(True))
+            self.assertEqual({'nodes': [], 'pagesize_kb': None}, resp.json)
+        # Before 2.78 there is no such API (a fault, with the microversion headers).
+        resp = self.cloud.request('GET', path, token=token, version='2.77')
+        self.assertEqual(404, resp.status_code)
+        self.assertEqual('The resource could not be found.',
+                         resp.json['itemNotFound']['message'])
+        self.assertEqual('compute 2.77', resp.headers['OpenStack-API-Version'])
+        self.assertEqual(404, self.cloud.request('GET', path, token=self.new_token(),
+                                                 version='2.78').status_code)
+        self.assertEqual(404, self.cloud.request(
+            'GET', f'/v2.1/servers/{uuid.uuid4()}/topology', token=token,
+            version='2.78').status_code)
 
 
 class TestImagesProxy(cloud.CloudTestCase):

@@ -86,6 +86,22 @@ PINNED = {
         'ram_allocation_ratio: float', 'disk_allocation_ratio: float',
         'reserved_host_cpus: int', 'reserved_host_memory_mb: int',
         'reserved_host_disk_mb: int')),
+    'CpuDiagnostics': ('1.0', ('id: int', 'time: int | None', 'utilisation: int | None')),
+    'DiskDiagnostics': ('1.0', (
+        'device: str', 'read_bytes: int | None', 'read_requests: int | None',
+        'write_bytes: int | None', 'write_requests: int | None',
+        'errors_count: int | None')),
+    'NicDiagnostics': ('1.0', (
+        'mac_address: str | None', 'device: str | None', 'rx_octets: int | None',
+        'rx_errors: int | None', 'rx_drop: int | None', 'rx_packets: int | None',
+        'rx_rate: int | None', 'tx_octets: int | None', 'tx_errors: int | None',
+        'tx_drop: int | None', 'tx_packets: int | None', 'tx_rate: int | None')),
+    'InstanceDiagnostics': ('1.0', (
+        'power_state: int', 'driver: str', 'hypervisor: str | None',
+        'hypervisor_os: str | None', 'uptime: int | None', 'config_drive: bool',
+        'memory_kib: int | None', 'memory_used_kib: int | None', 'memory_stats: dict',
+        'cpus: list[CpuDiagnostics]', 'disks: list[DiskDiagnostics]',
+        'nics: list[NicDiagnostics]')),
 }
 
 
@@ -185,6 +201,20 @@ def _samples() -> list[objects.Payload]:
                                     step='resize_instance', step_id='req-1/resize/0',
                                     host='compute1', success=True, power_state=4,
                                     source_path='/x/u1_resize'),
+        objects.InstanceDiagnostics(
+            power_state=1, driver='libvirt', hypervisor='qemu', hypervisor_os='linux',
+            uptime=12, config_drive=True, memory_kib=131072, memory_used_kib=131072,
+            memory_stats={'actual': 131072, 'rss': 90000},
+            cpus=[objects.CpuDiagnostics(id=0, time=17300000000)],
+            disks=[objects.DiskDiagnostics(device='vda', read_bytes=262144,
+                                           read_requests=112, write_bytes=0,
+                                           write_requests=0, errors_count=-1)],
+            nics=[objects.NicDiagnostics(mac_address='fa:16:3e:00:00:01', device='vnet0',
+                                         rx_octets=2070, rx_packets=26, tx_octets=140),
+                  objects.NicDiagnostics(mac_address='fa:16:3e:00:00:02')]),
+        objects.CpuDiagnostics(id=1, time=None, utilisation=15),
+        objects.DiskDiagnostics(device='hdd', read_bytes=1),
+        objects.NicDiagnostics(mac_address='fa:16:3e:00:00:03', device='tap1234'),
     ]
 
 

@@ -28,7 +28,7 @@ from kumo_common import objects
 from kumo_common.states import power
 from kumo_compute.virt.driver import ComputeDriver, HostResources, image_result
 from kumo_compute.virt.libvirt import config as vconfig
-from kumo_compute.virt.libvirt import disk, events, guest_layout, imagecache, resize
+from kumo_compute.virt.libvirt import diagnostics, disk, events, guest_layout, imagecache, resize
 from kumo_compute.virt.libvirt.guest_layout import (
     EPHEMERAL_FILE,
     AnotherAgentsGuest,
@@ -278,6 +278,11 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
         return subprocess.run(['uptime'], env={**os.environ, 'LANG': 'C'},
                               capture_output=True, text=True, check=True,
                               timeout=10).stdout
+
+    def get_instance_diagnostics(self, instance_uuid: str) -> objects.InstanceDiagnostics:
+        dom = self._require(instance_uuid)
+        return diagnostics.read(dom, POWER_STATES.get(self._state(dom), power.NOSTATE),
+                                self.virt_type, self.uri)
 
     def get_console_output(self, instance_uuid: str, length: int | None = None) -> str:
         """The guest's serial console log, its last `length` lines if given."""
