@@ -142,6 +142,41 @@ class TestRealGlance(testtools.TestCase):
         self.assertEqual('Can not find requested image',
                          resp.json()['badRequest']['message'])
 
+    def test_images_proxy_metadata_and_delete_through_glance(self):
+        image = self.upload(b'proxied' * 100, os_distro='debian', colour='blue')
+        base = f'/v2.1/images/{image["id"]}'
+        old = {'OpenStack-API-Version': 'compute 2.35'}
+
+        def glance_properties():
+            shown = self.glance_call('GET', f'/v2/images/{image["id"]}').json()
+            return {k: shown.get(k) for k in ('os_distro', 'colour', 'size_hint')}
+        # POST merges, PUT of an item sets one, DELETE of an item removes it: each a
+        # JSON patch Glance applies, as Glance then shows.
+        resp = self.client.post(f'{base}/metadata', headers=old,
+                                json={'metadata': {'size_hint': 'small'}})
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual({'os_distro': 'debian', 'colour': 'blue', 'size_hint': 'small'},
+                         glance_properties())
+        resp = self.client.request('PUT', f'{base}/metadata/colour', headers=old,
+                               json={'meta': {'colour': 'green'}})
+        self.assertEqual(200, resp.status_code, resp.text)
+        resp = self.client.delete_path(f'{base}/metadata/os_distro', headers=old)
+        self.assertEqual(204, resp.status_code, resp.text)
+        self.assertEqual({'os_distro': None, 'colour': 'green', 'size_hint': 'small'},
+                         glance_properties())
+        # PUT of the whole set replaces it.
+        resp = self.client.request('PUT', f'{base}/metadata', headers=old,
+                               json={'metadata': {'colour': 'red'}})
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual({'os_distro': None, 'colour': 'red', 'size_hint': None},
+                         glance_properties())
+        # DELETE of the image goes to Glance with the caller's token.
+        resp = self.client.delete_path(base, headers=old)
+        self.assertEqual(204, resp.status_code, resp.text)
+        self.assertEqual(404, self.glance_call('GET', f'/v2/images/{image["id"]}')
+                         .status_code)
+        self.assertEqual(404, self.client.get(base, headers=old).status_code)
+
     def test_create_image_is_uploaded_to_glance(self):
         image = self.upload(b'base image' * 100, hw_disk_bus='virtio')
         booted = self.client.boot('to-snapshot', image=image['id'])
