@@ -33,13 +33,16 @@ from kumo_api.resources import (
     flavor_access,
     flavor_extra_specs,
     flavors,
+    hosts,
     hypervisors,
     image_metadata,
     images,
     instance_actions,
+    instance_usage_audit_log,
     keypairs,
     limits,
     migrations,
+    network_proxies,
     quota_class_sets,
     quota_sets,
     removed,
@@ -57,6 +60,7 @@ from kumo_api.resources import (
     services,
     simple_tenant_usage,
     versions,
+    volume_attachments,
 )
 from kumo_common import context as kumo_context
 from kumo_common import exceptions
@@ -72,7 +76,9 @@ API_BLUEPRINTS = (servers.bp, server_actions.bp, images.bp, flavors.bp, flavor_a
                   server_groups.bp, quota_class_sets.bp, migrations.bp, server_ips.bp,
                   image_metadata.bp, server_password.bp,
                   server_external_events.bp, simple_tenant_usage.bp,
-                  server_diagnostics.bp, server_topology.bp, removed.bp)
+                  server_diagnostics.bp, server_topology.bp, removed.bp,
+                  instance_usage_audit_log.bp, network_proxies.bp,
+                  volume_attachments.bp, hosts.bp)
 _JSON_TYPES = ('application/json', 'application/vnd.openstack.compute+json')
 
 

@@ -32,6 +32,7 @@ from kumo_api.resources import aggregates, flavor_access, image_metadata, server
 from kumo_api.resources import migrations as migration_resources
 from kumo_api.schemas import aggregates as aggregate_schemas
 from kumo_api.schemas import flavors as flavor_schemas
+from kumo_api.schemas import hosts as host_schemas
 from kumo_api.schemas import hypervisors as hypervisor_schemas
 from kumo_api.schemas import instance_actions as action_schemas
 from kumo_api.schemas import keypairs as keypair_schemas
@@ -44,6 +45,7 @@ from kumo_api.schemas import server_tags as tag_schemas
 from kumo_api.schemas import servers as server_schemas
 from kumo_api.schemas import services as service_schemas
 from kumo_api.schemas import simple_tenant_usage as usage_schemas
+from kumo_api.schemas import volume_attachments as volume_schemas
 
 LOG = logging.getLogger(__name__)
 
@@ -178,10 +180,33 @@ OPERATIONS: dict[str, Operation] = {
     'image_metadata.update_image_metadata_item': Operation(
         body=fixed(image_metadata.META_SCHEMA), returns=({'meta': OBJ},), removed=(2, 39)),
     'image_metadata.delete_image_metadata_item': Operation(status=(204,), removed=(2, 39)),
+    # the audit of instance usage (admin): no host ever runs it in Kumo
+    'instance_usage_audit_log.list_audit_logs': Operation(
+        returns=({'instance_usage_audit_logs': OBJ},)),
+    'instance_usage_audit_log.show_audit_log': Operation(
+        returns=({'instance_usage_audit_log': OBJ},)),
+    # network proxies (reads of Neutron's networks): gone after 2.35
+    'network_proxies.list_networks': Operation(returns=({'networks': LIST},),
+                                               removed=(2, 36)),
+    'network_proxies.show_network': Operation(returns=({'network': OBJ},),
+                                              removed=(2, 36)),
+    'network_proxies.list_tenant_networks': Operation(returns=({'networks': LIST},),
+                                                      removed=(2, 36)),
+    'network_proxies.show_tenant_network': Operation(returns=({'network': OBJ},),
+                                                     removed=(2, 36)),
     'server_password.show_password': Operation(returns=({'password': STR},)),
     'server_password.clear_password': Operation(status=(204,)),
     # 2.78: Kumo's guests have no NUMA topology, so nodes is always empty.
     'server_topology.show_topology': Operation(returns=({'nodes': LIST},)),
+    # No volume service: never an attachment (kumo_api.resources.volume_attachments).
+    'volume_attachments.list_volume_attachments': Operation(
+        query=volume_schemas.index_query, returns=({'volumeAttachments': LIST},)),
+    'volume_attachments.show_volume_attachment': Operation(status=(404,)),
+    'volume_attachments.attach_volume': Operation(status=(404,),
+                                                  body=windows(volume_schemas.CREATE)),
+    'volume_attachments.update_volume_attachment': Operation(
+        status=(404,), body=windows(volume_schemas.UPDATE)),
+    'volume_attachments.detach_volume': Operation(status=(404,)),
     # Nova's standard diagnostics at MAX (before 2.48: the driver's own keys).
     'server_diagnostics.show_diagnostics': Operation(returns=({
         'state': STR, 'driver': STR, 'config_drive': 'boolean', 'cpu_details': LIST,
@@ -257,6 +282,15 @@ OPERATIONS: dict[str, Operation] = {
     'hypervisors.hypervisor_statistics': Operation(removed=(2, 88)),
     'hypervisors.search_hypervisors': Operation(removed=(2, 53)),
     'hypervisors.hypervisor_servers': Operation(removed=(2, 53)),
+    # os-hosts (deprecated): gone from 2.43; no driver powers hosts (501).
+    'hosts.list_hosts': Operation(query=fixed(host_schemas.INDEX_QUERY),
+                                  returns=({'hosts': LIST},), removed=(2, 43)),
+    'hosts.show_host': Operation(returns=({'host': LIST},), removed=(2, 43)),
+    'hosts.update_host': Operation(body=fixed(host_schemas.UPDATE),
+                                   returns=({'host': STR},), removed=(2, 43)),
+    'hosts.startup_host': Operation(status=(501,), removed=(2, 43)),
+    'hosts.shutdown_host': Operation(status=(501,), removed=(2, 43)),
+    'hosts.reboot_host': Operation(status=(501,), removed=(2, 43)),
     'availability_zones.list_zones': Operation(returns=({'availabilityZoneInfo': LIST},)),
     'availability_zones.list_zones_detail': Operation(
         returns=({'availabilityZoneInfo': LIST},)),

@@ -6,12 +6,15 @@ from kumo_api.policies import (
     availability_zones,
     base,
     flavors,
+    hosts,
     hypervisors,
     image_service,
     images,
     instance_actions,
+    instance_usage_audit_log,
     keypairs,
     migrations,
+    network_proxies,
     network_service,
     quota_class_sets,
     quotas,
@@ -28,6 +31,7 @@ from kumo_api.policies import (
     servers,
     services,
     simple_tenant_usage,
+    volume_attachments,
 )
 
 
@@ -46,4 +50,7 @@ def list_rules():
                                 server_external_events.list_rules(),
                                 simple_tenant_usage.list_rules(),
                                 server_diagnostics.list_rules(),
-                                server_topology.list_rules()))
+                                server_topology.list_rules(),
+                                instance_usage_audit_log.list_rules(),
+                                network_proxies.list_rules(),
+                                volume_attachments.list_rules(), hosts.list_rules()))

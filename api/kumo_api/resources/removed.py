@@ -38,7 +38,7 @@ REMOVED = (
     ('/os-fping', ('GET',)),
     ('/os-fping/<item_id>', ('GET',)),
     # os-networks and os-tenant-networks: their reads (a Neutron proxy until 2.36)
-    # are not gone in Nova; Kumo does not serve them (a 404, README).
+    # are not gone (kumo_api.resources.network_proxies).
     ('/os-networks', ('POST',)),
     ('/os-networks/add', ('POST',)),
     ('/os-networks/<item_id>', ('DELETE',)),

@@ -156,6 +156,13 @@ def network_visible_to(project_id: str | None, is_admin: bool):
                   models.Network.router_external.is_(True))
 
 
+def visible_networks(session: orm.Session, project_id: str | None,
+                     is_admin: bool) -> list[models.Network]:
+    """The networks network_visible_to lets the caller see, by id."""
+    return list(session.scalars(sa.select(models.Network).where(
+        network_visible_to(project_id, is_admin)).order_by(models.Network.id)))
+
+
 def get_visible_network(session: orm.Session, network_id: str, project_id: str | None,
                         is_admin: bool) -> models.Network:
     network = session.scalars(sa.select(models.Network).where(

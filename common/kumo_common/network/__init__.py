@@ -10,7 +10,8 @@
   the user made is bound (PUT), the MAC and fixed IPs are read from Neutron's answer,
   and on server delete the ports Kumo made are deleted and the user's unbound.
 
-Wired: the API's checks of a create's `networks` (external only), the conductor's
+Wired: the API's checks of a create's `networks` (external only), the network
+proxies' reads (kumo_api.resources.network_proxies), the conductor's
 allocation at build time and the release when a server goes (kumo_conductor.ports).
 What the conductor gave a server is kept in its network info cache
 (kumo_common.db.network_cache), which the server views' `addresses`, the ip/ip6 list
@@ -69,6 +70,17 @@ class NetworkAPI(abc.ABC):
     def unknown_security_groups(self, ctxt, names: list[str]) -> list[str]:
         """Those of the security groups a create names (by name or id) that the
         caller's project does not have."""
+
+    @abc.abstractmethod
+    def list_networks(self, ctxt) -> list[dict]:
+        """The networks the caller may see, as Neutron shows them to it (its
+        project's, the shared and the external ones; an admin's: all), as dicts
+        holding at least Neutron's `id` and `name`."""
+
+    @abc.abstractmethod
+    def show_network(self, ctxt, network_id: str) -> dict:
+        """One network the caller may see (as list_networks' items); NetworkNotFound
+        for one it may not."""
 
     def resolve_requests(self, ctxt, networks) -> list[objects.NetworkRequest]:
         """A create's `networks` checked before the server is recorded (an external

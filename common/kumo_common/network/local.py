@@ -27,6 +27,10 @@ def _spec(port, network_name: str) -> objects.PortSpec:
                      [ip.ip_address for ip in port.fixed_ips])
 
 
+def _network(network) -> dict:
+    return {'id': network.id, 'name': network.name, 'project_id': network.project_id}
+
+
 class LocalNetworkAPI(NetworkAPI):
     external = False
 
@@ -63,6 +67,16 @@ class LocalNetworkAPI(NetworkAPI):
     def unknown_security_groups(self, ctxt, names: list[str]) -> list[str]:
         known = {DEFAULT_GROUP, default_group_id(ctxt.project_id)}
         return [name for name in names if name not in known]
+
+    def list_networks(self, ctxt) -> list[dict]:
+        with session.reader() as s:
+            return [_network(n) for n in network_db.visible_networks(
+                s, ctxt.project_id, ctxt.is_admin_role)]
+
+    def show_network(self, ctxt, network_id: str) -> dict:
+        with session.reader() as s:
+            return _network(network_db.get_visible_network(
+                s, network_id, ctxt.project_id, ctxt.is_admin_role))
 
     def ports_of(self, ctxt, instance_uuid: str) -> list[objects.PortSpec]:
         with session.reader() as s:

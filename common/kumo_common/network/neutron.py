@@ -191,6 +191,12 @@ class NeutronNetworkAPI(NetworkAPI):
                 unknown.append(name)
         return unknown
 
+    def list_networks(self, ctxt) -> list[dict]:
+        return self.client.list_networks(ctxt)
+
+    def show_network(self, ctxt, network_id: str) -> dict:
+        return self.client.show_network(ctxt, network_id)
+
     def ports_of(self, ctxt, instance_uuid: str) -> list[objects.PortSpec]:
         ports = self.client.list_ports(ctxt, device_id=instance_uuid)
         return [self._spec(ctxt, port) for port in ports]

@@ -42,7 +42,8 @@ OWN_SCOPE = {
     'availability_zones.list_zones_detail', 'images.list_images',
     'images.list_images_detail', 'services.list_services', 'hypervisors.list_hypervisors',
     'hypervisors.list_hypervisors_detail', 'hypervisors.hypervisor_statistics',
-    'aggregates.list_aggregates', 'aggregates.create_aggregate',
+    'aggregates.list_aggregates', 'aggregates.create_aggregate', 'hosts.list_hosts',
+    'network_proxies.list_networks', 'network_proxies.list_tenant_networks',
     # The defaults are every project's (Nova's policy: anyone).
     'quota_sets.show_defaults',
 }
@@ -62,6 +63,14 @@ def _public_key() -> str:
     key = ed25519.Ed25519PrivateKey.generate().public_key()
     return key.public_bytes(serialization.Encoding.OpenSSH,
                             serialization.PublicFormat.OpenSSH).decode()
+
+
+def _network_of(project_id: str) -> str:
+    """A network of the project's own (not shared), made in the database."""
+    from kumo_common.db import networks as network_db
+    from kumo_common.db import session
+    with session.transaction() as s:
+        return network_db.add_network(s, name='owned', project_id=project_id).id
 
 
 def _server_body() -> dict:
@@ -91,6 +100,7 @@ BODIES = {
     'quota_class_sets.update_quota_class_set': lambda v: {
         'quota_class_set': {'instances': 1}},
     'services.update_service': lambda v: {'status': 'disabled'},
+    'hosts.update_host': lambda v: {'status': 'enable'},
     'aggregates.create_aggregate': lambda v: {'aggregate': {'name': 'intruder'}},
     'aggregates.update_aggregate': lambda v: {'aggregate': {'name': 'intruder'}},
     'aggregates.aggregate_action': lambda v: {'set_metadata': {'metadata': {'a': 'b'}}},
@@ -100,6 +110,10 @@ BODIES = {
     'image_metadata.update_image_metadata': lambda v: {'metadata': {'other': 'x'}},
     'image_metadata.replace_image_metadata': lambda v: {'metadata': {'other': 'x'}},
     'image_metadata.update_image_metadata_item': lambda v: {'meta': {v['key']: 'x'}},
+    'volume_attachments.attach_volume': lambda v: {'volumeAttachment': {
+        'volumeId': v['volume_id']}},
+    'volume_attachments.update_volume_attachment': lambda v: {'volumeAttachment': {
+        'volumeId': v['volume_id']}},
     'server_external_events.create_events': lambda v: {'events': [
         {'name': 'network-changed', 'server_uuid': v['server_id']}]},
 }
@@ -111,7 +125,7 @@ NO_BODY = {'servers.delete_server', 'server_metadata.delete_metadata_item',
            'services.delete_service', 'aggregates.delete_aggregate',
            'server_groups.delete_server_group', 'images.delete_image',
            'image_metadata.delete_image_metadata_item',
-           'server_password.clear_password'}
+           'server_password.clear_password', 'volume_attachments.detach_volume'}
 # Every action of POST /servers/{id}/action, each with a valid body.
 _ACTION_BODIES = {'reboot': {'type': 'SOFT'}, 'changePassword': {'adminPass': 'pw'},
                   'createImage': {'name': 'snap'},
@@ -192,8 +206,10 @@ class TestIsolation(cloud.CloudTestCase):
                 'name': keypair, 'group_id': group['id'], 'aggregate_id': str(aggregate['id']),
                 'hypervisor_id': str(hypervisor['id']), 'service_id': str(service['id']),
                 'tenant_id': self.project_a, 'pattern': hypervisor['hypervisor_hostname'],
+                'host_name': hypervisor['hypervisor_hostname'],
                 'image_id': cloud.IMAGE_ID, 'class_name': 'default', 'migration_id': '1',
-                'network_label': 'private'}
+                'network_label': 'private', 'network_id': _network_of(self.project_a),
+                'before_timestamp': '2026-01-01 00:00:00', 'volume_id': str(uuid.uuid4())}
 
     def _missing(self) -> dict[str, str]:
         """The same values with A's own things replaced by things that do not exist."""
