@@ -16,6 +16,7 @@ from kumo_common import exceptions
 from kumo_common.db import keyset, models, network_cache, session
 from kumo_common.db import networks as network_db
 from kumo_common.db import ports as port_db
+from kumo_common.network.local import default_group_id
 
 bp = Blueprint('ports', __name__)
 Port = models.Port
@@ -95,6 +96,19 @@ _IGNORED = ('security_groups', 'port_security_enabled', 'allowed_address_pairs',
 
 # Neutron can change these on a live port; Kumo cannot (yet): a clear 400.
 _NOT_UPDATABLE = ('fixed_ips', 'mac_address')
+# An update may set the port's security groups (Nova's addSecurityGroup does); each
+# project has only its "default" group here.
+_GROUPS = {'security_groups': body.string_list}
+_IGNORED_ON_UPDATE = tuple(name for name in _IGNORED if name not in _GROUPS)
+
+
+def _known_groups(port: models.Port, group_ids: list[str]) -> list[str]:
+    known = {default_group_id(port.project_id)} if port.project_id else set()
+    for group_id in group_ids:
+        if group_id not in known:
+            raise errors.NotFound(f'Security group {group_id} does not exist',
+                                  kind='SecurityGroupNotFound')
+    return list(dict.fromkeys(group_ids))
 
 
 def load(s, port_id: str) -> models.Port:
@@ -148,7 +162,8 @@ def create_port():
 
 @bp.put('/v2.0/ports/<port_id>')
 def update_port(port_id: str):
-    values = body.parse('port', _UPDATABLE, _IGNORED + _NOT_UPDATABLE)
+    values = body.parse('port', {**_UPDATABLE, **_GROUPS},
+                        _IGNORED_ON_UPDATE + _NOT_UPDATABLE)
     asked = (request.get_json(silent=True) or {}).get('port', {})
     for attribute in _NOT_UPDATABLE:
         if attribute in asked:
@@ -157,6 +172,8 @@ def update_port(port_id: str):
     with session.transaction() as s:
         port = load(s, port_id)
         access.authorize('update_port', port.project_id)
+        if 'security_groups' in values:
+            port.security_groups = _known_groups(port, values.pop('security_groups'))
         for attribute, value in values.items():
             setattr(port, attribute, value)
         s.flush()

@@ -5,7 +5,7 @@ import uuid as uuidlib
 
 from kumo_api.views import times
 from kumo_common.db import models
-from kumo_common.network.local import SG_NAMESPACE, default_group_id
+from kumo_common.network.local import SG_NAMESPACE, default_group_id, port_security_groups
 
 
 def _stamps(row) -> dict:
@@ -77,7 +77,7 @@ def port_view(port: models.Port) -> dict:
                       for ip in sorted(port.fixed_ips, key=lambda ip: ip.ip_address)],
         'device_id': port.device_id or '',
         'device_owner': port.device_owner or '',
-        'security_groups': [default_group_id(port.project_id)] if port.project_id else [],
+        'security_groups': port_security_groups(port),
         'allowed_address_pairs': [],
         'extra_dhcp_opts': [],
         'binding:host_id': port.binding_host_id or '',

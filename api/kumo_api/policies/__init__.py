@@ -19,6 +19,7 @@ from kumo_api.policies import (
     quota_class_sets,
     quotas,
     scheduler,
+    security_groups,
     server_actions,
     server_diagnostics,
     server_external_events,
@@ -53,4 +54,5 @@ def list_rules():
                                 server_topology.list_rules(),
                                 instance_usage_audit_log.list_rules(),
                                 network_proxies.list_rules(),
-                                volume_attachments.list_rules(), hosts.list_rules()))
+                                volume_attachments.list_rules(), hosts.list_rules(),
+                                security_groups.list_rules()))

@@ -12,6 +12,7 @@ from kumo_api import (
     policy,
     resize_actions,
     rpc_clients,
+    security_group_actions,
     shelving,
     validation,
 )
@@ -140,6 +141,8 @@ ACTIONS = {
     'shelve': (shelving.shelve, schemas.NO_ARGUMENTS),
     'shelveOffload': (shelving.shelve_offload, schemas.NO_ARGUMENTS),
     'unshelve': (shelving.unshelve, schemas.UNSHELVE),
+    'addSecurityGroup': (security_group_actions.add, schemas.SECURITY_GROUP),
+    'removeSecurityGroup': (security_group_actions.remove, schemas.SECURITY_GROUP),
 }
 
 

@@ -144,6 +144,11 @@ reset_state = {
 }
 RESET_STATE = [((2, 1), (2, 100), reset_state)]
 
+# addSecurityGroup / removeSecurityGroup: a group's name (or id).
+_SECURITY_GROUP = {'type': 'object', 'properties': {'name': {'type': 'string', 'minLength': 1}},
+                   'required': ['name'], 'additionalProperties': False}
+SECURITY_GROUP = [((2, 1), (2, 100), _SECURITY_GROUP)]
+
 # os-getConsoleOutput: `length` lines from the tail; -1 or null means all of it.
 CONSOLE_OUTPUT = [((2, 1), (2, 100), {
     'type': 'object',

@@ -116,7 +116,9 @@ class Related:
         return view
 
     def security_group_view(self, uuid: str) -> list:
-        names = self.security_groups.get(uuid) or _DEFAULT_GROUPS
+        names = self.security_groups.get(uuid)
+        if names is None:
+            names = _DEFAULT_GROUPS
         view = self._security_groups.get(id(names))
         if view is None:
             view = self._security_groups[id(names)] = self._note(
@@ -347,9 +349,12 @@ def _view(instance, related: Related, shape: _Shape, audience: Audience) -> dict
     }
     if status in states.PROGRESS_STATUSES:
         view['progress'] = instance.progress or 0
-    # Shown for servers with ports only (as Nova, which reads them off Neutron's ports).
+    # Shown for servers with ports, in groups, only (as Nova, which reads them off
+    # Neutron's ports).
     if related.addresses.get(uuid):
-        view['security_groups'] = related.security_group_view(uuid)
+        groups = related.security_group_view(uuid)
+        if groups:
+            view['security_groups'] = groups
     if status in states.FAULT_STATUSES:
         fault = _fault(instance, related, audience)
         if fault:

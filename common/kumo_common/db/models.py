@@ -658,6 +658,9 @@ class Port(TimestampMixin, Base):
     # deleting the server only unbinds it (Nova's preserve_on_delete). Ports the
     # conductor allocates for a server die with it.
     preserve_on_delete: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The ids of its security groups; None: its project's "default" group, which
+    # Neutron gives every new port (and every port had before the column).
+    security_groups: Mapped[list | None] = mapped_column(JSONText)
 
     fixed_ips: Mapped[list[IPAllocation]] = relationship(cascade='all, delete-orphan',
                                                          lazy='selectin')

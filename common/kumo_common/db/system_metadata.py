@@ -2,8 +2,9 @@
 properties (`image_*` keys): its security group names and its personality files.
 
 Security groups: one row, key `security_groups`, a JSON list of names (the server
-views show them, read by kumo_common.db.server_views; Kumo has no security group API
-to hold them elsewhere).
+views show them, read by kumo_common.db.server_views; the network service holds the
+ports' groups by id, which the addSecurityGroup/removeSecurityGroup actions change
+along with these names).
 Personality (2.1-2.56): one row per file, key `injected_file:<n>` (n from 0, in
 request order), a JSON object {"path", "contents"} with contents base64 as sent; the
 conductor hands them to the compute agent for the config drive.
@@ -11,6 +12,8 @@ conductor hands them to the compute agent for the config drive.
 from __future__ import annotations
 
 import json
+
+import sqlalchemy as sa
 
 from kumo_common.db import models
 
@@ -28,6 +31,27 @@ def rows(security_groups: list[str], files: list[tuple[str, str]]
             key=f'{FILE_PREFIX}{index}',
             value=json.dumps({'path': path, 'contents': contents})))
     return result
+
+
+def set_security_groups(session, instance_uuid: str, names: list[str]) -> None:
+    """The server's security group names are now `names`."""
+    row = session.scalars(sa.select(models.InstanceSystemMetadata).where(
+        models.InstanceSystemMetadata.instance_uuid == instance_uuid,
+        models.InstanceSystemMetadata.key == SECURITY_GROUPS)).first()
+    if row is None:
+        session.add(models.InstanceSystemMetadata(
+            instance_uuid=instance_uuid, key=SECURITY_GROUPS, value=json.dumps(names)))
+    else:
+        row.value = json.dumps(names)
+
+
+def security_groups(session, instance_uuid: str) -> list[str]:
+    """The server's security group names (["default"] for a server that never had
+    them recorded)."""
+    value = session.scalars(sa.select(models.InstanceSystemMetadata.value).where(
+        models.InstanceSystemMetadata.instance_uuid == instance_uuid,
+        models.InstanceSystemMetadata.key == SECURITY_GROUPS)).first()
+    return json.loads(value) if value is not None else ['default']
 
 
 def injected_files(instance: models.Instance) -> list[dict]:

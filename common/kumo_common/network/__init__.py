@@ -72,6 +72,19 @@ class NetworkAPI(abc.ABC):
         caller's project does not have."""
 
     @abc.abstractmethod
+    def find_security_group(self, ctxt, name_or_id: str) -> dict | None:
+        """The caller's project's security group with this id or name, as
+        {'id', 'name'}; None if it has none (Nova's lookup, by id first)."""
+
+    @abc.abstractmethod
+    def port_security_groups(self, ctxt, instance_uuid: str) -> dict[str, list[str]]:
+        """The ids of the security groups of each of the server's ports, by port id."""
+
+    @abc.abstractmethod
+    def set_port_security_groups(self, ctxt, port_id: str, group_ids: list[str]) -> None:
+        """The port's security groups are now these (ids)."""
+
+    @abc.abstractmethod
     def list_networks(self, ctxt) -> list[dict]:
         """The networks the caller may see, as Neutron shows them to it (its
         project's, the shared and the external ones; an admin's: all), as dicts

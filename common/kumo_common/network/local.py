@@ -12,7 +12,8 @@ from kumo_common.db import session
 from kumo_common.network import NetworkAPI, port_spec
 
 # Security groups are not implemented beyond each project's "default" group, whose
-# id is derived from the project's so that it is stable without a table.
+# id is derived from the project's so that it is stable without a table; a port
+# holds it or not (ports.security_groups).
 SG_NAMESPACE = uuidlib.UUID('5b1e7d4c-3f0a-4f55-9a0e-6b1c2d3e4f50')
 DEFAULT_GROUP = 'default'
 
@@ -20,6 +21,13 @@ DEFAULT_GROUP = 'default'
 def default_group_id(project_id: str) -> str:
     """The id of the project's "default" security group."""
     return str(uuidlib.uuid5(SG_NAMESPACE, project_id))
+
+
+def port_security_groups(port) -> list[str]:
+    """The ids of a port's security groups (its project's "default" unless changed)."""
+    if port.security_groups is not None:
+        return list(port.security_groups)
+    return [default_group_id(port.project_id)] if port.project_id else []
 
 
 def _spec(port, network_name: str) -> objects.PortSpec:
@@ -67,6 +75,21 @@ class LocalNetworkAPI(NetworkAPI):
     def unknown_security_groups(self, ctxt, names: list[str]) -> list[str]:
         known = {DEFAULT_GROUP, default_group_id(ctxt.project_id)}
         return [name for name in names if name not in known]
+
+    def find_security_group(self, ctxt, name_or_id: str) -> dict | None:
+        group_id = default_group_id(ctxt.project_id)
+        if name_or_id in (group_id, DEFAULT_GROUP):
+            return {'id': group_id, 'name': DEFAULT_GROUP}
+        return None
+
+    def port_security_groups(self, ctxt, instance_uuid: str) -> dict[str, list[str]]:
+        with session.reader() as s:
+            ports = network_db.ports_for_instances(s, [instance_uuid]).get(instance_uuid, [])
+            return {port.id: port_security_groups(port) for port in ports}
+
+    def set_port_security_groups(self, ctxt, port_id: str, group_ids: list[str]) -> None:
+        with session.transaction() as s:
+            port_db.get_visible(s, port_id, None, True).security_groups = list(group_ids)
 
     def list_networks(self, ctxt) -> list[dict]:
         with session.reader() as s:

@@ -191,6 +191,21 @@ class NeutronNetworkAPI(NetworkAPI):
                 unknown.append(name)
         return unknown
 
+    def find_security_group(self, ctxt, name_or_id: str) -> dict | None:
+        # As neutronclient's find_resourceid_by_name_or_id, which Nova uses: the id,
+        # else the name within the caller's project.
+        found = (self.client.list_security_groups(ctxt, id=name_or_id)
+                 or self.client.list_security_groups(ctxt, name=name_or_id,
+                                                     project_id=ctxt.project_id))
+        return {'id': found[0]['id'], 'name': found[0].get('name', '')} if found else None
+
+    def port_security_groups(self, ctxt, instance_uuid: str) -> dict[str, list[str]]:
+        return {port['id']: list(port.get('security_groups') or [])
+                for port in self.client.list_ports(ctxt, device_id=instance_uuid)}
+
+    def set_port_security_groups(self, ctxt, port_id: str, group_ids: list[str]) -> None:
+        self.client.update_port(ctxt, port_id, {'security_groups': list(group_ids)})
+
     def list_networks(self, ctxt) -> list[dict]:
         return self.client.list_networks(ctxt)
 

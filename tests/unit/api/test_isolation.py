@@ -133,7 +133,9 @@ _ACTION_BODIES = {'reboot': {'type': 'SOFT'}, 'changePassword': {'adminPass': 'p
                   'rebuild': {'imageRef': '70a599e0-31e7-49b7-b260-868f441e862b'},
                   'os-resetState': {'state': 'active'}, 'rescue': {'adminPass': 'pw'},
                   'os-migrateLive': {'host': None, 'block_migration': 'auto'},
-                  'os-getConsoleOutput': {'length': 5}, 'resize': {'flavorRef': '2'}}
+                  'os-getConsoleOutput': {'length': 5}, 'resize': {'flavorRef': '2'},
+                  'addSecurityGroup': {'name': 'default'},
+                  'removeSecurityGroup': {'name': 'default'}}
 
 
 def action_bodies() -> dict[str, dict]:
