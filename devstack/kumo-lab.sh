@@ -22,6 +22,11 @@
 #   KEYSTONE_PORT, COMPUTE_PORT, IMAGE_PORT, NETWORK_PORT (5000, 8774, 9292, 9696)
 #   ADMIN_PASSWORD, DEMO_PASSWORD, SERVICE_PASSWORD (default: "kumo-lab-<role>")
 #   COMPUTES         fake compute agents kumo-all runs (default 2)
+#   KEYSTONE_DB_URL  Keystone's database (default: SQLite in LAB_DIR). SQLite answers
+#                    "database is locked" (500s) to concurrent writers such as Tempest
+#                    at concurrency 2; a PostgreSQL or MariaDB URL avoids it, e.g.
+#                    postgresql://postgres@127.0.0.1/kumo_lab_keystone (made if
+#                    missing; its driver is installed into Keystone's venv)
 #
 # DevStack's plugin (devstack/plugin.sh) does the same steps inside a DevStack run.
 set -euo pipefail
@@ -40,6 +45,7 @@ ADMIN_PASSWORD=${ADMIN_PASSWORD:-kumo-lab-admin}
 DEMO_PASSWORD=${DEMO_PASSWORD:-kumo-lab-demo}
 SERVICE_PASSWORD=${SERVICE_PASSWORD:-kumo-lab-service}
 COMPUTES=${COMPUTES:-2}
+KEYSTONE_DB_URL=${KEYSTONE_DB_URL:-sqlite:///$LAB_DIR/keystone/keystone.sqlite}
 REGION=RegionOne
 PYTHON=${PYTHON:-python3}
 
@@ -89,6 +95,29 @@ install_keystone() {
         # waitress serves keystone.wsgi.api (Keystone no longer ships a server script).
         "$KEYSTONE_VENV/bin/pip" install -q "keystone==$KEYSTONE_VERSION" waitress
     fi
+    case $KEYSTONE_DB_URL in
+        postgresql*) "$KEYSTONE_VENV/bin/pip" install -q psycopg2-binary ;;
+        mysql*) "$KEYSTONE_VENV/bin/pip" install -q PyMySQL ;;
+    esac
+}
+
+create_keystone_database() {  # a server database Keystone's URL names, if missing
+    [[ $KEYSTONE_DB_URL == sqlite* ]] && return 0
+    "$KUMO_VENV/bin/python" - "$KEYSTONE_DB_URL" <<'PY'
+import sys
+import sqlalchemy as sa
+url = sa.make_url(sys.argv[1])
+admin = url.set(database='postgres' if url.get_backend_name() == 'postgresql' else None)
+engine = sa.create_engine(admin, isolation_level='AUTOCOMMIT')
+with engine.connect() as conn:
+    if url.get_backend_name() == 'postgresql':
+        exists = conn.exec_driver_sql('SELECT 1 FROM pg_database WHERE datname = %(n)s',
+                                      {'n': url.database}).first()
+        if not exists:
+            conn.exec_driver_sql(f'CREATE DATABASE "{url.database}"')
+    else:
+        conn.exec_driver_sql(f'CREATE DATABASE IF NOT EXISTS `{url.database}`')
+PY
 }
 
 configure_keystone() {
@@ -97,7 +126,7 @@ configure_keystone() {
 [DEFAULT]
 log_file = $LAB_DIR/keystone/keystone.log
 [database]
-connection = sqlite:///$LAB_DIR/keystone/keystone.sqlite
+connection = $KEYSTONE_DB_URL
 [token]
 provider = fernet
 expiration = 3600
@@ -268,8 +297,11 @@ cmd_start() {
     mkdir -p "$LAB_DIR"
     cmd_stop >/dev/null
     install_keystone
-    if [[ ! -f $LAB_DIR/keystone/keystone.sqlite ]]; then
+    if [[ ! -f $LAB_DIR/keystone/configured || $(cat "$LAB_DIR/keystone/configured") \
+            != "$KEYSTONE_DB_URL" ]]; then
+        create_keystone_database
         configure_keystone
+        echo "$KEYSTONE_DB_URL" > "$LAB_DIR/keystone/configured"
     fi
     start_keystone
     register_accounts_and_catalog

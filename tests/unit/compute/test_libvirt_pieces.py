@@ -11,13 +11,14 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import fixtures
+import libvirt
 import testtools
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 
 from kumo_common import objects
 from kumo_compute.virt.libvirt import config as vconfig
-from kumo_compute.virt.libvirt import configdrive, disk, imagecache
+from kumo_compute.virt.libvirt import configdrive, disk, domain_start, imagecache
 
 
 def _require_tool(testcase: testtools.TestCase, tool: str) -> None:
@@ -268,3 +269,45 @@ class TestDisks(testtools.TestCase):
         self.assertEqual('qcow2', disk.qemu_format('qcow2'))
         for fmt in ('raw', 'ami', 'iso', None):
             self.assertEqual('raw', disk.qemu_format(fmt))
+
+
+class _Domain:
+    """A domain whose create() fails with each of `errors` in turn, then starts."""
+
+    def __init__(self, *errors: str):
+        self.errors = list(errors)
+        self.creates = 0
+
+    def name(self) -> str:
+        return 'instance-00000001'
+
+    def create(self):
+        self.creates += 1
+        if self.errors:
+            raise libvirt.libvirtError(self.errors.pop(0))
+
+
+class TestDomainStart(testtools.TestCase):
+    """libvirt's EAGAIN on a guest's start is tried again; other errors are not."""
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fixtures.MonkeyPatch(
+            'kumo_compute.virt.libvirt.domain_start.time.sleep', lambda _s: None))
+
+    def test_transient_refusals_are_tried_again(self):
+        eagain = 'failed to load cgroup BPF prog: Resource temporarily unavailable'
+        dom = _Domain(eagain, eagain)
+        domain_start.start(dom)
+        self.assertEqual(3, dom.creates)
+
+    def test_a_refusal_that_lasts_is_raised(self):
+        eagain = 'failed to load cgroup BPF prog: Resource temporarily unavailable'
+        dom = _Domain(*[eagain] * domain_start.ATTEMPTS)
+        self.assertRaises(libvirt.libvirtError, domain_start.start, dom)
+        self.assertEqual(domain_start.ATTEMPTS, dom.creates)
+
+    def test_other_errors_at_once(self):
+        dom = _Domain('internal error: qemu unexpectedly closed the monitor')
+        self.assertRaises(libvirt.libvirtError, domain_start.start, dom)
+        self.assertEqual(1, dom.creates)

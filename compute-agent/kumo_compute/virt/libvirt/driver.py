@@ -28,7 +28,15 @@ from kumo_common import objects
 from kumo_common.states import power
 from kumo_compute.virt.driver import ComputeDriver, HostResources, image_result
 from kumo_compute.virt.libvirt import config as vconfig
-from kumo_compute.virt.libvirt import diagnostics, disk, events, guest_layout, imagecache, resize
+from kumo_compute.virt.libvirt import (
+    diagnostics,
+    disk,
+    domain_start,
+    events,
+    guest_layout,
+    imagecache,
+    resize,
+)
 from kumo_compute.virt.libvirt.guest_layout import (
     EPHEMERAL_FILE,
     AnotherAgentsGuest,
@@ -312,7 +320,7 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
         os.makedirs(path, mode=0o755)
         domain = self.layout.lay_out(build, path, self.node_uuid)
         dom = self._define(domain.to_xml(), save_in=path)
-        dom.create()
+        domain_start.start(dom)
         LOG.info('Guest %s (%s) started as domain %s', build.uuid, build.name, dom.name())
 
     def _define(self, xml: str, save_in: str | None = None) -> libvirt.virDomain:
@@ -453,7 +461,7 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
     def power_on(self, instance_uuid: str) -> None:
         dom = self._require(instance_uuid)
         if not dom.isActive():
-            dom.create()
+            domain_start.start(dom)
 
     def reboot_soft(self, instance_uuid: str) -> None:
         """Nova's soft reboot: a clean shutdown then a start; hard if the guest ignores
@@ -461,7 +469,7 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
         dom = self._require(instance_uuid)
         if self._state(dom) == libvirt.VIR_DOMAIN_RUNNING and self._clean_shutdown(
                 dom, CONF.libvirt.wait_soft_reboot_seconds):
-            dom.create()
+            domain_start.start(dom)
             LOG.info('Guest %s rebooted (soft)', instance_uuid)
             return
         LOG.warning('Guest %s did not shut down for a soft reboot; rebooting it hard',
@@ -474,7 +482,7 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
             dom.destroy()
         if dom.hasManagedSaveImage(0):
             dom.managedSaveRemove(0)
-        dom.create()
+        domain_start.start(dom)
         LOG.info('Guest %s rebooted (hard)', instance_uuid)
 
     def pause(self, instance_uuid: str) -> None:
@@ -490,7 +498,7 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
     def resume(self, instance_uuid: str) -> None:
         dom = self._require(instance_uuid)
         if not dom.isActive():
-            dom.create()
+            domain_start.start(dom)
 
     # --- the heavier actions (issue 7) --------------------------------------------------
     def set_admin_password(self, instance_uuid: str, params: objects.ActionParams) -> None:
@@ -546,7 +554,7 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
             os.replace(os.path.join(path, name + '.preserved'), os.path.join(path, name))
         dom = self._define(domain.to_xml(), save_in=path)
         if params.start:
-            dom.create()
+            domain_start.start(dom)
         LOG.info('Guest %s rebuilt from image %s', instance_uuid, build.image.id)
 
     def rescue(self, instance_uuid: str, params: objects.ActionParams) -> None:
@@ -575,7 +583,7 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
         if dom.hasManagedSaveImage(0):
             dom.managedSaveRemove(0)
         dom = self._define(domain.to_xml())
-        dom.create()
+        domain_start.start(dom)
         LOG.info('Guest %s rescued with image %s', instance_uuid, build.image.id)
 
     def unrescue(self, instance_uuid: str) -> None:
@@ -586,7 +594,7 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
         if dom.isActive():
             dom.destroy()
         dom = self._define(xml)
-        dom.create()
+        domain_start.start(dom)
         shutil.rmtree(os.path.join(path, 'rescue'), ignore_errors=True)
         LOG.info('Guest %s unrescued', instance_uuid)
 

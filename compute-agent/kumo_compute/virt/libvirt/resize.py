@@ -27,7 +27,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from kumo_common import objects
-from kumo_compute.virt.libvirt import disk, imagecache
+from kumo_compute.virt.libvirt import disk, domain_start, imagecache
 from kumo_compute.virt.libvirt.guest_layout import EPHEMERAL_FILE, GuestNotFound
 
 CONF = cfg.CONF
@@ -75,7 +75,7 @@ class ResizeSteps:
             # Nothing moved, then: the guest as it was.
             os.rename(aside, path)
             if was_active:
-                dom.create()
+                domain_start.start(dom)
             raise
         LOG.info('Guest %s powered off for its resize; its files are in %s',
                  instance_uuid, aside)
@@ -119,7 +119,7 @@ class ResizeSteps:
                          build.flavor.root_gb)
             dom = self._define(domain.to_xml(), save_in=path)
             if step.start:
-                dom.create()
+                domain_start.start(dom)
         except Exception:
             # Nothing half made stays (the source's files are untouched).
             with contextlib.suppress(Exception):
@@ -154,5 +154,5 @@ class ResizeSteps:
             xml = f.read()
         dom = self._define(xml)
         if step.start and not dom.isActive():
-            dom.create()
+            domain_start.start(dom)
         LOG.info('Resize of %s reverted on %s', instance_uuid, self.host)
