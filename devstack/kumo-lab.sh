@@ -25,7 +25,7 @@
 #   KEYSTONE_DB_URL  Keystone's database (default: SQLite in LAB_DIR). SQLite answers
 #                    "database is locked" (500s) to concurrent writers such as Tempest
 #                    at concurrency 2; a PostgreSQL or MariaDB URL avoids it, e.g.
-#                    postgresql+psycopg2://postgres@127.0.0.1/kumo_lab_keystone (made if
+#                    postgresql://postgres@127.0.0.1/kumo_lab_keystone (made if
 #                    missing; its driver is installed into Keystone's venv)
 #
 # DevStack's plugin (devstack/plugin.sh) does the same steps inside a DevStack run.
@@ -46,6 +46,9 @@ DEMO_PASSWORD=${DEMO_PASSWORD:-kumo-lab-demo}
 SERVICE_PASSWORD=${SERVICE_PASSWORD:-kumo-lab-service}
 COMPUTES=${COMPUTES:-2}
 KEYSTONE_DB_URL=${KEYSTONE_DB_URL:-sqlite:///$LAB_DIR/keystone/keystone.sqlite}
+# (psycopg2 is the driver installed for it; SQLAlchemy 2.1 would pick psycopg 3.)
+[[ $KEYSTONE_DB_URL == postgresql://* ]] \
+    && KEYSTONE_DB_URL=postgresql+psycopg2://${KEYSTONE_DB_URL#postgresql://}
 REGION=RegionOne
 PYTHON=${PYTHON:-python3}
 
@@ -107,8 +110,6 @@ create_keystone_database() {  # a server database Keystone's URL names, if missi
 import sys
 import sqlalchemy as sa
 url = sa.make_url(sys.argv[1])
-if url.drivername == 'postgresql':
-    url = url.set(drivername='postgresql+psycopg2')
 admin = url.set(database='postgres' if url.get_backend_name() == 'postgresql' else None)
 engine = sa.create_engine(admin, isolation_level='AUTOCOMMIT')
 with engine.connect() as conn:
