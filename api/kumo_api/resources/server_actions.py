@@ -1,7 +1,6 @@
 """POST /servers/{id}/action: one handler per action, chosen from an explicit table."""
 from __future__ import annotations
 
-import oslo_messaging as messaging
 from flask import Blueprint, g, jsonify
 
 from kumo_api import (
@@ -93,15 +92,9 @@ def _console_output(instance, body):
                               f'while it is in task_state {instance.task_state}')
     length = body.get('length')
     length = None if length is None or int(length) == -1 else int(length)
-    try:
+    with rpc_clients.agent_answer(instance.uuid, 'console output'):
         output = rpc_clients.compute().get_console_output(g.context, instance.host,
                                                           instance.uuid, length)
-    except messaging.MessagingTimeout as exc:
-        raise errors.Conflict(f'The compute agent of instance {instance.uuid} did not '
-                              'answer; try again later.') from exc
-    except messaging.RemoteError as exc:
-        raise errors.Conflict(f'Console output of instance {instance.uuid} is not '
-                              f'available: {exc.value}') from exc
     if output is None:
         raise errors.APIError('Unable to get console output: the hypervisor of this '
                               'server keeps no console log.', code=501)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 
-import oslo_messaging as messaging
 from flask import Blueprint, g, jsonify
 
 from kumo_api import errors, policy, rpc_clients
@@ -40,17 +39,13 @@ def show_diagnostics(server_id: str):
 
 def _ask_agent(host: str, server_id: str) -> objects.InstanceDiagnostics:
     try:
-        diags = rpc_clients.compute().get_instance_diagnostics(g.context, host, server_id)
+        with rpc_clients.agent_answer(server_id, 'diagnostics'):
+            diags = rpc_clients.compute().get_instance_diagnostics(g.context, host,
+                                                                   server_id)
     except exceptions.InstanceInvalidState as exc:
         # (Its str() carries the agent's traceback: the message is made again here.)
         raise errors.Conflict(f"Cannot 'get_diagnostics' instance {server_id} while it "
                               f"is in power state {exc.kwargs.get('state')}") from exc
-    except messaging.MessagingTimeout as exc:
-        raise errors.Conflict(f'The compute agent of instance {server_id} did not '
-                              'answer; try again later.') from exc
-    except messaging.RemoteError as exc:
-        raise errors.Conflict(f'Diagnostics of instance {server_id} are not available: '
-                              f'{exc.value}') from exc
     if diags is None:
         raise errors.APIError('The requested functionality is not supported.', code=501)
     return diags
