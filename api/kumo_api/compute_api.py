@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from kumo_api import block_devices, errors, image_fit, lifecycle, rpc_clients, scheduling
+from kumo_api import block_devices, errors, image_fit, rpc_clients, scheduling
+from kumo_api.actions import lifecycle
 from kumo_common import deadlines, exceptions, objects, quota, states
 from kumo_common import image as images
 from kumo_common import network as network_api

@@ -1,7 +1,7 @@
 """Resize and cold migration, as the conductor drives them (Nova's cold migration,
 with a new flavor or the same one).
 
-The API accepts a resize (kumo_api.resize_actions): task_state resize_prep,
+The API accepts a resize (kumo_api.actions.resize): task_state resize_prep,
 a migration record (pre-migrating) that now owns the server's claim on its node
 (kumo_common.db.server_migrations), and the growth charged to the quota. From there:
 

@@ -3,18 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
-from kumo_api import (
-    compute_api,
-    errors,
-    heavy_actions,
-    lifecycle,
-    policy,
-    resize_actions,
-    rpc_clients,
-    security_group_actions,
-    shelving,
-    validation,
-)
+from kumo_api import compute_api, errors, policy, rpc_clients, validation
+from kumo_api.actions import heavy, lifecycle, resize, security_groups, shelving
 from kumo_api.resources import removed
 from kumo_api.resources.servers import get_instance
 from kumo_api.schemas import server_actions as schemas
@@ -116,26 +106,26 @@ ACTIONS = {
     'unlock': (_unlock, schemas.NO_ARGUMENTS),
     'restore': (_restore, schemas.NO_ARGUMENTS),
     'forceDelete': (_force_delete, schemas.NO_ARGUMENTS),
-    # issue 7 (kumo_api.heavy_actions)
-    'changePassword': (heavy_actions.change_password, schemas.CHANGE_PASSWORD),
-    'createImage': (heavy_actions.create_image, schemas.CREATE_IMAGE),
-    'createBackup': (heavy_actions.create_backup, schemas.CREATE_BACKUP),
-    'rebuild': (heavy_actions.rebuild, schemas.REBUILD),
-    'rescue': (heavy_actions.rescue, schemas.RESCUE),
-    'unrescue': (heavy_actions.unrescue, schemas.NO_ARGUMENTS),
-    'resize': (resize_actions.resize_server, schemas.RESIZE),
-    'confirmResize': (resize_actions.confirm_resize, schemas.NO_ARGUMENTS),
-    'revertResize': (resize_actions.revert_resize, schemas.NO_ARGUMENTS),
-    'migrate': (resize_actions.migrate_server, schemas.MIGRATE),
-    'os-resetState': (heavy_actions.reset_state, schemas.RESET_STATE),
-    'injectNetworkInfo': (heavy_actions.inject_network_info, schemas.NO_ARGUMENTS),
-    'os-migrateLive': (heavy_actions.migrate_live, schemas.ANY_BODY),
+    # issue 7 (kumo_api.actions.heavy)
+    'changePassword': (heavy.change_password, schemas.CHANGE_PASSWORD),
+    'createImage': (heavy.create_image, schemas.CREATE_IMAGE),
+    'createBackup': (heavy.create_backup, schemas.CREATE_BACKUP),
+    'rebuild': (heavy.rebuild, schemas.REBUILD),
+    'rescue': (heavy.rescue, schemas.RESCUE),
+    'unrescue': (heavy.unrescue, schemas.NO_ARGUMENTS),
+    'resize': (resize.resize_server, schemas.RESIZE),
+    'confirmResize': (resize.confirm_resize, schemas.NO_ARGUMENTS),
+    'revertResize': (resize.revert_resize, schemas.NO_ARGUMENTS),
+    'migrate': (resize.migrate_server, schemas.MIGRATE),
+    'os-resetState': (heavy.reset_state, schemas.RESET_STATE),
+    'injectNetworkInfo': (heavy.inject_network_info, schemas.NO_ARGUMENTS),
+    'os-migrateLive': (heavy.migrate_live, schemas.ANY_BODY),
     'os-getConsoleOutput': (_console_output, schemas.CONSOLE_OUTPUT),
     'shelve': (shelving.shelve, schemas.NO_ARGUMENTS),
     'shelveOffload': (shelving.shelve_offload, schemas.NO_ARGUMENTS),
     'unshelve': (shelving.unshelve, schemas.UNSHELVE),
-    'addSecurityGroup': (security_group_actions.add, schemas.SECURITY_GROUP),
-    'removeSecurityGroup': (security_group_actions.remove, schemas.SECURITY_GROUP),
+    'addSecurityGroup': (security_groups.add, schemas.SECURITY_GROUP),
+    'removeSecurityGroup': (security_groups.remove, schemas.SECURITY_GROUP),
 }
 
 

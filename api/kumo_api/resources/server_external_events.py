@@ -8,14 +8,15 @@ accelerator-request-bound), 422 for a server not on a host yet (Nova could not t
 compute host). The response is 200 when every event was accepted, else 207 (even when
 none was, as Nova's since bug 1855752). A deleted server the database still keeps is
 known, as in Nova (Neutron tells of its ports after the delete); its events change
-nothing. What an accepted event does: kumo_api.external_events.
+nothing. What an accepted event does: kumo_api.actions.external_events.
 """
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 from oslo_log import log as logging
 
-from kumo_api import external_events, policy, validation
+from kumo_api import policy, validation
+from kumo_api.actions import external_events
 from kumo_api.schemas import server_external_events as schemas
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, session

@@ -9,12 +9,12 @@ from kumo_api import (
     compute_api,
     errors,
     fast_json,
-    lifecycle,
     paging,
     policy,
     server_filters,
     validation,
 )
+from kumo_api.actions import lifecycle
 from kumo_api.schemas import servers as schemas
 from kumo_api.schemas import types
 from kumo_api.views import links

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
-from kumo_api import errors, lifecycle, policy, validation
+from kumo_api import errors, policy, validation
+from kumo_api.actions import lifecycle
 from kumo_api.resources.servers import get_instance
 from kumo_api.schemas import volume_attachments as schemas
 from kumo_common import states

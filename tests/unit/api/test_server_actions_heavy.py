@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import testtools
 
 from kumo_api import errors
-from kumo_api import lifecycle as api_lifecycle
+from kumo_api.actions import lifecycle as api_lifecycle
 from kumo_common import context, lifecycle, states
 from kumo_common.db import images as image_db
 from kumo_common.db import instances as instance_db

@@ -13,7 +13,7 @@ import uuid
 import sqlalchemy as sa
 from oslo_config import cfg
 
-from kumo_api import heavy_actions
+from kumo_api.actions import heavy
 from kumo_common import context as kumo_context
 from kumo_common import exceptions, network, objects
 from kumo_common.db import models, network_cache, session
@@ -227,7 +227,7 @@ class TestServerAddressesThroughNeutron(NeutronAPITestCase):
 
         # Rebuild (and rescue) give the guest the same NICs, from the cache.
         with session.reader() as s:
-            rebuilt = heavy_actions._ports(s, server['id'])
+            rebuilt = heavy._ports(s, server['id'])
         self.assertEqual([made['id'], mine['id']], [p.id for p in rebuilt])
         self.assertEqual(('cached', made['mac_address'], net['id']),
                          (rebuilt[0].network_name, rebuilt[0].mac_address,

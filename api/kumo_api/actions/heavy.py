@@ -1,7 +1,7 @@
 """The heavier server actions (issue 7): changePassword, createImage, createBackup,
 rebuild, rescue/unrescue, and the out-of-scope admin actions' answers.
 
-Each runs through kumo_api.lifecycle.run with its row of kumo_common.lifecycle (the
+Each runs through kumo_api.actions.lifecycle.run with its row of kumo_common.lifecycle (the
 one table of allowed states), and hands the agent an objects.ActionParams built here
 in the transaction that claims the task_state.
 """
@@ -13,7 +13,8 @@ from flask import g, jsonify, make_response
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from kumo_api import compute_api, errors, image_fit, lifecycle, network_info, policy, validation
+from kumo_api import compute_api, errors, image_fit, policy, validation
+from kumo_api.actions import lifecycle, network_info
 from kumo_api.resources.servers import _audience, get_instance
 from kumo_api.views import links
 from kumo_api.views import servers as views

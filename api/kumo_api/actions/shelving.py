@@ -18,7 +18,8 @@ from flask import g
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from kumo_api import errors, lifecycle, policy, rpc_clients, scheduling
+from kumo_api import errors, policy, rpc_clients, scheduling
+from kumo_api.actions import lifecycle
 from kumo_common import image as images
 from kumo_common import lifecycle as actions
 from kumo_common import objects, states

@@ -17,7 +17,8 @@ import uuid as uuidlib
 from flask import g
 from oslo_log import log as logging
 
-from kumo_api import compute_api, errors, image_fit, lifecycle, policy, rpc_clients
+from kumo_api import compute_api, errors, image_fit, policy, rpc_clients
+from kumo_api.actions import lifecycle
 from kumo_common import exceptions, quota, resize, states
 from kumo_common import image as images
 from kumo_common import lifecycle as actions

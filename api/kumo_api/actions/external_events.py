@@ -7,7 +7,7 @@ effects are applied before the answer, and their failures are logged, never
 answered: the event was accepted either way, as Nova's answer says.
 
 * network-changed, network-vif-deleted: the server's network info cache is read
-  again from the network service (kumo_api.network_info, as injectNetworkInfo). A
+  again from the network service (kumo_api.actions.network_info, as injectNetworkInfo). A
   deleted port leaves the cache; its NIC stays in the guest (Kumo cannot detach
   interfaces yet).
 * power-update (2.76; tag POWER_ON or POWER_OFF): a 'start' or 'stop' instance
@@ -31,7 +31,7 @@ from collections.abc import Callable
 
 from oslo_log import log as logging
 
-from kumo_api import network_info
+from kumo_api.actions import network_info
 from kumo_common import exceptions, states
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, session
