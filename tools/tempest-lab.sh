@@ -24,7 +24,7 @@ LAB_HOST=${LAB_HOST:-127.0.0.1}
 KEYSTONE_PORT=${KEYSTONE_PORT:-5000}
 ADMIN_PASSWORD=${ADMIN_PASSWORD:-kumo-lab-admin}
 CONCURRENCY=${CONCURRENCY:-2}
-REGEX=${1:-'^tempest\.api\.compute\.(servers|flavors|keypairs|limits|quotas|server_groups|images|admin)'}
+REGEX=${1:-'^tempest\.api\.compute\.(servers|flavors|keypairs|limits|quotas|server_groups|security_groups|images|admin)'}
 shift || true
 
 [[ -f $LAB_DIR/clouds.yaml ]] || { echo "no $LAB_DIR/clouds.yaml: run devstack/kumo-lab.sh start" >&2; exit 1; }

@@ -29,6 +29,7 @@ from werkzeug.exceptions import HTTPException
 from kumo_api import auth, errors, microversion, openapi, request_limits
 from kumo_api.resources import (
     aggregates,
+    attach_interfaces,
     availability_zones,
     flavor_access,
     flavor_extra_specs,
@@ -45,8 +46,10 @@ from kumo_api.resources import (
     network_proxies,
     quota_class_sets,
     quota_sets,
+    remote_consoles,
     removed,
     scheduler,
+    security_groups,
     server_actions,
     server_diagnostics,
     server_external_events,
@@ -78,7 +81,8 @@ API_BLUEPRINTS = (servers.bp, server_actions.bp, images.bp, flavors.bp, flavor_a
                   server_external_events.bp, simple_tenant_usage.bp,
                   server_diagnostics.bp, server_topology.bp, removed.bp,
                   instance_usage_audit_log.bp, network_proxies.bp,
-                  volume_attachments.bp, hosts.bp)
+                  volume_attachments.bp, hosts.bp, attach_interfaces.bp,
+                  security_groups.bp, remote_consoles.bp)
 _JSON_TYPES = ('application/json', 'application/vnd.openstack.compute+json')
 
 

@@ -31,13 +31,16 @@ from kumo_api.microversion import APIVersion
 from kumo_api.resources import aggregates, flavor_access, image_metadata, server_actions
 from kumo_api.resources import migrations as migration_resources
 from kumo_api.schemas import aggregates as aggregate_schemas
+from kumo_api.schemas import attach_interfaces as interface_schemas
 from kumo_api.schemas import flavors as flavor_schemas
 from kumo_api.schemas import hosts as host_schemas
 from kumo_api.schemas import hypervisors as hypervisor_schemas
 from kumo_api.schemas import instance_actions as action_schemas
 from kumo_api.schemas import keypairs as keypair_schemas
 from kumo_api.schemas import quotas as quota_schemas
+from kumo_api.schemas import remote_consoles as console_schemas
 from kumo_api.schemas import scheduler as scheduler_schemas
+from kumo_api.schemas import security_groups as sg_schemas
 from kumo_api.schemas import server_external_events as event_schemas
 from kumo_api.schemas import server_groups as group_schemas
 from kumo_api.schemas import server_metadata as metadata_schemas
@@ -90,8 +93,13 @@ def _one_of_actions(entries: dict[str, SchemaAt]) -> SchemaAt:
 
 
 def _server_actions() -> SchemaAt:
-    return _one_of_actions({name: windows(entry[1])
-                            for name, entry in server_actions.ACTIONS.items()})
+    def schema(want: APIVersion) -> dict:
+        # (Only the actions served at `want`: the pre-2.6 console actions end at 2.5.)
+        return _one_of_actions({
+            name: windows(entry[1]) for name, entry in server_actions.ACTIONS.items()
+            if any(APIVersion(*low) <= want <= APIVersion(*high)
+                   for low, high, _schema in entry[1])})(want)
+    return schema
 
 
 def _flavor_actions() -> SchemaAt:
@@ -128,7 +136,9 @@ OPERATIONS: dict[str, Operation] = {
     'servers.update_server': Operation(body=windows(server_schemas.UPDATE),
                                        returns=({'server': OBJ},)),
     'servers.delete_server': Operation(status=(204,)),
-    'server_actions.server_action': Operation(status=(202,), body=_server_actions()),
+    # (evacuate answers 200, confirmResize 204, as Nova's)
+    'server_actions.server_action': Operation(status=(202, 200, 204),
+                                              body=_server_actions()),
     'server_metadata.list_metadata': Operation(returns=({'metadata': OBJ},)),
     'server_metadata.update_metadata': Operation(body=fixed(metadata_schemas.METADATA),
                                                  returns=({'metadata': OBJ},)),
@@ -194,6 +204,23 @@ OPERATIONS: dict[str, Operation] = {
                                                       removed=(2, 36)),
     'network_proxies.show_tenant_network': Operation(returns=({'network': OBJ},),
                                                      removed=(2, 36)),
+    # security group proxies (through the network service): gone after 2.35
+    'security_groups.list_security_groups': Operation(
+        query=fixed(sg_schemas.INDEX_QUERY), returns=({'security_groups': LIST},),
+        removed=(2, 36)),
+    'security_groups.show_security_group': Operation(returns=({'security_group': OBJ},),
+                                                     removed=(2, 36)),
+    'security_groups.create_security_group': Operation(
+        body=fixed(sg_schemas.GROUP), returns=({'security_group': OBJ},), removed=(2, 36)),
+    'security_groups.update_security_group': Operation(
+        body=fixed(sg_schemas.GROUP), returns=({'security_group': OBJ},), removed=(2, 36)),
+    'security_groups.delete_security_group': Operation(status=(202,), removed=(2, 36)),
+    'security_groups.create_security_group_rule': Operation(
+        body=fixed(sg_schemas.RULE), returns=({'security_group_rule': OBJ},),
+        removed=(2, 36)),
+    'security_groups.delete_security_group_rule': Operation(status=(202,), removed=(2, 36)),
+    'security_groups.list_server_security_groups': Operation(
+        query=sg_schemas.server_query, returns=({'security_groups': LIST},)),
     'server_password.show_password': Operation(returns=({'password': STR},)),
     'server_password.clear_password': Operation(status=(204,)),
     # 2.78: Kumo's guests have no NUMA topology, so nodes is always empty.
@@ -207,6 +234,18 @@ OPERATIONS: dict[str, Operation] = {
     'volume_attachments.update_volume_attachment': Operation(
         status=(404,), body=windows(volume_schemas.UPDATE)),
     'volume_attachments.detach_volume': Operation(status=(404,)),
+    # a server's interfaces (ports hot-plugged: kumo_api.actions.interfaces)
+    'attach_interfaces.list_interfaces': Operation(
+        returns=({'interfaceAttachments': LIST},)),
+    'attach_interfaces.show_interface': Operation(returns=({'interfaceAttachment': OBJ},)),
+    'attach_interfaces.attach_interface': Operation(
+        body=windows(interface_schemas.CREATE), returns=({'interfaceAttachment': OBJ},)),
+    'attach_interfaces.detach_interface': Operation(status=(202,)),
+    # remote consoles (kumo_api.actions.consoles) and their tokens (admin, 2.31+)
+    'remote_consoles.create_remote_console': Operation(
+        body=windows(console_schemas.CREATE), returns=({'remote_console': OBJ},)),
+    'remote_consoles.show_console_auth_token': Operation(
+        query=windows(console_schemas.TOKEN_QUERY), returns=({'console': OBJ},)),
     # Nova's standard diagnostics at MAX (before 2.48: the driver's own keys).
     'server_diagnostics.show_diagnostics': Operation(returns=({
         'state': STR, 'driver': STR, 'config_drive': 'boolean', 'cpu_details': LIST,

@@ -17,8 +17,10 @@ def timeout_for(task_state: str) -> int:
     if task_state in BUILD_STEPS:
         return CONF.conductor.scheduling_timeout
     # An unshelve of an offloaded server spawns it (the image copied onto its new
-    # host), and the image steps of a shelve write a whole disk.
-    if task_state in (task.SPAWNING, task.UNSHELVING, task.SHELVING_IMAGE_UPLOADING):
+    # host), and the image steps of a shelve write a whole disk; an evacuation's new
+    # host builds the server from its image.
+    if task_state in (task.SPAWNING, task.UNSHELVING, task.SHELVING_IMAGE_UPLOADING,
+                      task.REBUILD_SPAWNING):
         return CONF.conductor.spawn_timeout
     if task_state in DELETE_STEPS:
         return CONF.conductor.delete_timeout

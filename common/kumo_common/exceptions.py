@@ -175,3 +175,27 @@ class MacAddressInUse(Conflict):
 
 class PortInUse(Conflict):
     message = 'Port %(port_id)s is still in use.'
+
+
+class InterfaceAttachFailed(KumoException):
+    """A compute driver could not hot-plug a port (Nova's words)."""
+    message = 'Failed to attach network adapter device to %(instance_uuid)s'
+
+
+class InterfaceDetachFailed(Invalid):
+    """A compute driver could not unplug a port (Nova's words)."""
+    message = 'Failed to detach network adapter device from %(instance_uuid)s'
+
+
+class ConsoleTypeUnavailable(Invalid):
+    """A remote console type that is disabled, or that the guest does not have."""
+    message = 'Unavailable console type %(console_type)s.'
+
+
+class ConsoleTypeInvalid(Invalid):
+    message = 'Invalid console type %(console_type)s'
+
+
+class SocketPortRangeExhausted(Invalid):
+    """No free port is left in [serial_console] port_range."""
+    message = 'Not able to acquire a free port for %(host)s'

@@ -109,6 +109,8 @@ RESIZE_EVENTS = {'resize_instance': 'compute_resize_instance',
                  'confirm_resize': 'compute_confirm_resize',
                  'revert_resize': 'compute_revert_resize',
                  'finish_revert_resize': 'compute_finish_revert_resize'}
+# evacuate: Nova's conductor reports its scheduling under rebuild's name.
+EVACUATE_SCHEDULE_EVENT = 'rebuild_server'
 # The conductor's own events: Nova's EventReporter gives them the conductor's host.
 CONDUCTOR_EVENTS = frozenset({SCHEDULE_BUILD_EVENT, UNSHELVE_IMAGE_EVENT,
                               UNSHELVE_SCHEDULE_EVENT, MIGRATE_SERVER_EVENT,
@@ -183,6 +185,13 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
            'unshelve', needs_host=False, takes_params=True,
            event_name='compute_unshelve_instance',
            event_by_vm_state=((SHELVED, 'compute_start_instance'),)),
+    # evacuate (admin, the server's host is down): the conductor schedules it and the
+    # new host builds it from its image (kumo_conductor.evacuating); Nova does not
+    # lock-check it. A STOPPED server (or any, from 2.95) ends STOPPED.
+    Action('evacuate', (ACTIVE, STOPPED, ERROR), task.REBUILDING, ACTIVE, power.RUNNING,
+           'evacuate', lock_checked=False, needs_host=False, keep_vm_states=(STOPPED,),
+           takes_params=True,
+           error_vm_state=ERROR, event_name='compute_rebuild_instance'),
     Action('rescue', (ACTIVE, STOPPED, ERROR), task.RESCUING, RESCUED, power.RUNNING,
            'rescue', takes_params=True, event_name='compute_rescue_instance'),
     Action('unrescue', (RESCUED,), task.UNRESCUING, ACTIVE, power.RUNNING, 'unrescue',

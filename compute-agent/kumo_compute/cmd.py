@@ -5,8 +5,9 @@ import os
 import sys
 
 from oslo_config import cfg
+from oslo_log import log as logging
 
-from kumo_common import rpc, service
+from kumo_common import context, rpc, service
 from kumo_common.rpcapi import compute as compute_rpcapi
 from kumo_common.rpcapi import conductor as conductor_rpcapi
 from kumo_compute import node, virt
@@ -14,6 +15,7 @@ from kumo_compute.manager import ComputeManager
 from kumo_compute.power_sync import PowerSync
 
 CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
 
 
 class ComputeAgent:
@@ -33,6 +35,12 @@ class ComputeAgent:
     def start(self) -> None:
         self.rpc_server.start()
         self.reporter.register()
+        # Guests of servers evacuated away while this host was down go first, so the
+        # power sync never sees them (kumo_conductor.evacuating).
+        try:
+            self.manager.destroy_evacuated(context.get_admin_context())
+        except Exception:  # e.g. an older conductor: the agent runs all the same
+            LOG.exception('Could not clean up after servers evacuated from %s', self.host)
         self.reporter.start_heartbeat()
         # After registering: the start-up sync is the restart reconciliation.
         self.power_sync.start()

@@ -10,7 +10,7 @@ from oslo_log import log as logging
 
 from kumo_common import exceptions, lifecycle, objects, states
 from kumo_common.rpcapi import conductor as conductor_rpcapi
-from kumo_compute import image_upload, ledger
+from kumo_compute import consoles, image_upload, ledger
 from kumo_compute.virt.driver import ComputeDriver
 
 LOG = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ LOG = logging.getLogger(__name__)
 class ComputeManager:
     """Answers kumo_common.rpcapi.compute.ComputeAPI for one host."""
 
-    target = messaging.Target(version='1.8')
+    target = messaging.Target(version='1.10')
 
     def __init__(self, host: str, driver: ComputeDriver,
                  conductor: conductor_rpcapi.ConductorAPI):
@@ -246,6 +246,29 @@ class ComputeManager:
             success=record['success'], power_state=record['power_state'],
             error=record['error'], source_path=record.get('source_path')))
 
+    # --- evacuate: this host returns after its servers were evacuated away -------------
+    def destroy_evacuated(self, ctxt) -> list[str]:
+        """At start-up, before the power sync: destroy the local guests of servers
+        evacuated away while this host was down, and report them cleaned (their
+        migrations are completed and this host's claims given back), as Nova's
+        _destroy_evacuated_instances. Returns the instances destroyed."""
+        evacuations = self.conductor.evacuations_from(ctxt, self.host)
+        if not evacuations:
+            return []
+        destroyed = []
+        for evacuation in evacuations:
+            uuid = evacuation['instance_uuid']
+            # The driver's call: a guest left here, or only its files (on libvirt, a
+            # host whose domains died with it), never what is another host's.
+            with self._lock(uuid):
+                if self.driver.cleanup_evacuated(uuid):
+                    LOG.info('Destroyed what was left here of instance %s: it was '
+                             'evacuated from this host', uuid)
+                    destroyed.append(uuid)
+        self.conductor.evacuations_cleaned(ctxt, self.host,
+                                           [e['migration_uuid'] for e in evacuations])
+        return destroyed
+
     def get_console_output(self, ctxt, instance_uuid: str, length: int | None = None
                            ) -> str | None:
         """The guest's console log; None when this driver keeps none (API: 501)."""
@@ -253,6 +276,16 @@ class ComputeManager:
             return self.driver.get_console_output(instance_uuid, length)
         except NotImplementedError:
             return None
+
+    @messaging.expected_exceptions(exceptions.ConsoleTypeUnavailable)
+    def get_serial_console(self, ctxt, instance_uuid: str) -> dict | None:
+        """Host and port of the guest's serial console (kumo_compute.consoles)."""
+        return consoles.serial_console(self.driver, instance_uuid)
+
+    @messaging.expected_exceptions(exceptions.ConsoleTypeUnavailable)
+    def get_vnc_console(self, ctxt, instance_uuid: str) -> dict | None:
+        """Host and port of the guest's VNC server (kumo_compute.consoles)."""
+        return consoles.vnc_console(self.driver, instance_uuid)
 
     def get_host_uptime(self, ctxt) -> str | None:
         """The host's `uptime` line; None when this driver cannot tell (API: 501)."""
@@ -276,6 +309,31 @@ class ComputeManager:
             return self.driver.get_instance_diagnostics(instance_uuid)
         except NotImplementedError:
             return None
+
+    @messaging.expected_exceptions(exceptions.InterfaceAttachFailed)
+    def attach_interface(self, ctxt, instance_uuid: str, port: objects.PortSpec) -> None:
+        """Hot-plug one port into the guest (compute RPC 1.9, a call): whatever the
+        driver fails with is Nova's InterfaceAttachFailed, for the API to roll back."""
+        with self._lock(instance_uuid):
+            LOG.info('Attaching port %s (%s) to instance %s', port.id, port.mac_address,
+                     instance_uuid)
+            try:
+                self.driver.attach_interface(instance_uuid, port)
+            except Exception as exc:
+                LOG.exception('Attaching port %s to %s failed', port.id, instance_uuid)
+                raise exceptions.InterfaceAttachFailed(instance_uuid=instance_uuid) from exc
+
+    @messaging.expected_exceptions(exceptions.InterfaceDetachFailed)
+    def detach_interface(self, ctxt, instance_uuid: str, port: objects.PortSpec) -> None:
+        """Unplug one port from the guest (compute RPC 1.9, a call)."""
+        with self._lock(instance_uuid):
+            LOG.info('Detaching port %s (%s) from instance %s', port.id, port.mac_address,
+                     instance_uuid)
+            try:
+                self.driver.detach_interface(instance_uuid, port)
+            except Exception as exc:
+                LOG.exception('Detaching port %s from %s failed', port.id, instance_uuid)
+                raise exceptions.InterfaceDetachFailed(instance_uuid=instance_uuid) from exc
 
     def check_instance(self, ctxt, instance_uuid: str, build_attempt: int | None = None,
                        request_id: str | None = None, fence: bool = False

@@ -17,7 +17,15 @@ from kumo_common.db import models, recovery, session, system_metadata
 from kumo_common.db import scheduling as sched_db
 from kumo_common.rpcapi import compute as compute_rpcapi
 from kumo_common.rpcapi import scheduler as scheduler_rpcapi
-from kumo_conductor import build_faults, images, power_sync, resizing, shelving, snapshots
+from kumo_conductor import (
+    build_faults,
+    evacuating,
+    images,
+    power_sync,
+    resizing,
+    shelving,
+    snapshots,
+)
 from kumo_conductor import ports as server_ports
 
 CONF = cfg.CONF
@@ -38,7 +46,7 @@ def _message_of(exc: Exception) -> str:
 class ConductorManager:
     """Answers kumo_common.rpcapi.conductor.ConductorAPI."""
 
-    target = messaging.Target(version='1.6')
+    target = messaging.Target(version='1.7')
 
     def __init__(self):
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
@@ -139,8 +147,9 @@ class ConductorManager:
                 return
             # Read here rather than in a transaction of their own (images.boot_images).
             boot_image_ids = images.boot_image_ids(s, uuid)
+            groups = system_metadata.security_groups(s, uuid)
         try:
-            ports = self._allocate_ports(ctxt, uuid, spec, selection.service_host)
+            ports = self._allocate_ports(ctxt, uuid, spec, selection.service_host, groups)
         except exceptions.KumoException as exc:
             # Nova's compute allocates the ports within its build: that event fails.
             self._fail_build(ctxt, uuid, str(exc), free=True, trace=traceback.format_exc(),
@@ -174,15 +183,18 @@ class ConductorManager:
         self.compute.build_and_run_instance(ctxt, selection.service_host, build)
 
     def _allocate_ports(self, ctxt, uuid: str, spec: objects.RequestSpec,
-                        host: str | None = None) -> list[objects.PortSpec]:
+                        host: str | None = None, security_groups: list[str] | None = None
+                        ) -> list[objects.PortSpec]:
         """One port per requested NIC: the user's own port bound to the server, or a
-        new port on the network (with the requested fixed IP, else one per subnet)."""
+        new port on the network (with the requested fixed IP, else one per subnet;
+        in the server's security groups)."""
         result = []
         nics = spec.network_requests or [objects.NetworkRequest(network_id=n)
                                          for n in spec.requested_networks]
         api = network.api()
         for nic in nics:
-            result.append(api.allocate_for_instance(ctxt, uuid, spec.project_id, host, nic))
+            result.append(api.allocate_for_instance(ctxt, uuid, spec.project_id, host, nic,
+                                                    security_groups))
         return result
 
     @staticmethod
@@ -374,6 +386,7 @@ class ConductorManager:
                 instance = instance_db.get_instance(s, uuid)
                 # A resize in flight ends with it (its claim, the quota it held).
                 resizing.Resizer.forget(s, instance)
+                evacuating.forget(s, uuid)
                 quota.release_instance(s, instance)
         # A shelved server's image goes with it, as Nova's.
         shelving.forget(ctxt, uuid)
@@ -397,6 +410,10 @@ class ConductorManager:
                         traceback: str | None = None) -> None:
         """Record where a lifecycle action left the server (a failure's `traceback`
         goes on its event)."""
+        if action == 'evacuate':  # (kumo_conductor.evacuating)
+            evacuating.finished(ctxt, instance_uuid, host, success, power_state, error,
+                                traceback)
+            return
         spec = lifecycle.get(action)
         values: dict = {'task_state': None, 'power_state': power_state,
                         'task_deadline': None}
@@ -439,6 +456,19 @@ class ConductorManager:
                            shelve_image)
         LOG.info('%s of instance %s on %s: %s', action, instance_uuid, host,
                  'done' if success else f'failed ({error})')
+
+    # --- evacuate (kumo_conductor.evacuating) ----------------------------------------
+    def evacuate_server(self, ctxt, instance_uuid: str, migration_uuid: str,
+                        host: str | None, force: bool, start: bool,
+                        on_shared_storage: bool = False) -> None:
+        evacuating.evacuate_server(self, ctxt, instance_uuid, migration_uuid, host, force,
+                                   start, on_shared_storage)
+
+    def evacuations_from(self, ctxt, host: str) -> list[dict]:
+        return evacuating.evacuations_from(host)
+
+    def evacuations_cleaned(self, ctxt, host: str, migration_uuids: list[str]) -> None:
+        evacuating.evacuations_cleaned(host, migration_uuids)
 
     # --- shelve (kumo_conductor.shelving) --------------------------------------------
     def unshelve_instance(self, ctxt, instance_uuid: str) -> None:

@@ -18,6 +18,8 @@ safe, or ends it truthfully with a fault naming the step and the host:
 * deleting: the agent is asked; destroyed already (report lost): completed; else the
   terminate is sent again. On a host that is down the delete is completed in the
   database ([conductor] complete_deletes_on_dead_hosts) or waits for the host.
+* an evacuation (kumo_conductor.evacuating): never placed, it fails; placed, the new
+  host is asked what became of the rebuild (report lost: applied), else it fails.
 * a lifecycle action: the agent's record of the request says how it ended (report
   lost: applied); otherwise the task ends with a fault and the vm_state it had.
 
@@ -40,8 +42,8 @@ from kumo_common.db import compute_nodes as node_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, recovery, session
 from kumo_common.rpcapi import conductor as conductor_rpcapi
+from kumo_conductor import evacuating, resize_recovery, resizing, shelving
 from kumo_conductor import ports as server_ports
-from kumo_conductor import resize_recovery, resizing, shelving
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -110,6 +112,11 @@ class Reaper:
             return self._delete_overdue(ctxt, instance, run)
         if step in resizing.RESIZE_TASKS:
             return self._resize_overdue(ctxt, instance, run)
+        if step in evacuating.STEPS and evacuating.in_progress(instance.uuid):
+            return evacuating.overdue(
+                self.conductor, ctxt, instance,
+                lambda host, request_id: self._ask(ctxt, host, instance.uuid, run,
+                                                   request_id=request_id, fence=True))
         return self._action_overdue(ctxt, instance, run)
 
     # --- resize ------------------------------------------------------------------------------

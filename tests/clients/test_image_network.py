@@ -188,3 +188,36 @@ class TestOpenStackCLI(ImageNetworkTestCase):
         self.assertEqual([], self.openstack('port', 'list', '--network', 'cli-net',
                                             '-f', 'json'))
         self.openstack('image', 'delete', image_name)
+
+    def test_security_groups(self):
+        """`openstack security group` and `security group rule` against Kumo's network
+        service: create, list, show, rules, delete (records only: nothing filters a
+        guest's traffic)."""
+        group = self.openstack('security', 'group', 'create', 'cli-web', '--description',
+                               'web tier', '-f', 'json')
+        self.assertEqual(('cli-web', 'web tier'), (group['name'], group['description']))
+        self.assertEqual(['cli-web', 'default'], sorted(
+            g['Name'] for g in self.openstack('security', 'group', 'list', '-f', 'json')))
+        shown = self.openstack('security', 'group', 'show', 'cli-web', '-f', 'json')
+        self.assertEqual(group['id'], shown['id'])
+        rule = self.openstack('security', 'group', 'rule', 'create', '--protocol', 'tcp',
+                              '--dst-port', '22:23', '--remote-ip', '10.0.0.0/8', 'cli-web',
+                              '-f', 'json')
+        self.assertEqual(('ingress', 'IPv4', 'tcp', 22, 23, '10.0.0.0/8'),
+                         (rule['direction'], rule['ether_type'], rule['protocol'],
+                          rule['port_range_min'], rule['port_range_max'],
+                          rule['remote_ip_prefix']))
+        # A duplicate is Neutron's 409.
+        proc = self.openstack('security', 'group', 'rule', 'create', '--protocol', 'tcp',
+                              '--dst-port', '22:23', '--remote-ip', '10.0.0.0/8',
+                              'cli-web', expect_rc=1)
+        self.assertIn('already exists', proc.stderr)
+        rules = self.openstack('security', 'group', 'rule', 'list', 'cli-web', '-f', 'json')
+        self.assertIn(rule['id'], [r['ID'] for r in rules])
+        self.assertEqual(3, len(rules))  # and the two egress rules it came with
+        self.openstack('security', 'group', 'rule', 'delete', rule['id'])
+        self.assertNotIn(rule['id'], [r['ID'] for r in self.openstack(
+            'security', 'group', 'rule', 'list', 'cli-web', '-f', 'json')])
+        self.openstack('security', 'group', 'delete', 'cli-web')
+        self.assertEqual(['default'], [g['Name'] for g in self.openstack(
+            'security', 'group', 'list', '-f', 'json')])

@@ -247,25 +247,32 @@ class GuestTestCase(testtools.TestCase):
                 self.fail(f'domain {server_id} is {state!r}, not {prefix!r}')
             time.sleep(0.2)
 
-    def console(self, server_id: str) -> str:
+    def dir_on(self, server_id: str, host: str) -> str:
+        """The guest's directory on `host`, whether or not it is there."""
+        return self.stack.instance_dir(server_id, host)
+
+    def console(self, server_id: str, host: str | None = None) -> str:
+        """The guest's console log (on `host`; default: whichever agent has it)."""
         try:
-            with open(os.path.join(self.stack.instance_dir(server_id), 'console.log'),
+            with open(os.path.join(self.stack.instance_dir(server_id, host), 'console.log'),
                       errors='replace') as f:
                 return f.read()
         except FileNotFoundError:
             return ''
 
     def wait_console(self, server_id: str, pattern: str, count: int = 1,
-                     timeout: float = BOOT_TIMEOUT) -> str:
-        """Until the serial console shows `pattern` (a regex) `count` times."""
+                     timeout: float = BOOT_TIMEOUT, host: str | None = None) -> str:
+        """Until the serial console (on `host`) shows `pattern` (a regex) `count`
+        times."""
         deadline = time.monotonic() + timeout
         while True:
-            text = self.console(server_id)
+            text = self.console(server_id, host)
             if len(re.findall(pattern, text, re.M)) >= count:
                 return text
             if time.monotonic() > deadline:
-                self.fail(f'console of {server_id} never showed {pattern!r} x{count}:\n'
-                          f'{text[-3000:]}')
+                where = f' on {host}' if host else ''
+                self.fail(f'console of {server_id}{where} never showed {pattern!r} '
+                          f'x{count}:\n{text[-3000:]}')
             time.sleep(0.2)
 
     def keypair(self) -> tuple[str, str]:

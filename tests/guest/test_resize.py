@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 
 from tests.guest import base
@@ -38,29 +37,6 @@ class TestResize(base.GuestTestCase):
 
     FLAVORS = (BIG,)
 
-    def dir_on(self, server_id: str, host: str) -> str:
-        return os.path.join(self.stack.dir, 'state', host, 'instances', server_id)
-
-    def console_on(self, server_id: str, host: str) -> str:
-        try:
-            with open(os.path.join(self.dir_on(server_id, host), 'console.log'),
-                      errors='replace') as f:
-                return f.read()
-        except FileNotFoundError:
-            return ''
-
-    def wait_console_on(self, server_id: str, host: str, pattern: str) -> str:
-        import time
-        deadline = time.monotonic() + base.BOOT_TIMEOUT
-        while True:
-            text = self.console_on(server_id, host)
-            if re.search(pattern, text, re.M):
-                return text
-            if time.monotonic() > deadline:
-                self.fail(f'console of {server_id} on {host} never showed {pattern!r}:\n'
-                          f'{text[-3000:]}')
-            time.sleep(0.5)
-
     def resize(self, server_id: str, flavor: str) -> dict:
         self.action(server_id, {'resize': {'flavorRef': flavor}})
         return self.wait_server(server_id, 'VERIFY_RESIZE', power_state=1,
@@ -70,7 +46,7 @@ class TestResize(base.GuestTestCase):
         server_id = self.boot('guest-resize', config_drive=True)
         server = self.wait_server(server_id, 'ACTIVE', power_state=1)
         source = server['OS-EXT-SRV-ATTR:host']
-        self.wait_console_on(server_id, source, r'^KUMO-GUEST: ready')
+        self.wait_console(server_id, r'^KUMO-GUEST: ready', host=source)
         self.assertEqual(('1', '131072 KiB'), (dominfo(server_id)['CPU(s)'],
                                                 dominfo(server_id)['Max memory']))
 
@@ -85,7 +61,7 @@ class TestResize(base.GuestTestCase):
         self.assertIn(new_dir, base.virsh('dumpxml', server_id))
         self.assertEqual(2 * GiB, virtual_size(os.path.join(new_dir, 'disk')))
         # The guest booted from its old disk, now 2 GiB, with its ephemeral and swap.
-        text = self.wait_console_on(server_id, dest, r'^KUMO-GUEST: ready')
+        text = self.wait_console(server_id, r'^KUMO-GUEST: ready', host=dest)
         self.assertIn(f'root disk vda {2 * GiB} bytes', text)
         self.assertIn(f'disk vdb {GiB} bytes', text)
         # The source keeps the old guest's files aside until confirm or revert.
@@ -130,7 +106,7 @@ class TestResize(base.GuestTestCase):
         server = self.wait_server(server_id, 'ACTIVE', power_state=1)
         source = server['OS-EXT-SRV-ATTR:host']
         dest = next(h for h in self.stack.compute_hosts if h != source)
-        self.wait_console_on(server_id, source, r'^KUMO-GUEST: ready')
+        self.wait_console(server_id, r'^KUMO-GUEST: ready', host=source)
         self.stack.kill_agent(dest)
         try:
             self.action(server_id, {'resize': {'flavorRef': BIG['id']}})

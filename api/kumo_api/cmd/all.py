@@ -133,6 +133,11 @@ def main(argv=None) -> None:
         choose_virt_driver()
     # First: a port already taken ends kumo-all here, before any other thread runs.
     side_services = start_side_services()
+    from kumo_api import console_proxy
+    try:
+        side_services += console_proxy.start_enabled()
+    except OSError as exc:
+        sys.exit(f'kumo-all: cannot serve the console proxy: {exc}')
     from kumo_api.cmd import api as api_cmd
     from kumo_conductor import cmd as conductor_cmd
     from kumo_scheduler import cmd as scheduler_cmd

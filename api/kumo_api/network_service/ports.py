@@ -16,7 +16,7 @@ from kumo_common import exceptions
 from kumo_common.db import keyset, models, network_cache, session
 from kumo_common.db import networks as network_db
 from kumo_common.db import ports as port_db
-from kumo_common.network.local import default_group_id
+from kumo_common.db import security_groups as sg_db
 
 bp = Blueprint('ports', __name__)
 Port = models.Port
@@ -96,18 +96,20 @@ _IGNORED = ('security_groups', 'port_security_enabled', 'allowed_address_pairs',
 
 # Neutron can change these on a live port; Kumo cannot (yet): a clear 400.
 _NOT_UPDATABLE = ('fixed_ips', 'mac_address')
-# An update may set the port's security groups (Nova's addSecurityGroup does); each
-# project has only its "default" group here.
+# A create or update may set the port's security groups (Nova's addSecurityGroup
+# does): groups of the port's project.
 _GROUPS = {'security_groups': body.string_list}
 _IGNORED_ON_UPDATE = tuple(name for name in _IGNORED if name not in _GROUPS)
 
 
-def _known_groups(port: models.Port, group_ids: list[str]) -> list[str]:
-    known = {default_group_id(port.project_id)} if port.project_id else set()
+def _known_groups(s, project_id: str | None, group_ids: list[str]) -> list[str]:
+    """The ids, each a group of the port's project (Neutron's check). The project's
+    default is always one, made or not yet (ensure_default writes in a transaction
+    of its own, which must not wait on this one)."""
+    default = sg_db.default_group_id(project_id) if project_id else None
     for group_id in group_ids:
-        if group_id not in known:
-            raise errors.NotFound(f'Security group {group_id} does not exist',
-                                  kind='SecurityGroupNotFound')
+        if group_id != default:
+            sg_db.get(s, group_id, project_id, False)
     return list(dict.fromkeys(group_ids))
 
 
@@ -136,7 +138,8 @@ def show_port(port_id: str):
 
 @bp.post('/v2.0/ports')
 def create_port():
-    values = body.parse('port', _ATTRIBUTES, _IGNORED, required=('network_id',))
+    values = body.parse('port', {**_ATTRIBUTES, **_GROUPS}, _IGNORED_ON_UPDATE,
+                        required=('network_id',))
     owner = access.owner_of_new(values)
     access.authorize('create_port', owner)
     if 'mac_address' in values:
@@ -144,6 +147,8 @@ def create_port():
     with session.reader() as s:
         # The network must be one the caller may use (own, shared or external).
         networks.load(s, values['network_id'])
+        groups = (_known_groups(s, owner, values['security_groups'])
+                  if 'security_groups' in values else None)
     port = network_db.allocate_port(
         session.transaction, values['network_id'], None, owner,
         fixed_ips=values.get('fixed_ips'), name=values.get('name', ''),
@@ -153,6 +158,8 @@ def create_port():
         device_owner=values.get('device_owner', ''))
     with session.transaction() as s:
         port = s.get(Port, port.id)
+        if groups is not None:
+            port.security_groups = groups
         if values.get('device_id'):
             port.device_id = values['device_id']
             s.flush()
@@ -173,7 +180,8 @@ def update_port(port_id: str):
         port = load(s, port_id)
         access.authorize('update_port', port.project_id)
         if 'security_groups' in values:
-            port.security_groups = _known_groups(port, values.pop('security_groups'))
+            port.security_groups = _known_groups(s, port.project_id,
+                                                 values.pop('security_groups'))
         for attribute, value in values.items():
             setattr(port, attribute, value)
         s.flush()

@@ -9,7 +9,8 @@ from kumo_api.network_service import errors
 bp = Blueprint('network_versions', __name__)
 
 COLLECTIONS = (('network', 'networks'), ('subnet', 'subnets'), ('port', 'ports'),
-               ('security_group', 'security-groups'), ('floatingip', 'floatingips'))
+               ('security_group', 'security-groups'),
+               ('security_group_rule', 'security-group-rules'), ('floatingip', 'floatingips'))
 
 _UPDATED = '2024-01-01T00:00:00-00:00'
 # The extensions Kumo implements, and only those: clients switch features on by them.
@@ -35,8 +36,7 @@ EXTENSIONS = (
     ('sorting', 'Sorting support', 'Extension that indicates that sorting is enabled.'),
     ('fields-in-list', 'Fields selection', 'Selecting the fields of listed resources '
      'with the fields query parameter.'),
-    ('security-group', 'security-group', 'The security groups extension (read only: '
-     'each project\'s default group).'),
+    ('security-group', 'security-group', 'The security groups extension.'),
 )
 
 

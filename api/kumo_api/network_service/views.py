@@ -1,11 +1,10 @@
-"""Networks, subnets, ports and security groups as Neutron v2.0 shows them."""
+"""Networks, subnets and ports as Neutron v2.0 shows them (security groups:
+kumo_common.db.security_groups)."""
 from __future__ import annotations
-
-import uuid as uuidlib
 
 from kumo_api.views import times
 from kumo_common.db import models
-from kumo_common.network.local import SG_NAMESPACE, default_group_id, port_security_groups
+from kumo_common.network.local import port_security_groups
 
 
 def _stamps(row) -> dict:
@@ -90,30 +89,3 @@ def port_view(port: models.Port) -> dict:
         **_stamps(port),
     }
 
-
-
-
-def default_group_view(project_id: str) -> dict:
-    """The "default" security group every project has (Neutron's default rules:
-    everything out, and in from members of the group)."""
-    group_id = default_group_id(project_id)
-
-    def rule(n: int, direction: str, ethertype: str, remote: str | None) -> dict:
-        return {'id': str(uuidlib.uuid5(SG_NAMESPACE, f'{project_id}/{n}')),
-                'security_group_id': group_id, 'direction': direction,
-                'ethertype': ethertype, 'protocol': None, 'port_range_min': None,
-                'port_range_max': None, 'remote_ip_prefix': None,
-                'remote_group_id': remote, 'remote_address_group_id': None,
-                'normalized_cidr': None, 'description': '', 'project_id': project_id,
-                'tenant_id': project_id, 'created_at': None, 'updated_at': None,
-                'revision_number': 0, 'belongs_to_default_sg': True}
-    return {
-        'id': group_id, 'name': 'default', 'description': 'Default security group',
-        'project_id': project_id, 'tenant_id': project_id, 'stateful': True,
-        'shared': False, 'tags': [], 'revision_number': 0, 'created_at': None,
-        'updated_at': None,
-        'security_group_rules': [rule(1, 'egress', 'IPv4', None),
-                                 rule(2, 'egress', 'IPv6', None),
-                                 rule(3, 'ingress', 'IPv4', group_id),
-                                 rule(4, 'ingress', 'IPv6', group_id)],
-    }

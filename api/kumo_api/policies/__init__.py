@@ -3,6 +3,7 @@ import itertools
 
 from kumo_api.policies import (
     aggregates,
+    attach_interfaces,
     availability_zones,
     base,
     flavors,
@@ -18,6 +19,7 @@ from kumo_api.policies import (
     network_service,
     quota_class_sets,
     quotas,
+    remote_consoles,
     scheduler,
     security_groups,
     server_actions,
@@ -55,4 +57,6 @@ def list_rules():
                                 instance_usage_audit_log.list_rules(),
                                 network_proxies.list_rules(),
                                 volume_attachments.list_rules(), hosts.list_rules(),
-                                security_groups.list_rules()))
+                                security_groups.list_rules(),
+                                attach_interfaces.list_rules(),
+                                remote_consoles.list_rules()))

@@ -46,6 +46,16 @@ rules = [
           '/v2.0/ports/{id}'),
     _rule('delete_port', base.PROJECT_MEMBER_OR_ADMIN, 'Delete a port', 'DELETE',
           '/v2.0/ports/{id}'),
+    _rule('create_security_group', base.PROJECT_MEMBER_OR_ADMIN,
+          'Create a security group', 'POST', '/v2.0/security-groups'),
+    _rule('update_security_group', base.PROJECT_MEMBER_OR_ADMIN,
+          'Update a security group', 'PUT', '/v2.0/security-groups/{id}'),
+    _rule('delete_security_group', base.PROJECT_MEMBER_OR_ADMIN,
+          'Delete a security group', 'DELETE', '/v2.0/security-groups/{id}'),
+    _rule('create_security_group_rule', base.PROJECT_MEMBER_OR_ADMIN,
+          'Create a security group rule', 'POST', '/v2.0/security-group-rules'),
+    _rule('delete_security_group_rule', base.PROJECT_MEMBER_OR_ADMIN,
+          'Delete a security group rule', 'DELETE', '/v2.0/security-group-rules/{id}'),
 ]
 
 

@@ -70,6 +70,8 @@ rules = [
           'Cold migrate a server to a given host (2.56)', 'migrate'),
     _rule('os-migrate-server:migrate_live', base.ADMIN, 'Live-migrate a server',
           'os-migrateLive'),
+    _rule('os-evacuate', base.ADMIN, 'Evacuate a server from a failed host to a new one',
+          'evacuate'),
 ]
 
 

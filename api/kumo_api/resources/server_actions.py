@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify
 
 from kumo_api import compute_api, errors, policy, rpc_clients, validation
-from kumo_api.actions import heavy, lifecycle, resize, security_groups, shelving
+from kumo_api.actions import consoles, evacuate, heavy, lifecycle, resize, security_groups, shelving
 from kumo_api.resources import removed
 from kumo_api.resources.servers import get_instance
+from kumo_api.schemas import remote_consoles as console_schemas
 from kumo_api.schemas import server_actions as schemas
 from kumo_common.db import instances as instance_db
 from kumo_common.db import session
@@ -117,10 +118,16 @@ ACTIONS = {
     'confirmResize': (resize.confirm_resize, schemas.NO_ARGUMENTS),
     'revertResize': (resize.revert_resize, schemas.NO_ARGUMENTS),
     'migrate': (resize.migrate_server, schemas.MIGRATE),
+    'evacuate': (evacuate.evacuate, schemas.EVACUATE),
     'os-resetState': (heavy.reset_state, schemas.RESET_STATE),
     'injectNetworkInfo': (heavy.inject_network_info, schemas.NO_ARGUMENTS),
     'os-migrateLive': (heavy.migrate_live, schemas.ANY_BODY),
     'os-getConsoleOutput': (_console_output, schemas.CONSOLE_OUTPUT),
+    # remote consoles before 2.6 (kumo_api.actions.consoles)
+    'os-getSerialConsole': (consoles.get_serial_console, console_schemas.GET_SERIAL),
+    'os-getVNCConsole': (consoles.get_vnc_console, console_schemas.GET_VNC),
+    'os-getSPICEConsole': (consoles.get_spice_console, console_schemas.GET_SPICE),
+    'os-getRDPConsole': (consoles.get_rdp_console, console_schemas.GET_RDP),
     'shelve': (shelving.shelve, schemas.NO_ARGUMENTS),
     'shelveOffload': (shelving.shelve_offload, schemas.NO_ARGUMENTS),
     'unshelve': (shelving.unshelve, schemas.UNSHELVE),

@@ -181,3 +181,27 @@ _unshelve_2_91 = {
 }
 UNSHELVE = [((2, 1), (2, 76), _ignored), ((2, 77), (2, 90), _unshelve_2_77),
             ((2, 91), (2, 100), _unshelve_2_91)]
+
+# evacuate (admin): Nova's schemas. onSharedStorage is required before 2.14 and gone
+# after; force is there from 2.29 to 2.67 (2.95 changes the outcome, not the body).
+_fqdn = {'type': 'string', 'pattern': '^[a-zA-Z0-9-._]*$', 'minLength': 1,
+         'maxLength': 255}
+_evacuate_2_1 = {
+    'type': 'object',
+    'properties': {'host': _fqdn, 'onSharedStorage': types.boolean,
+                   'adminPass': {'type': 'string'}},
+    'required': ['onSharedStorage'],
+    'additionalProperties': False,
+}
+_evacuate_2_14 = {
+    'type': 'object',
+    'properties': {'host': _fqdn, 'adminPass': {'type': 'string'}},
+    'additionalProperties': False,
+}
+_evacuate_2_29 = {
+    'type': 'object',
+    'properties': {**_evacuate_2_14['properties'], 'force': types.boolean},
+    'additionalProperties': False,
+}
+EVACUATE = [((2, 1), (2, 13), _evacuate_2_1), ((2, 14), (2, 28), _evacuate_2_14),
+            ((2, 29), (2, 67), _evacuate_2_29), ((2, 68), (2, 100), _evacuate_2_14)]

@@ -11,6 +11,7 @@ from kumo_common.conf import (
     api,
     compute,
     conductor,
+    consoles,
     database,
     default,
     filter_scheduler,
@@ -41,6 +42,7 @@ GROUP_MODULES = (
     image_service,
     neutron,
     network_service,
+    consoles,
 )
 
 for _module in GROUP_MODULES:

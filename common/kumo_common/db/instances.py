@@ -64,7 +64,12 @@ def mark_deleted(session: orm.Session, uuid: str) -> bool:
                     updated_at=now, vm_state='deleted', task_state=None,
                     power_state=0, task_deadline=None)
             .execution_options(synchronize_session=False))
-    return session.execute(stmt).rowcount == 1
+    if session.execute(stmt).rowcount != 1:
+        return False
+    # Its remote consoles' URLs die with it (as Nova's clean_console_auths).
+    session.execute(sa.delete(models.ConsoleAuthToken).where(
+        models.ConsoleAuthToken.instance_uuid == uuid))
+    return True
 
 
 def add_fault(session: orm.Session, uuid: str, code: int, message: str,

@@ -666,6 +666,40 @@ class Port(TimestampMixin, Base):
                                                          lazy='selectin')
 
 
+class SecurityGroup(TimestampMixin, Base):
+    """A security group of the local network service (Neutron's); each project's
+    "default" has an id derived from the project's (kumo_common.db.security_groups)."""
+    __tablename__ = 'security_groups'
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(255), default='')
+    description: Mapped[str] = mapped_column(String(255), default='')
+
+    rules: Mapped[list[SecurityGroupRule]] = relationship(
+        cascade='all, delete-orphan', lazy='selectin',
+        foreign_keys='SecurityGroupRule.security_group_id')
+
+
+class SecurityGroupRule(TimestampMixin, Base):
+    __tablename__ = 'security_group_rules'
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    security_group_id: Mapped[str] = mapped_column(ForeignKey('security_groups.id'),
+                                                   index=True)
+    project_id: Mapped[str] = mapped_column(String(255))
+    direction: Mapped[str] = mapped_column(String(16))
+    ethertype: Mapped[str] = mapped_column(String(8))
+    protocol: Mapped[str | None] = mapped_column(String(40))
+    port_range_min: Mapped[int | None] = mapped_column(Integer)
+    port_range_max: Mapped[int | None] = mapped_column(Integer)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(String(64))
+    # Not a foreign key: Neutron refuses to delete a group other groups' rules name,
+    # which Kumo checks itself with its own message.
+    remote_group_id: Mapped[str | None] = mapped_column(String(36))
+    description: Mapped[str] = mapped_column(String(255), default='')
+
+
 class IPAllocation(Base):
     """One fixed IP of a port; the primary key makes double allocation impossible."""
     __tablename__ = 'ip_allocations'
@@ -673,3 +707,20 @@ class IPAllocation(Base):
     subnet_id: Mapped[str] = mapped_column(ForeignKey('subnets.id'), primary_key=True)
     ip_address: Mapped[str] = mapped_column(String(64), primary_key=True)
     port_id: Mapped[str] = mapped_column(ForeignKey('ports.id'), index=True)
+
+
+class ConsoleAuthToken(TimestampMixin, Base):
+    """A remote console's token (Nova's console_auth_tokens): only its SHA-256 is
+    kept; kumo-consoleproxy finds the guest's host:port by it until `expires_at`.
+    Deleted with the server (kumo_common.db.console_tokens)."""
+    __tablename__ = 'console_auth_tokens'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(255), unique=True)
+    console_type: Mapped[str] = mapped_column(String(255))
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer)
+    internal_access_path: Mapped[str | None] = mapped_column(String(255))
+    instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    access_url_base: Mapped[str | None] = mapped_column(String(255))
+    expires_at: Mapped[datetime.datetime] = mapped_column(DateTime, index=True)

@@ -350,13 +350,25 @@ def release_ports(session: orm.Session, instance_uuid: str) -> None:
     preserve_on_delete), so that they can be given to another server."""
     for port in session.scalars(sa.select(models.Port).where(
             models.Port.device_id == instance_uuid)).all():
-        if port.preserve_on_delete:
-            port.device_id = ''
-            port.device_owner = ''
-            port.binding_host_id = None
-            port.status = 'DOWN'
-        else:
-            session.delete(port)
+        _release(session, port)
+
+
+def release_port(session: orm.Session, instance_uuid: str, port_id: str) -> None:
+    """release_ports for one port of the server (an interface detached); nothing if
+    the server does not hold it."""
+    port = session.get(models.Port, port_id)
+    if port is not None and port.device_id == instance_uuid:
+        _release(session, port)
+
+
+def _release(session: orm.Session, port: models.Port) -> None:
+    if port.preserve_on_delete:
+        port.device_id = ''
+        port.device_owner = ''
+        port.binding_host_id = None
+        port.status = 'DOWN'
+    else:
+        session.delete(port)
 
 
 def network_names(session: orm.Session, network_ids: set[str]) -> dict[str, str]:

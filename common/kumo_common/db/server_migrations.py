@@ -44,6 +44,18 @@ DONE = (CONFIRMED, REVERTED, ERROR)
 IN_FLIGHT = (PRE_MIGRATING, MIGRATING, POST_MIGRATING, FINISHED, CONFIRMING, REVERTING,
              FAILED)
 
+# An evacuation (Nova's statuses: accepted by the API, pre-migrating once the
+# destination is claimed, done once the guest is rebuilt there, completed once the
+# source host came back and destroyed its copy). Until completed it owns the claim
+# the server had on the source node (kumo_conductor.evacuating), which the source
+# agent gives back when it returns, as Nova's does.
+EVACUATION = 'evacuation'
+ACCEPTED = 'accepted'
+EVACUATED = 'done'
+COMPLETED = 'completed'
+# What a returning source agent cleans up (Nova's _destroy_evacuated_instances).
+EVACUATION_HELD = (ACCEPTED, PRE_MIGRATING, EVACUATED)
+
 
 class MigrationNotFound(exceptions.NotFound):
     message = 'Migration %(migration_id)s could not be found.'
@@ -78,10 +90,12 @@ def get(session: orm.Session, uuid: str) -> models.Migration:
 
 
 def in_flight(session: orm.Session, instance_uuid: str) -> models.Migration | None:
-    """The server's resize that is neither confirmed, reverted nor failed, if any."""
+    """The server's resize that is neither confirmed, reverted nor failed, if any
+    (evacuations are not resizes: kumo_conductor.evacuating keeps them)."""
     m = models.Migration
     return session.scalars(sa.select(m).where(m.instance_uuid == instance_uuid,
-                                              m.status.in_(IN_FLIGHT))
+                                              m.status.in_(IN_FLIGHT),
+                                              m.migration_type != EVACUATION)
                            .order_by(m.id.desc())).first()
 
 
@@ -125,9 +139,47 @@ def give_back(session: orm.Session, migration: models.Migration) -> None:
 
 
 def owners_in_flight():
-    """A subquery of the uuids of migrations in flight (claim owners to keep)."""
+    """A subquery of the uuids of migrations in flight (claim owners to keep):
+    resizes in flight, and evacuations whose source has not cleaned up yet."""
     m = models.Migration
-    return sa.select(m.uuid).where(m.status.in_(IN_FLIGHT))
+    return sa.select(m.uuid).where(sa.or_(
+        sa.and_(m.migration_type != EVACUATION, m.status.in_(IN_FLIGHT)),
+        sa.and_(m.migration_type == EVACUATION, m.status.in_(EVACUATION_HELD))))
+
+
+def create_evacuation(session: orm.Session, instance: models.Instance, ctxt, uuid: str,
+                      host: str | None) -> models.Migration:
+    """Record the evacuation of `instance` from its host (to `host` if given) and
+    hand it the server's claim on the source node."""
+    migration = models.Migration(
+        uuid=uuid, instance_uuid=instance.uuid, migration_type=EVACUATION,
+        status=ACCEPTED, source_compute=instance.host, source_node=instance.node,
+        source_node_uuid=instance.compute_node_uuid, dest_compute=host,
+        requested_host=host, old_instance_type_id=instance.instance_type_id,
+        new_instance_type_id=instance.instance_type_id, old_flavor=instance.flavor,
+        new_flavor=instance.flavor, old_vm_state=instance.vm_state,
+        user_id=ctxt.user_id, project_id=ctxt.project_id, hidden=False)
+    session.add(migration)
+    hand_over(session, instance.uuid, uuid)
+    session.flush()
+    return migration
+
+
+def evacuation_of(session: orm.Session, instance_uuid: str,
+                  statuses: tuple = (ACCEPTED, PRE_MIGRATING)) -> models.Migration | None:
+    """The server's latest evacuation in one of `statuses`, if any."""
+    m = models.Migration
+    return session.scalars(sa.select(m).where(
+        m.instance_uuid == instance_uuid, m.migration_type == EVACUATION,
+        m.status.in_(statuses)).order_by(m.id.desc())).first()
+
+
+def evacuated_from(session: orm.Session, host: str) -> list[models.Migration]:
+    """Evacuations away from `host` its agent has yet to clean up after."""
+    m = models.Migration
+    return list(session.scalars(sa.select(m).where(
+        m.source_compute == host, m.migration_type == EVACUATION,
+        m.status.in_(EVACUATION_HELD)).order_by(m.id)))
 
 
 def finished_before(session: orm.Session, seconds: int) -> list[models.Migration]:

@@ -8,6 +8,8 @@ along with these names).
 Personality (2.1-2.56): one row per file, key `injected_file:<n>` (n from 0, in
 request order), a JSON object {"path", "contents"} with contents base64 as sent; the
 conductor hands them to the compute agent for the config drive.
+Interface tags (2.49 os-interface attach, shown from 2.70): one row, key
+`interface_tags`, a JSON object {port id: tag}.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from kumo_common.db import models
 
 SECURITY_GROUPS = 'security_groups'
 FILE_PREFIX = 'injected_file:'
+INTERFACE_TAGS = 'interface_tags'
 
 
 def rows(security_groups: list[str], files: list[tuple[str, str]]
@@ -52,6 +55,31 @@ def security_groups(session, instance_uuid: str) -> list[str]:
         models.InstanceSystemMetadata.instance_uuid == instance_uuid,
         models.InstanceSystemMetadata.key == SECURITY_GROUPS)).first()
     return json.loads(value) if value is not None else ['default']
+
+
+def interface_tags(session, instance_uuid: str) -> dict[str, str]:
+    """{port id: tag} of the interfaces attached with a tag."""
+    value = session.scalars(sa.select(models.InstanceSystemMetadata.value).where(
+        models.InstanceSystemMetadata.instance_uuid == instance_uuid,
+        models.InstanceSystemMetadata.key == INTERFACE_TAGS)).first()
+    return json.loads(value) if value else {}
+
+
+def set_interface_tag(session, instance_uuid: str, port_id: str, tag: str | None) -> None:
+    """The port's tag is now `tag` (None: it has none)."""
+    row = session.scalars(sa.select(models.InstanceSystemMetadata).where(
+        models.InstanceSystemMetadata.instance_uuid == instance_uuid,
+        models.InstanceSystemMetadata.key == INTERFACE_TAGS)).first()
+    tags = json.loads(row.value) if row is not None and row.value else {}
+    if tag is None:
+        tags.pop(port_id, None)
+    else:
+        tags[port_id] = tag
+    if row is None:
+        session.add(models.InstanceSystemMetadata(
+            instance_uuid=instance_uuid, key=INTERFACE_TAGS, value=json.dumps(tags)))
+    else:
+        row.value = json.dumps(tags)
 
 
 def injected_files(instance: models.Instance) -> list[dict]:

@@ -50,12 +50,16 @@ class NetworkAPI(abc.ABC):
 
     @abc.abstractmethod
     def allocate_for_instance(self, ctxt, instance_uuid: str, project_id: str | None,
-                              host: str | None, request: objects.NetworkRequest
+                              host: str | None, request: objects.NetworkRequest,
+                              security_groups: list[str] | None = None
                               ) -> objects.PortSpec:
         """One NIC of a server being built: the port the user made (request.port_id),
         bound to the server and its host, or a new port on request.network_id (with
-        request.fixed_ip if given). Raises PortNotFound, PortInUse, NetworkNotFound,
-        IpAddressAlreadyAllocated, NoFixedIpsAvailable."""
+        request.fixed_ip if given). A new port gets the `security_groups` (names or
+        ids, as a server create names them; None or ["default"]: the project's
+        default, as Neutron gives it); the user's port keeps its own. Raises
+        PortNotFound, PortInUse, NetworkNotFound, IpAddressAlreadyAllocated,
+        NoFixedIpsAvailable."""
 
     @abc.abstractmethod
     def deallocate_for_instance(self, ctxt, instance_uuid: str) -> None:
@@ -84,6 +88,44 @@ class NetworkAPI(abc.ABC):
     def set_port_security_groups(self, ctxt, port_id: str, group_ids: list[str]) -> None:
         """The port's security groups are now these (ids)."""
 
+    # Security groups and rules, as Neutron v2.0 shows them (dicts with its keys);
+    # SecurityGroupNotFound / SecurityGroupRuleNotFound (404), Invalid (400) and
+    # Conflict (409) carry the network service's message (kumo_common.db.
+    # security_groups).
+    @abc.abstractmethod
+    def list_security_groups(self, ctxt, **filters) -> list[dict]:
+        """The groups the caller may see, under Neutron's filters (`id`,
+        `project_id`, `name`; a list value is an OR)."""
+
+    @abc.abstractmethod
+    def show_security_group(self, ctxt, group_id: str) -> dict:
+        """One group the caller may see, with its rules."""
+
+    @abc.abstractmethod
+    def create_security_group(self, ctxt, name: str, description: str) -> dict:
+        """A new group of the caller's project."""
+
+    @abc.abstractmethod
+    def update_security_group(self, ctxt, group_id: str, values: dict) -> dict:
+        """The group's name and/or description changed."""
+
+    @abc.abstractmethod
+    def delete_security_group(self, ctxt, group_id: str) -> None:
+        """The group deleted (Conflict while a port holds it)."""
+
+    @abc.abstractmethod
+    def show_security_group_rule(self, ctxt, rule_id: str) -> dict:
+        """One rule the caller may see."""
+
+    @abc.abstractmethod
+    def create_security_group_rule(self, ctxt, rule: dict) -> dict:
+        """A new rule (Neutron's attributes: security_group_id, direction, ethertype,
+        protocol, port_range_min/max, remote_ip_prefix or remote_group_id)."""
+
+    @abc.abstractmethod
+    def delete_security_group_rule(self, ctxt, rule_id: str) -> None:
+        """The rule deleted."""
+
     @abc.abstractmethod
     def list_networks(self, ctxt) -> list[dict]:
         """The networks the caller may see, as Neutron shows them to it (its
@@ -94,6 +136,22 @@ class NetworkAPI(abc.ABC):
     def show_network(self, ctxt, network_id: str) -> dict:
         """One network the caller may see (as list_networks' items); NetworkNotFound
         for one it may not."""
+
+    # --- one interface at a time (os-interface: kumo_api.actions.interfaces) ----------
+    @abc.abstractmethod
+    def show_port(self, ctxt, port_id: str) -> dict:
+        """A port the caller may see, in Neutron's shape as os-interface reads it
+        (see port_view); PortNotFound for one it may not."""
+
+    @abc.abstractmethod
+    def instance_ports(self, ctxt, instance_uuid: str) -> list[dict]:
+        """The server's ports (device_id), each as show_port gives it."""
+
+    @abc.abstractmethod
+    def deallocate_port(self, ctxt, instance_uuid: str, port_id: str) -> None:
+        """One port leaves the server: deleted if it was made for the server, only
+        unbound if the user made it (as deallocate_for_instance, for one port).
+        Nothing happens to a port the server does not hold."""
 
     def resolve_requests(self, ctxt, networks) -> list[objects.NetworkRequest]:
         """A create's `networks` checked before the server is recorded (an external
@@ -116,3 +174,14 @@ def port_spec(port_id: str, network_id: str, network_name: str, mac_address: str
         id=port_id, network_id=network_id, network_name=network_name,
         mac_address=mac_address,
         fixed_ips=[{'ip_address': a, 'version': 6 if ':' in a else 4} for a in addresses])
+
+
+def port_view(port_id: str, network_id: str, mac_address: str, status: str,
+              device_id: str | None, project_id: str | None,
+              fixed_ips: list[tuple[str, str]]) -> dict:
+    """A port as os-interface reads it (Neutron's keys): fixed_ips as
+    [{subnet_id, ip_address}]."""
+    return {'id': port_id, 'network_id': network_id, 'mac_address': mac_address,
+            'status': status, 'device_id': device_id or '', 'project_id': project_id,
+            'fixed_ips': [{'subnet_id': subnet, 'ip_address': address}
+                          for subnet, address in fixed_ips]}

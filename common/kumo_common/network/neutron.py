@@ -12,7 +12,7 @@ The ports given to a server are kept in its network info cache
 (kumo_common.db.network_cache), read by server views, the ip/ip6 filters and
 rebuild/rescue. Ports changed in Neutron behind Kumo's back reach that cache when
 Neutron says so (its network-changed and network-vif-deleted events to
-/os-server-external-events: kumo_api.external_events); the local service's port
+/os-server-external-events: kumo_api.actions.external_events); the local service's port
 deletes write it themselves.
 """
 from __future__ import annotations
@@ -24,7 +24,8 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from kumo_common import exceptions, objects, service_http
-from kumo_common.network import NetworkAPI, NetworkServiceUnavailable, port_spec
+from kumo_common.db import security_groups as sg_db
+from kumo_common.network import NetworkAPI, NetworkServiceUnavailable, port_spec, port_view
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -124,6 +125,14 @@ def _quote(value: str) -> str:
     return urllib.parse.quote(value, safe='')
 
 
+def _port_view(port: dict) -> dict:
+    return port_view(port['id'], port['network_id'], port['mac_address'],
+                     port.get('status', ''), port.get('device_id'),
+                     port.get('project_id', port.get('tenant_id')),
+                     [(ip.get('subnet_id'), ip['ip_address'])
+                      for ip in port.get('fixed_ips', [])])
+
+
 def _neutron_error(resp) -> tuple[str, str]:
     """Neutron's {"NeutronError": {"type", "message"}} (else the body as text)."""
     try:
@@ -147,7 +156,8 @@ class NeutronNetworkAPI(NetworkAPI):
                          [ip['ip_address'] for ip in port.get('fixed_ips', [])])
 
     def allocate_for_instance(self, ctxt, instance_uuid: str, project_id: str | None,
-                              host: str | None, request: objects.NetworkRequest
+                              host: str | None, request: objects.NetworkRequest,
+                              security_groups: list[str] | None = None
                               ) -> objects.PortSpec:
         binding = {'device_id': instance_uuid, 'device_owner': OWNER}
         if host:
@@ -162,6 +172,11 @@ class NeutronNetworkAPI(NetworkAPI):
                     'description': MADE_BY_KUMO.format(uuid=instance_uuid), **binding}
             if request.fixed_ip:
                 body['fixed_ips'] = [{'ip_address': request.fixed_ip}]
+            if security_groups and security_groups != ['default']:
+                # Neutron takes ids; the API already refused names it does not know.
+                found = (self.find_security_group(ctxt, name) for name in security_groups)
+                body['security_groups'] = list(dict.fromkeys(
+                    group['id'] for group in found if group))
             port = self.client.create_port(ctxt, body)
         LOG.info('Port %s (%s, %s) on network %s for instance %s', port['id'],
                  port['mac_address'], ', '.join(ip['ip_address'] for ip in
@@ -170,16 +185,33 @@ class NeutronNetworkAPI(NetworkAPI):
         return self._spec(ctxt, port)
 
     def deallocate_for_instance(self, ctxt, instance_uuid: str) -> None:
-        made_by_us = MADE_BY_KUMO.format(uuid=instance_uuid)
         for port in self.client.list_ports(ctxt, device_id=instance_uuid):
-            if port.get('description') == made_by_us:
-                self.client.delete_port(ctxt, port['id'])
-            else:
-                try:
-                    self.client.update_port(ctxt, port['id'], {
-                        'device_id': '', 'device_owner': '', 'binding:host_id': ''})
-                except exceptions.PortNotFound:
-                    pass
+            self._release(ctxt, instance_uuid, port)
+
+    def _release(self, ctxt, instance_uuid: str, port: dict) -> None:
+        if port.get('description') == MADE_BY_KUMO.format(uuid=instance_uuid):
+            self.client.delete_port(ctxt, port['id'])
+            return
+        try:
+            self.client.update_port(ctxt, port['id'], {
+                'device_id': '', 'device_owner': '', 'binding:host_id': ''})
+        except exceptions.PortNotFound:
+            pass
+
+    def show_port(self, ctxt, port_id: str) -> dict:
+        return _port_view(self.client.show_port(ctxt, port_id))
+
+    def instance_ports(self, ctxt, instance_uuid: str) -> list[dict]:
+        return [_port_view(port)
+                for port in self.client.list_ports(ctxt, device_id=instance_uuid)]
+
+    def deallocate_port(self, ctxt, instance_uuid: str, port_id: str) -> None:
+        try:
+            port = self.client.show_port(ctxt, port_id)
+        except exceptions.PortNotFound:
+            return
+        if port.get('device_id') == instance_uuid:
+            self._release(ctxt, instance_uuid, port)
 
     def unknown_security_groups(self, ctxt, names: list[str]) -> list[str]:
         # As Nova's (neutronclient's find by name or id, in the caller's project).
@@ -205,6 +237,61 @@ class NeutronNetworkAPI(NetworkAPI):
 
     def set_port_security_groups(self, ctxt, port_id: str, group_ids: list[str]) -> None:
         self.client.update_port(ctxt, port_id, {'security_groups': list(group_ids)})
+
+    # --- security groups and rules (Nova's proxies), Neutron's words kept ------------
+    def _sg(self, ctxt, method: str, path: str, json=None, *, rule: bool = False):
+        url = self.client.endpoint + path
+        try:
+            resp = service_http.request(
+                GROUP, ctxt, method, url, json=json,
+                retries=CONF.neutron.num_retries if method == 'GET' else 0)
+        except service_http.Unreachable as exc:
+            raise NetworkServiceUnavailable(reason=str(exc)) from exc
+        if resp.status_code in (200, 201):
+            return resp.json()
+        if resp.status_code == 204:
+            return None
+        _, detail = _neutron_error(resp)
+        if resp.status_code == 404:
+            raise (sg_db.SecurityGroupRuleNotFound if rule else
+                   sg_db.SecurityGroupNotFound)(detail)
+        if resp.status_code == 409:
+            raise exceptions.Conflict(detail)
+        if resp.status_code in (400, 403):
+            raise exceptions.Invalid(detail)
+        raise NetworkServiceUnavailable(reason=f'{method} {url}: {resp.status_code} '
+                                               f'{detail}')
+
+    def list_security_groups(self, ctxt, **filters) -> list[dict]:
+        query = urllib.parse.urlencode(filters, doseq=True)
+        return self._sg(ctxt, 'GET', f'/v2.0/security-groups?{query}')['security_groups']
+
+    def show_security_group(self, ctxt, group_id: str) -> dict:
+        return self._sg(ctxt, 'GET', f'/v2.0/security-groups/{_quote(group_id)}'
+                        )['security_group']
+
+    def create_security_group(self, ctxt, name: str, description: str) -> dict:
+        return self._sg(ctxt, 'POST', '/v2.0/security-groups', {'security_group': {
+            'name': name, 'description': description}})['security_group']
+
+    def update_security_group(self, ctxt, group_id: str, values: dict) -> dict:
+        return self._sg(ctxt, 'PUT', f'/v2.0/security-groups/{_quote(group_id)}',
+                        {'security_group': values})['security_group']
+
+    def delete_security_group(self, ctxt, group_id: str) -> None:
+        self._sg(ctxt, 'DELETE', f'/v2.0/security-groups/{_quote(group_id)}')
+
+    def show_security_group_rule(self, ctxt, rule_id: str) -> dict:
+        return self._sg(ctxt, 'GET', f'/v2.0/security-group-rules/{_quote(rule_id)}',
+                        rule=True)['security_group_rule']
+
+    def create_security_group_rule(self, ctxt, rule: dict) -> dict:
+        return self._sg(ctxt, 'POST', '/v2.0/security-group-rules',
+                        {'security_group_rule': rule})['security_group_rule']
+
+    def delete_security_group_rule(self, ctxt, rule_id: str) -> None:
+        self._sg(ctxt, 'DELETE', f'/v2.0/security-group-rules/{_quote(rule_id)}',
+                 rule=True)
 
     def list_networks(self, ctxt) -> list[dict]:
         return self.client.list_networks(ctxt)

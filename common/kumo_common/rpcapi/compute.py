@@ -26,6 +26,13 @@ flavor's ephemeral and swap disks only).
     1.8 - get_instance_diagnostics (a call: objects.InstanceDiagnostics of a running
           guest, for /servers/{id}/diagnostics; InstanceInvalidState when it is not
           running)
+    1.9 - attach_interface, detach_interface (calls: hot-plug one objects.PortSpec
+          into the guest, or unplug it, for os-interface; the API gives and frees the
+          port in the network service)
+    1.10 - get_serial_console, get_vnc_console (calls: a dict of the host and port
+          of the guest's console, read from the live domain, for the API to make a
+          console token; ConsoleTypeUnavailable when the agent has that type disabled
+          or the guest has no such console)
 
 MigrationStep 1.1 adds `old_flavor` and `new_flavor` (the source refuses a resize that
 would shrink a disk); an older agent drops them and grows what it can, as before.
@@ -39,10 +46,13 @@ CONF = cfg.CONF
 TOPIC = 'compute'
 # Lifecycle actions an agent runs only from 1.6 on.
 _SHELVE_ACTIONS = ('shelve', 'shelve_offload', 'unshelve')
+# An interface's hot-plug waits for the guest (an unplug, for it to let the device
+# go): longer than the agent's usual answer.
+INTERFACE_TIMEOUT = 60
 
 
 class ComputeAPI:
-    VERSION = '1.8'
+    VERSION = '1.10'
 
     def __init__(self):
         target = messaging.Target(topic=TOPIC, version=self.VERSION)
@@ -103,6 +113,34 @@ class ComputeAPI:
         return self.client.prepare(
             server=host, version='1.8', timeout=CONF.conductor.agent_rpc_timeout).call(
             ctxt, 'get_instance_diagnostics', instance_uuid=instance_uuid)
+
+    def attach_interface(self, ctxt, host: str, instance_uuid: str,
+                         port: objects.PortSpec) -> None:
+        """Hot-plug the port into the guest (its domain's next boot keeps it too).
+        Raises exceptions.InterfaceAttachFailed when the driver cannot."""
+        self.client.prepare(
+            server=host, version='1.9', timeout=INTERFACE_TIMEOUT).call(
+            ctxt, 'attach_interface', instance_uuid=instance_uuid, port=port)
+
+    def detach_interface(self, ctxt, host: str, instance_uuid: str,
+                         port: objects.PortSpec) -> None:
+        """Unplug the port from the guest. Raises exceptions.InterfaceDetachFailed
+        when the driver cannot."""
+        self.client.prepare(
+            server=host, version='1.9', timeout=INTERFACE_TIMEOUT).call(
+            ctxt, 'detach_interface', instance_uuid=instance_uuid, port=port)
+
+    def get_serial_console(self, ctxt, host: str, instance_uuid: str) -> dict:
+        """{'host', 'port', 'internal_access_path'} of the guest's serial console."""
+        return self.client.prepare(
+            server=host, version='1.10', timeout=CONF.conductor.agent_rpc_timeout).call(
+            ctxt, 'get_serial_console', instance_uuid=instance_uuid)
+
+    def get_vnc_console(self, ctxt, host: str, instance_uuid: str) -> dict:
+        """{'host', 'port', 'internal_access_path'} of the guest's VNC server."""
+        return self.client.prepare(
+            server=host, version='1.10', timeout=CONF.conductor.agent_rpc_timeout).call(
+            ctxt, 'get_vnc_console', instance_uuid=instance_uuid)
 
     # --- resize (1.5): each agent's step, reported by conductor.migration_step_finished
     def _migration_step(self, ctxt, host: str, step: objects.MigrationStep) -> None:

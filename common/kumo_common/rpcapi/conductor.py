@@ -15,6 +15,9 @@ Version history:
           migration_step_finished (an agent's objects.MigrationStepResult)
     1.6 - action_finished takes `traceback` (of the exception that failed the action:
           the action event's, shown to admins)
+    1.7 - evacuate: evacuate_server (from the API: schedule a server whose host is
+          down and rebuild it elsewhere), evacuations_from and evacuations_cleaned (a
+          returning source agent's clean-up, Nova's _destroy_evacuated_instances)
 """
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -25,7 +28,7 @@ CONF = cfg.CONF
 
 
 class ConductorAPI:
-    VERSION = '1.6'
+    VERSION = '1.7'
 
     def __init__(self):
         target = messaging.Target(topic=CONF.conductor.topic, version=self.VERSION)
@@ -101,3 +104,25 @@ class ConductorAPI:
     def migration_step_finished(self, ctxt, result: objects.MigrationStepResult) -> None:
         self.client.prepare(version='1.5').cast(ctxt, 'migration_step_finished',
                                                 result=result)
+
+    # --- evacuate (1.7) ----------------------------------------------------------------
+    def evacuate_server(self, ctxt, instance_uuid: str, migration_uuid: str,
+                        host: str | None, force: bool, start: bool,
+                        on_shared_storage: bool = False) -> None:
+        """Find a host for an evacuation the API accepted (`host` checked by the
+        scheduler unless `force`) and have it rebuild the server (a cast)."""
+        self.client.prepare(version='1.7').cast(
+            ctxt, 'evacuate_server', instance_uuid=instance_uuid,
+            migration_uuid=migration_uuid, host=host, force=force, start=start,
+            on_shared_storage=on_shared_storage)
+
+    def evacuations_from(self, ctxt, host: str) -> list[dict]:
+        """The evacuations away from `host` its agent has to clean up after:
+        [{'migration_uuid', 'instance_uuid'}]."""
+        return self.client.prepare(version='1.7').call(ctxt, 'evacuations_from',
+                                                       host=host)
+
+    def evacuations_cleaned(self, ctxt, host: str, migration_uuids: list[str]) -> None:
+        """`host` destroyed what was left of those evacuated servers."""
+        self.client.prepare(version='1.7').call(ctxt, 'evacuations_cleaned', host=host,
+                                                migration_uuids=migration_uuids)

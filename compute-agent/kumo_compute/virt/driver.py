@@ -81,8 +81,10 @@ class ComputeDriver(abc.ABC):
 
     # --- lifecycle (kumo_common.lifecycle names these as each action's driver_call) ---
     @abc.abstractmethod
-    def power_off(self, instance_uuid: str) -> None:
-        """Shut the guest down (it keeps its disks)."""
+    def power_off(self, instance_uuid: str, timeout: float | None = None) -> None:
+        """Shut the guest down (it keeps its disks): cleanly if it does so within
+        `timeout` seconds ([DEFAULT] shutdown_timeout if None), else forcibly; at
+        once with 0 (Nova's clean_shutdown=False)."""
 
     @abc.abstractmethod
     def power_on(self, instance_uuid: str) -> None:
@@ -140,6 +142,15 @@ class ComputeDriver(abc.ABC):
         """The guest's console log, its last `length` lines if given."""
         raise NotImplementedError
 
+    def get_serial_console(self, instance_uuid: str) -> tuple[str, int]:
+        """(host, port) the guest's serial console listens on; ConsoleTypeUnavailable
+        when the guest has none."""
+        raise NotImplementedError
+
+    def get_vnc_console(self, instance_uuid: str) -> tuple[str, int]:
+        """(host, port) of the guest's VNC server; ConsoleTypeUnavailable when none."""
+        raise NotImplementedError
+
     def get_host_uptime(self) -> str:
         """What `uptime` says of the hypervisor host (Nova's drivers but libvirt's
         cannot tell: NotImplementedError, a 501)."""
@@ -149,6 +160,16 @@ class ComputeDriver(abc.ABC):
         """What the hypervisor tells of the running guest: its vCPUs, memory, disks and
         NICs with their counters (NotImplementedError where a driver cannot: a 501)."""
         raise NotImplementedError
+
+    def attach_interface(self, instance_uuid: str, port: objects.PortSpec) -> None:
+        """Plug a NIC with the port's MAC into the guest: live if it runs, and in its
+        definition for its next boot (the NIC a build would give it)."""
+        raise NotImplementedError('attach_interface is not implemented by this driver')
+
+    def detach_interface(self, instance_uuid: str, port: objects.PortSpec) -> None:
+        """Unplug the port's NIC (the one with its MAC) from the guest, live and from
+        its definition; no error if it has none."""
+        raise NotImplementedError('detach_interface is not implemented by this driver')
 
     def unrescue(self, instance_uuid: str) -> None:
         """Boot the guest from its own disks again."""
@@ -189,6 +210,39 @@ class ComputeDriver(abc.ABC):
             except Exception:  # the spawn's own error is the one to report
                 LOG.exception('Cleaning up the failed unshelve of %s failed', instance_uuid)
             raise
+
+    def evacuate(self, instance_uuid: str, params: objects.ActionParams) -> None:
+        """The guest of a server whose host is down, built here from params.build (its
+        image: no storage is shared, as Nova's rebuild on another host), and left off
+        when params.start is False; nothing of it stays if that fails. A copy found
+        here already (an earlier attempt) is replaced."""
+        if params.build is None:
+            raise RuntimeError(f'Evacuation of {instance_uuid} needs the server to build')
+        if instance_uuid in self.list_instances():
+            self.destroy(instance_uuid)
+        try:
+            self.spawn(params.build)
+            if not params.start:
+                # At once, as Nova's (its stop after the rebuild is not a clean one):
+                # the guest has only begun to boot and may not answer ACPI yet.
+                self.power_off(instance_uuid, timeout=0)
+        except Exception:
+            try:
+                self.destroy(instance_uuid)
+            except Exception:  # the spawn's own error is the one to report
+                LOG.exception('Cleaning up the failed evacuation of %s failed',
+                              instance_uuid)
+            raise
+
+    def cleanup_evacuated(self, instance_uuid: str) -> bool:
+        """This host is back and the server was evacuated away meanwhile: whatever of
+        it is left here goes (never what belongs to another host). True when there
+        was something. Drivers that keep files of a guest without its guest (a
+        libvirt host whose domains died with it) remove those too."""
+        if instance_uuid not in self.list_instances():
+            return False
+        self.destroy(instance_uuid)
+        return True
 
     # --- resize (compute RPC 1.5; steps named as the agent's, Nova's driver names) ----
     def check_resize(self, step: objects.MigrationStep) -> None:

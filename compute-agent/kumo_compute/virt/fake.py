@@ -40,6 +40,9 @@ class FakeDriver(ComputeDriver):
         # diagnostics.
         self.ports: dict[str, list[objects.PortSpec]] = {}
         self.config_drives: dict[str, bool] = {}
+        # A test sets this to a message: the next interface attach fails with it (the
+        # hot-plug failure whose rollback it checks).
+        self.fail_next_attach: str | None = None
 
     def host_resources(self) -> HostResources:
         return HostResources(vcpus=CONF.compute.fake_vcpus,
@@ -84,7 +87,7 @@ class FakeDriver(ComputeDriver):
                 raise RuntimeError(f'Guest {instance_uuid} does not exist on {self.host}')
             self._guests[instance_uuid] = state
 
-    def power_off(self, instance_uuid: str) -> None:
+    def power_off(self, instance_uuid: str, timeout: float | None = None) -> None:
         self._set(instance_uuid, power.SHUTDOWN)
 
     def power_on(self, instance_uuid: str) -> None:
@@ -206,6 +209,24 @@ class FakeDriver(ComputeDriver):
                 self.flavors[instance_uuid] = flavor
             self._guests[instance_uuid] = power.RUNNING if step.start else power.SHUTDOWN
 
+    def attach_interface(self, instance_uuid: str, port: objects.PortSpec) -> None:
+        with self._lock:
+            if instance_uuid not in self._guests:
+                raise RuntimeError(f'Guest {instance_uuid} does not exist on {self.host}')
+            error, self.fail_next_attach = self.fail_next_attach, None
+            if error:
+                raise RuntimeError(error)
+            nics = self.ports.setdefault(instance_uuid, [])
+            if all(p.mac_address != port.mac_address for p in nics):
+                nics.append(port)
+
+    def detach_interface(self, instance_uuid: str, port: objects.PortSpec) -> None:
+        with self._lock:
+            if instance_uuid not in self._guests:
+                raise RuntimeError(f'Guest {instance_uuid} does not exist on {self.host}')
+            self.ports[instance_uuid] = [p for p in self.ports.get(instance_uuid, [])
+                                         if p.mac_address != port.mac_address]
+
     def _require(self, instance_uuid: str) -> None:
         with self._lock:
             if instance_uuid not in self._guests:
@@ -219,6 +240,15 @@ class FakeDriver(ComputeDriver):
         if length is not None:
             lines = lines[-length:] if length > 0 else []
         return ''.join(lines)
+
+    # Consoles: fixed answers (Nova's fake driver's), nothing listens there.
+    def get_serial_console(self, instance_uuid: str) -> tuple[str, int]:
+        self._require(instance_uuid)
+        return '127.0.0.1', 6999
+
+    def get_vnc_console(self, instance_uuid: str) -> tuple[str, int]:
+        self._require(instance_uuid)
+        return 'fakevncconsole.com', 6969
 
     def get_instance_diagnostics(self, instance_uuid: str) -> objects.InstanceDiagnostics:
         """Counters in the spirit of Nova's fake driver (fixed, plausible numbers), laid

@@ -44,6 +44,7 @@ OWN_SCOPE = {
     'hypervisors.list_hypervisors_detail', 'hypervisors.hypervisor_statistics',
     'aggregates.list_aggregates', 'aggregates.create_aggregate', 'hosts.list_hosts',
     'network_proxies.list_networks', 'network_proxies.list_tenant_networks',
+    'security_groups.list_security_groups', 'security_groups.create_security_group',
     # The defaults are every project's (Nova's policy: anyone).
     'quota_sets.show_defaults',
 }
@@ -71,6 +72,24 @@ def _network_of(project_id: str) -> str:
     from kumo_common.db import session
     with session.transaction() as s:
         return network_db.add_network(s, name='owned', project_id=project_id).id
+
+
+def _port_of(server_id: str) -> str:
+    """The server's port (an os-interface path's port_id)."""
+    from kumo_common.db import network_cache, session
+    with session.reader() as s:
+        return network_cache.ports(s, server_id)[0].id
+
+
+def _security_group_of(project_id: str) -> dict[str, str]:
+    """The project's default security group and one of its rules, made in the
+    database (the proxies' path values)."""
+    from kumo_common.db import security_groups as sg_db
+    from kumo_common.db import session
+    sg_db.ensure_default(project_id)
+    with session.reader() as s:
+        group = s.get(sg_db.Group, sg_db.default_group_id(project_id))
+        return {'security_group_id': group.id, 'rule_id': group.rules[0].id}
 
 
 def _server_body() -> dict:
@@ -114,8 +133,19 @@ BODIES = {
         'volumeId': v['volume_id']}},
     'volume_attachments.update_volume_attachment': lambda v: {'volumeAttachment': {
         'volumeId': v['volume_id']}},
+    'attach_interfaces.attach_interface': lambda v: {'interfaceAttachment': {
+        'port_id': v['port_id']}},
     'server_external_events.create_events': lambda v: {'events': [
         {'name': 'network-changed', 'server_uuid': v['server_id']}]},
+    'security_groups.create_security_group': lambda v: {'security_group': {
+        'name': 'intruder', 'description': ''}},
+    'security_groups.update_security_group': lambda v: {'security_group': {
+        'name': 'renamed', 'description': ''}},
+    'remote_consoles.create_remote_console': lambda v: {'remote_console': {
+        'protocol': 'serial', 'type': 'serial'}},
+    'security_groups.create_security_group_rule': lambda v: {'security_group_rule': {
+        'parent_group_id': v['security_group_id'], 'ip_protocol': 'tcp', 'from_port': 22,
+        'to_port': 22, 'cidr': '10.0.0.0/8'}},
 }
 # Writes that take no body.
 NO_BODY = {'servers.delete_server', 'server_metadata.delete_metadata_item',
@@ -125,7 +155,9 @@ NO_BODY = {'servers.delete_server', 'server_metadata.delete_metadata_item',
            'services.delete_service', 'aggregates.delete_aggregate',
            'server_groups.delete_server_group', 'images.delete_image',
            'image_metadata.delete_image_metadata_item',
-           'server_password.clear_password', 'volume_attachments.detach_volume'}
+           'server_password.clear_password', 'volume_attachments.detach_volume',
+           'attach_interfaces.detach_interface', 'security_groups.delete_security_group',
+           'security_groups.delete_security_group_rule'}
 # Every action of POST /servers/{id}/action, each with a valid body.
 _ACTION_BODIES = {'reboot': {'type': 'SOFT'}, 'changePassword': {'adminPass': 'pw'},
                   'createImage': {'name': 'snap'},
@@ -135,11 +167,15 @@ _ACTION_BODIES = {'reboot': {'type': 'SOFT'}, 'changePassword': {'adminPass': 'p
                   'os-migrateLive': {'host': None, 'block_migration': 'auto'},
                   'os-getConsoleOutput': {'length': 5}, 'resize': {'flavorRef': '2'},
                   'addSecurityGroup': {'name': 'default'},
-                  'removeSecurityGroup': {'name': 'default'}}
+                  'removeSecurityGroup': {'name': 'default'},
+                  'evacuate': {'host': 'compute1'}}
 
 
 def action_bodies() -> dict[str, dict]:
-    return {name: {name: _ACTION_BODIES.get(name)} for name in server_actions.ACTIONS}
+    # (Actions gone by VERSION, e.g. the pre-2.6 console actions, are a 404 for all.)
+    return {name: {name: _ACTION_BODIES.get(name)}
+            for name, (_handler, windows) in server_actions.ACTIONS.items()
+            if windows[-1][1] >= tuple(map(int, VERSION.split('.')))}
 
 
 def _path(rule, values: dict[str, str]) -> str:
@@ -211,7 +247,9 @@ class TestIsolation(cloud.CloudTestCase):
                 'host_name': hypervisor['hypervisor_hostname'],
                 'image_id': cloud.IMAGE_ID, 'class_name': 'default', 'migration_id': '1',
                 'network_label': 'private', 'network_id': _network_of(self.project_a),
-                'before_timestamp': '2026-01-01 00:00:00', 'volume_id': str(uuid.uuid4())}
+                'before_timestamp': '2026-01-01 00:00:00', 'volume_id': str(uuid.uuid4()),
+                'port_id': _port_of(sid), 'token': 'no-such-console-token',
+                **_security_group_of(self.project_a)}
 
     def _missing(self) -> dict[str, str]:
         """The same values with A's own things replaced by things that do not exist."""

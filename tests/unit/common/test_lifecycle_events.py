@@ -36,6 +36,9 @@ NOVA_EVENTS = {
     'unshelve': 'compute_unshelve_instance',
     'rescue': 'compute_rescue_instance',
     'unrescue': 'compute_unrescue_instance',
+    # evacuate: Nova's destination rebuilds the server (its conductor's part is
+    # rebuild_server, recorded by kumo_conductor.evacuating).
+    'evacuate': 'compute_rebuild_instance',
 }
 
 

@@ -166,3 +166,78 @@ class TestOwnDomainsOnly(SharedLibvirtdTestCase):
         self.assertIn(stray, self.one.list_instances())
         sync(self.one)._handle_strays(objects.PowerSyncResult(strays=[stray]))
         self.assertNotIn(stray, self.one.list_instances())
+
+
+class TestEvacuatedCleanup(SharedLibvirtdTestCase):
+    """A host that returns after its server was evacuated (the domain died with it,
+    its definition too): its files of the server go, even with no domain of it left
+    and another agent's domain now having the server's UUID; another agent's files
+    never, though both agents keep them in the same instances_path (kumo-all)."""
+
+    UUID = '44444444-4444-4444-8444-444444444444'
+
+    _spawn = TestOwnDomainsOnly._spawn
+    _undefine = TestOwnDomainsOnly._undefine
+
+    def setUp(self):
+        super().setUp()
+        image = os.path.join(self.tmp, 'image.raw')
+        with open(image, 'wb') as f:
+            f.truncate(1 << 20)
+        self.image = objects.ImageSpec(id='img-1', location=image, disk_format='raw')
+        self.one = self.driver('compute1', 'node-1')
+        self.mine = os.path.join(self.tmp, self.UUID)
+
+    def _power_loss(self, agent_driver) -> None:
+        """The guest dies and its definition is lost (nothing reaches the agent)."""
+        dom = agent_driver._get_conn().lookupByUUIDString(self.UUID)
+        dom.destroy()
+        dom.undefine()
+
+    def test_files_left_without_a_domain_go(self):
+        # Its own instances_path for the new host, as on two machines.
+        other = os.path.join(self.tmp, 'other')
+        self.conf.config(instances_path=other)
+        self.two = self.driver('compute2', 'node-2')
+        self._spawn(self.one, self.UUID, 'instance-00000004')
+        self._power_loss(self.one)
+        self._spawn(self.two, self.UUID, 'instance-00000004')
+        os.makedirs(self.mine + '_resize')   # (a resize's leftovers, with the XML)
+        os.link(os.path.join(self.mine, 'libvirt.xml'),
+                os.path.join(self.mine + '_resize', 'libvirt.xml'))
+
+        self.assertNotIn(self.UUID, self.one.list_instances())
+        self.assertTrue(self.one.cleanup_evacuated(self.UUID))
+        self.assertFalse(os.path.exists(self.mine))
+        self.assertFalse(os.path.exists(self.mine + '_resize'))
+        # The server where it went is untouched.
+        self.assertIn(self.UUID, self.two.list_instances())
+        self.assertTrue(os.path.exists(os.path.join(other, self.UUID, 'disk')))
+        # Nothing left: nothing to do.
+        self.assertFalse(self.one.cleanup_evacuated(self.UUID))
+
+    def test_a_domain_of_ours_goes_with_its_files(self):
+        # The host returns with the guest still defined (shut off), as on a real host.
+        self._spawn(self.one, self.UUID, 'instance-00000004')
+        self.one._get_conn().lookupByUUIDString(self.UUID).destroy()
+        self.assertTrue(self.one.cleanup_evacuated(self.UUID))
+        self.assertNotIn(self.UUID, self.one.list_instances())
+        self.assertFalse(os.path.exists(self.mine))
+
+    def test_another_agents_files_in_a_shared_instances_path_stay(self):
+        self.two = self.driver('compute2', 'node-2')
+        self._spawn(self.one, self.UUID, 'instance-00000004')
+        self._power_loss(self.one)
+        # Evacuated to compute2, which keeps its files in the same directory.
+        self._spawn(self.two, self.UUID, 'instance-00000004')
+        self.assertFalse(self.one.cleanup_evacuated(self.UUID))
+        self.assertIn(self.UUID, self.two.list_instances())
+        self.assertTrue(os.path.exists(os.path.join(self.mine, 'disk')))
+        # Nor once that domain is gone too: the files say whose they are.
+        self._power_loss(self.two)
+        self.assertFalse(self.one.cleanup_evacuated(self.UUID))
+        self.assertTrue(os.path.exists(os.path.join(self.mine, 'disk')))
+        # A directory with no saved XML (being built by someone) stays as well.
+        os.remove(os.path.join(self.mine, 'libvirt.xml'))
+        self.assertFalse(self.one.cleanup_evacuated(self.UUID))
+        self.assertTrue(os.path.exists(self.mine))

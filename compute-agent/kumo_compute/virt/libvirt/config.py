@@ -178,7 +178,8 @@ class Domain:
     disks: list[Disk] = field(default_factory=list)
     controllers: list[Controller] = field(default_factory=list)
     interfaces: list[Interface] = field(default_factory=list)
-    serials: list[FileSerial] = field(default_factory=list)
+    serials: list = field(default_factory=list)      # FileSerial, consoles.TcpSerial
+    graphics: list = field(default_factory=list)     # consoles.VncGraphics
     features: tuple[str, ...] = ('acpi', 'apic')
     on_poweroff: str = 'destroy'
     on_reboot: str = 'restart'
@@ -204,7 +205,8 @@ class Domain:
         _sub(domain, 'on_reboot', self.on_reboot)
         _sub(domain, 'on_crash', self.on_crash)
         devices = _sub(domain, 'devices')
-        for piece in (*self.controllers, *self.disks, *self.interfaces, *self.serials):
+        for piece in (*self.controllers, *self.disks, *self.interfaces, *self.serials,
+                      *self.graphics):
             piece.render(devices)
         # No balloon: nothing reads its statistics, and it is one device less to emulate.
         _sub(devices, 'memballoon', model='none')

@@ -26,19 +26,21 @@ from oslo_log import log as logging
 
 from kumo_common import objects
 from kumo_common.states import power
-from kumo_compute.virt.driver import ComputeDriver, HostResources, image_result
+from kumo_compute.virt.driver import ComputeDriver, HostResources
 from kumo_compute.virt.libvirt import config as vconfig
 from kumo_compute.virt.libvirt import (
+    consoles,
     diagnostics,
     disk,
     domain_start,
     events,
     guest_layout,
+    heavy_actions,
     imagecache,
+    interfaces,
     resize,
 )
 from kumo_compute.virt.libvirt.guest_layout import (
-    EPHEMERAL_FILE,
     AnotherAgentsGuest,
     GuestNotFound,
 )
@@ -107,7 +109,7 @@ def _quiet_libvirt(_ctx, _err) -> None:
     """libvirt prints every error to stderr by default; the driver handles them."""
 
 
-class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
+class LibvirtDriver(heavy_actions.HeavyActions, resize.ResizeSteps, ComputeDriver):
     def __init__(self, host: str, node_uuid: str | None = None):
         self.host = host
         self.node_uuid = node_uuid
@@ -292,6 +294,12 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
         return diagnostics.read(dom, POWER_STATES.get(self._state(dom), power.NOSTATE),
                                 self.virt_type, self.uri)
 
+    def get_serial_console(self, instance_uuid: str) -> tuple[str, int]:
+        return consoles.serial_from_xml(self._require(instance_uuid).XMLDesc(0))
+
+    def get_vnc_console(self, instance_uuid: str) -> tuple[str, int]:
+        return consoles.vnc_from_xml(self._require(instance_uuid).XMLDesc(0))
+
     def get_console_output(self, instance_uuid: str, length: int | None = None) -> str:
         """The guest's serial console log, its last `length` lines if given."""
         self._require(instance_uuid)
@@ -304,6 +312,14 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
             lines = text.splitlines(keepends=True)
             text = ''.join(lines[-length:]) if length > 0 else ''
         return text
+
+    def attach_interface(self, instance_uuid: str, port: objects.PortSpec) -> None:
+        interfaces.attach(self._require(instance_uuid), port,
+                          self.instance_dir(instance_uuid))
+
+    def detach_interface(self, instance_uuid: str, port: objects.PortSpec) -> None:
+        interfaces.detach(self._require(instance_uuid), port,
+                          self.instance_dir(instance_uuid))
 
     # --- build and destroy --------------------------------------------------------------
     def spawn(self, build: objects.InstanceBuild) -> None:
@@ -370,6 +386,37 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
         shutil.rmtree(self.instance_dir(instance_uuid), ignore_errors=True)
         # What a resize put aside here, if the server is deleted before it ended.
         shutil.rmtree(self.resize_dir(instance_uuid), ignore_errors=True)
+
+    def cleanup_evacuated(self, instance_uuid: str) -> bool:
+        """A domain of ours goes with its files; with none (it died with the host and
+        its definition with it, or on a shared libvirtd another agent now has the
+        server's UUID), our files of it go all the same. Files are ours when the
+        domain XML saved with them names this agent: another agent sharing this
+        instances_path (kumo-all) may run the evacuated server from that very
+        directory, or be building it there (no XML saved yet)."""
+        if self._lookup(instance_uuid) is not None:
+            self.destroy(instance_uuid)
+            return True
+        removed = False
+        for path in (self.instance_dir(instance_uuid), self.resize_dir(instance_uuid)):
+            if not os.path.exists(path):
+                continue
+            if self._saved_by_us(path):
+                shutil.rmtree(path, ignore_errors=True)
+                removed = True
+            else:
+                LOG.warning('%s is not known to be %s\'s (no libvirt.xml of this agent '
+                            'in it): left alone', path, self.host)
+        return removed
+
+    def _saved_by_us(self, path: str) -> bool:
+        try:
+            root = ET.parse(os.path.join(path, 'libvirt.xml')).getroot()
+        except (OSError, ET.ParseError):
+            return False
+        meta = root.find(f'metadata/{{{vconfig.KUMO_NS}}}instance')
+        return meta is not None and self._tagged_ours(
+            vconfig.InstanceMetadata.parse(ET.tostring(meta, encoding='unicode')))
 
     def _someone_elses(self, instance_uuid: str) -> bool:
         try:
@@ -443,15 +490,16 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
         ask()
         return self._wait_for(dom, (libvirt.VIR_DOMAIN_SHUTOFF,), timeout, resend=ask)
 
-    def power_off(self, instance_uuid: str) -> None:
+    def power_off(self, instance_uuid: str, timeout: float | None = None) -> None:
         dom = self._require(instance_uuid)
         if not dom.isActive():
             return
-        if self._clean_shutdown(dom, CONF.shutdown_timeout):
+        timeout = CONF.shutdown_timeout if timeout is None else timeout
+        if timeout and self._clean_shutdown(dom, timeout):
             LOG.info('Guest %s shut down cleanly', instance_uuid)
             return
         LOG.info('Guest %s did not shut down within %ss; powering it off', instance_uuid,
-                 CONF.shutdown_timeout)
+                 timeout)
         try:
             dom.destroy()
         except libvirt.libvirtError as exc:
@@ -499,111 +547,3 @@ class LibvirtDriver(resize.ResizeSteps, ComputeDriver):
         dom = self._require(instance_uuid)
         if not dom.isActive():
             domain_start.start(dom)
-
-    # --- the heavier actions (issue 7) --------------------------------------------------
-    def set_admin_password(self, instance_uuid: str, params: objects.ActionParams) -> None:
-        """Through the QEMU guest agent, as Nova (the API refuses images without
-        hw_qemu_guest_agent before asking; a guest without a running agent fails)."""
-        dom = self._require(instance_uuid)
-        dom.setUserPassword('root', params.admin_password or '', 0)
-
-    def snapshot(self, instance_uuid: str, params: objects.ActionParams
-                 ) -> objects.ActionResult:
-        """The root disk (overlay + cached image) flattened into a standalone qcow2 at
-        params.snapshot_path. A running guest is paused meanwhile (a cold snapshot, as
-        Nova's without live snapshot support), so the copy is consistent."""
-        dom = self._require(instance_uuid)
-        root = os.path.join(self.instance_dir(instance_uuid), 'disk')
-        paused_here = False
-        if dom.isActive() and self._state(dom) == libvirt.VIR_DOMAIN_RUNNING:
-            dom.suspend()
-            paused_here = True
-        try:
-            virtual_size = disk.convert_to_image(root, params.snapshot_path)
-        finally:
-            if paused_here:
-                dom.resume()
-        LOG.info('Snapshot of guest %s written to %s', instance_uuid, params.snapshot_path)
-        return image_result(params.snapshot_id, params.snapshot_path, 'qcow2', virtual_size)
-
-    def rebuild(self, instance_uuid: str, params: objects.ActionParams) -> None:
-        """The root disk made anew from the new image (ephemeral disk kept if asked),
-        the config drive rewritten (new user_data, name...), the domain redefined and
-        started (left off when the server was stopped, as Nova)."""
-        build = params.build
-        if build is None or build.image is None:
-            raise imagecache.ImageError('Rebuild needs an image')
-        dom = self._require(instance_uuid)
-        if dom.isActive():
-            dom.destroy()
-        if dom.hasManagedSaveImage(0):
-            dom.managedSaveRemove(0)
-        path = self.instance_dir(instance_uuid)
-        ephemerals = [n for n in os.listdir(path) if EPHEMERAL_FILE.match(n)]
-        kept = []
-        if params.preserve_ephemeral:
-            for name in ephemerals:
-                os.replace(os.path.join(path, name), os.path.join(path, name + '.preserved'))
-                kept.append(name)
-        for name in ('disk', *ephemerals, 'disk.swap', 'disk.config', 'kernel', 'ramdisk',
-                     'console.log'):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(os.path.join(path, name))
-        domain = self.layout.lay_out(build, path, self.node_uuid)
-        for name in kept:
-            os.replace(os.path.join(path, name + '.preserved'), os.path.join(path, name))
-        dom = self._define(domain.to_xml(), save_in=path)
-        if params.start:
-            domain_start.start(dom)
-        LOG.info('Guest %s rebuilt from image %s', instance_uuid, build.image.id)
-
-    def rescue(self, instance_uuid: str, params: objects.ActionParams) -> None:
-        """As Nova: the guest boots from a fresh disk of the rescue image (vda), with
-        its own root disk second (vdb) and its config drive; the rescue files live in
-        `<instance dir>/rescue/`, the guest's own domain XML stays in libvirt.xml."""
-        build = params.build
-        if build is None or build.image is None:
-            raise imagecache.ImageError('Rescue needs an image')
-        dom = self._require(instance_uuid)
-        path = self.instance_dir(instance_uuid)
-        rescue_dir = os.path.join(path, 'rescue')
-        shutil.rmtree(rescue_dir, ignore_errors=True)
-        os.makedirs(rescue_dir, mode=0o755)
-        # The rescue system gets a root disk only (no ephemeral or swap of its own).
-        flavor = objects.FlavorSpec(**{**build.flavor.__dict__, 'ephemeral_gb': 0,
-                                       'swap': 0})
-        rescue_build = objects.InstanceBuild(**{**build.__dict__, 'flavor': flavor,
-                                                'block_devices': []})
-        domain = self.layout.lay_out(rescue_build, rescue_dir, self.node_uuid)
-        own = vconfig.Disk(os.path.join(path, 'disk'), 'vdb', bus='virtio')
-        domain.disks.insert(1, own)
-        domain.serials = [vconfig.FileSerial(self.console_log_path(instance_uuid))]
-        if dom.isActive():
-            dom.destroy()
-        if dom.hasManagedSaveImage(0):
-            dom.managedSaveRemove(0)
-        dom = self._define(domain.to_xml())
-        domain_start.start(dom)
-        LOG.info('Guest %s rescued with image %s', instance_uuid, build.image.id)
-
-    def unrescue(self, instance_uuid: str) -> None:
-        dom = self._require(instance_uuid)
-        path = self.instance_dir(instance_uuid)
-        with open(os.path.join(path, 'libvirt.xml')) as f:
-            xml = f.read()
-        if dom.isActive():
-            dom.destroy()
-        dom = self._define(xml)
-        domain_start.start(dom)
-        shutil.rmtree(os.path.join(path, 'rescue'), ignore_errors=True)
-        LOG.info('Guest %s unrescued', instance_uuid)
-
-    def shelve(self, instance_uuid: str, params: objects.ActionParams,
-               progress: Callable[[str], None] | None = None) -> objects.ActionResult:
-        """As the base class (power off, the root disk into the shelve image, the
-        offload if asked); a suspended guest's saved memory is dropped first, since a
-        shelved server keeps its disks only (as Nova's)."""
-        dom = self._require(instance_uuid)
-        if not dom.isActive() and dom.hasManagedSaveImage(0):
-            dom.managedSaveRemove(0)
-        return super().shelve(instance_uuid, params, progress)

@@ -18,7 +18,7 @@ from oslo_config import cfg
 from kumo_common import objects
 from kumo_compute.virt import block_device
 from kumo_compute.virt.libvirt import config as vconfig
-from kumo_compute.virt.libvirt import configdrive, disk, imagecache
+from kumo_compute.virt.libvirt import configdrive, consoles, disk, imagecache
 
 CONF = cfg.CONF
 
@@ -115,7 +115,8 @@ class GuestLayout:
                 created_at=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())),
             disks=disks, controllers=controllers,
             interfaces=[vconfig.Interface(mac=p.mac_address) for p in build.ports],
-            serials=[vconfig.FileSerial(os.path.join(path, 'console.log'))],
+            serials=consoles.serial_devices(os.path.join(path, 'console.log')),
+            graphics=consoles.graphics_devices(),
             cpu_mode='host-model' if self.virt_type == 'kvm' else None)
 
     def _copy_boot_file(self, spec: objects.ImageSpec | None, image_id: str,
