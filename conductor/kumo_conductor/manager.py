@@ -195,6 +195,13 @@ class ConductorManager:
         for nic in nics:
             result.append(api.allocate_for_instance(ctxt, uuid, spec.project_id, host, nic,
                                                     security_groups))
+        # Device tags (2.32, 2.42+) live with the port ids they were given to, as
+        # Nova's virtual interfaces keep them: os-interface shows them from 2.70.
+        tagged = [(port.id, nic.tag) for nic, port in zip(nics, result) if nic.tag]
+        if tagged:
+            with session.transaction() as s:
+                for port_id, tag in tagged:
+                    system_metadata.set_interface_tag(s, uuid, port_id, tag)
         return result
 
     @staticmethod

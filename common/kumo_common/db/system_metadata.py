@@ -8,8 +8,8 @@ along with these names).
 Personality (2.1-2.56): one row per file, key `injected_file:<n>` (n from 0, in
 request order), a JSON object {"path", "contents"} with contents base64 as sent; the
 conductor hands them to the compute agent for the config drive.
-Interface tags (2.49 os-interface attach, shown from 2.70): one row, key
-`interface_tags`, a JSON object {port id: tag}.
+Interface tags (a create request's networks, 2.32 and 2.42+, and os-interface attach,
+2.49+; shown from 2.70): one row, key `interface_tags`, a JSON object {port id: tag}.
 """
 from __future__ import annotations
 

@@ -83,6 +83,16 @@ class TestAttachInterfaces(cloud.CloudTestCase):
         shown = self.ok(self.req('GET', f"/{item['port_id']}"))['interfaceAttachment']
         self.assertEqual(item, shown)
 
+    def test_tags_given_at_create_are_shown_from_2_70(self):
+        net = self.network()
+        server = self.cloud.create_server(token=self.token, version='2.70', networks=[
+            {'uuid': net, 'tag': 'boot-nic'}])
+        self.cloud.wait_settled(server['id'], 'ACTIVE')
+        resp = self.cloud.request('GET', f"/v2.1/servers/{server['id']}/os-interface",
+                                  token=self.token, version='2.70')
+        [item] = self.ok(resp)['interfaceAttachments']
+        self.assertEqual((net, 'boot-nic'), (item['net_id'], item['tag']))
+
     def test_show_errors(self):
         missing = str(uuid.uuid4())
         self.error(self.req('GET', f'/{missing}'), 404,
