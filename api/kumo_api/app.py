@@ -31,6 +31,7 @@ from kumo_api.resources import (
     aggregates,
     attach_interfaces,
     availability_zones,
+    extensions,
     flavor_access,
     flavor_extra_specs,
     flavors,
@@ -82,7 +83,8 @@ API_BLUEPRINTS = (servers.bp, server_actions.bp, images.bp, flavors.bp, flavor_a
                   server_diagnostics.bp, server_topology.bp, removed.bp,
                   instance_usage_audit_log.bp, network_proxies.bp,
                   volume_attachments.bp, hosts.bp, attach_interfaces.bp,
-                  security_groups.bp, remote_consoles.bp)
+                  security_groups.bp, remote_consoles.bp, extensions.bp,
+                  versions.api_bp)
 _JSON_TYPES = ('application/json', 'application/vnd.openstack.compute+json')
 
 

@@ -124,6 +124,10 @@ OPERATIONS: dict[str, Operation] = {
     'versions.versions_index': Operation(returns=({'versions': LIST},), public=True),
     'versions.version_v21': Operation(returns=({'version': OBJ},), public=True),
     'openapi.openapi_document': Operation(returns=({'openapi': STR},), public=True),
+    'version_show.show_version': Operation(returns=({'version': OBJ},)),
+    # the fixed v2.1 extension list (kumo_api.extension_list)
+    'extensions.list_extensions': Operation(returns=({'extensions': LIST},)),
+    'extensions.show_extension': Operation(returns=({'extension': OBJ},)),
     # servers
     'servers.create_server': Operation(
         status=(202,), body=windows(server_schemas.CREATE),

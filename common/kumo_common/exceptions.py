@@ -69,6 +69,15 @@ class InstanceInvalidState(Conflict):
                '%(attr)s %(state)s')
 
 
+# trigger_crash_dump on a host (Nova's words: the failed event's details).
+class InstanceNotRunning(Invalid):
+    message = 'Instance %(instance_id)s is not running.'
+
+
+class TriggerCrashDumpNotSupported(Invalid):
+    message = 'Triggering crash dump is not supported'
+
+
 class NoValidHost(KumoException):
     code = 500
     message = 'No valid host was found. %(reason)s'

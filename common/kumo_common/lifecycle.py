@@ -109,6 +109,10 @@ RESIZE_EVENTS = {'resize_instance': 'compute_resize_instance',
                  'confirm_resize': 'compute_confirm_resize',
                  'revert_resize': 'compute_revert_resize',
                  'finish_revert_resize': 'compute_finish_revert_resize'}
+# trigger_crash_dump (2.17): no task_state and no state change, only its action and
+# the host's event (an NMI sent to the guest, or Nova's reason why not).
+CRASH_DUMP_ACTION = 'trigger_crash_dump'
+CRASH_DUMP_EVENT = 'compute_trigger_crash_dump'
 # evacuate: Nova's conductor reports its scheduling under rebuild's name.
 EVACUATE_SCHEDULE_EVENT = 'rebuild_server'
 # The conductor's own events: Nova's EventReporter gives them the conductor's host.

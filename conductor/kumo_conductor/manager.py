@@ -197,7 +197,7 @@ class ConductorManager:
                                                     security_groups))
         # Device tags (2.32, 2.42+) live with the port ids they were given to, as
         # Nova's virtual interfaces keep them: os-interface shows them from 2.70.
-        tagged = [(port.id, nic.tag) for nic, port in zip(nics, result) if nic.tag]
+        tagged = [(port.id, nic.tag) for nic, port in zip(nics, result, strict=True) if nic.tag]
         if tagged:
             with session.transaction() as s:
                 for port_id, tag in tagged:
@@ -420,6 +420,17 @@ class ConductorManager:
         if action == 'evacuate':  # (kumo_conductor.evacuating)
             evacuating.finished(ctxt, instance_uuid, host, success, power_state, error,
                                 traceback)
+            return
+        if action == lifecycle.CRASH_DUMP_ACTION:
+            # Outside the table: no task_state to end, no state to change, only the
+            # host's event.
+            with session.transaction() as s:
+                instance_db.record_event(s, instance_uuid, ctxt.request_id,
+                                         lifecycle.CRASH_DUMP_EVENT,
+                                         'Success' if success else 'Error', host=host,
+                                         details=error, traceback=traceback)
+            LOG.info('Crash dump of instance %s on %s: %s', instance_uuid, host,
+                     'NMI sent' if success else f'failed ({error})')
             return
         spec = lifecycle.get(action)
         values: dict = {'task_state': None, 'power_state': power_state,

@@ -6,6 +6,7 @@ from kumo_api.policies import (
     attach_interfaces,
     availability_zones,
     base,
+    extensions,
     flavors,
     hosts,
     hypervisors,
@@ -59,4 +60,4 @@ def list_rules():
                                 volume_attachments.list_rules(), hosts.list_rules(),
                                 security_groups.list_rules(),
                                 attach_interfaces.list_rules(),
-                                remote_consoles.list_rules()))
+                                remote_consoles.list_rules(), extensions.list_rules()))

@@ -17,6 +17,8 @@ rules = [
     _rule('servers:stop', base.PROJECT_MEMBER_OR_ADMIN, 'Stop a server', 'os-stop'),
     _rule('servers:start', base.PROJECT_MEMBER_OR_ADMIN, 'Start a server', 'os-start'),
     _rule('servers:reboot', base.PROJECT_MEMBER_OR_ADMIN, 'Reboot a server', 'reboot'),
+    _rule('servers:trigger_crash_dump', base.PROJECT_MEMBER_OR_ADMIN,
+          'Trigger a crash dump in a server (an NMI to its guest)', 'trigger_crash_dump'),
     _rule('os-pause-server:pause', base.PROJECT_MEMBER_OR_ADMIN, 'Pause a server', 'pause'),
     _rule('os-pause-server:unpause', base.PROJECT_MEMBER_OR_ADMIN, 'Unpause a server',
           'unpause'),

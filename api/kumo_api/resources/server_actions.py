@@ -4,7 +4,16 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify
 
 from kumo_api import compute_api, errors, policy, rpc_clients, validation
-from kumo_api.actions import consoles, evacuate, heavy, lifecycle, resize, security_groups, shelving
+from kumo_api.actions import (
+    consoles,
+    crash_dump,
+    evacuate,
+    heavy,
+    lifecycle,
+    resize,
+    security_groups,
+    shelving,
+)
 from kumo_api.resources import removed
 from kumo_api.resources.servers import get_instance
 from kumo_api.schemas import remote_consoles as console_schemas
@@ -133,6 +142,7 @@ ACTIONS = {
     'unshelve': (shelving.unshelve, schemas.UNSHELVE),
     'addSecurityGroup': (security_groups.add, schemas.SECURITY_GROUP),
     'removeSecurityGroup': (security_groups.remove, schemas.SECURITY_GROUP),
+    'trigger_crash_dump': (crash_dump.trigger_crash_dump, schemas.TRIGGER_CRASH_DUMP),
 }
 
 

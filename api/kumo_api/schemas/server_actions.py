@@ -29,6 +29,8 @@ lock_2_73 = {
 NO_ARGUMENTS = [((2, 1), (2, 100), _ignored)]
 REBOOT = [((2, 1), (2, 100), reboot)]
 LOCK = [((2, 1), (2, 72), _ignored), ((2, 73), (2, 100), lock_2_73)]
+# From 2.17, and strictly null (Nova's schema for it); before, a 404.
+TRIGGER_CRASH_DUMP = [((2, 17), (2, 100), _null)]
 
 
 # --- issue 7: the heavier actions --------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Version documents (GET / and GET /v2.1/)."""
+"""Version documents (GET /, GET /v2.1/ and GET /v2.1/versions/{id})."""
 from kumo_api import microversion
 
 V21_UPDATED = '2013-07-23T11:33:21Z'
@@ -30,10 +30,33 @@ def versions_index(base: str) -> dict:
     ]}
 
 
+_DESCRIBED_BY = {'href': 'http://docs.openstack.org/', 'rel': 'describedby',
+                 'type': 'text/html'}
+
+
 def version_v21(base: str) -> dict:
     doc = _v21(base)
-    doc['links'].append({'href': 'http://docs.openstack.org/', 'rel': 'describedby',
-                         'type': 'text/html'})
+    doc['links'].append(dict(_DESCRIBED_BY))
     doc['media-types'] = [{'base': 'application/json',
                            'type': 'application/vnd.openstack.compute+json;version=2.1'}]
     return {'version': doc}
+
+
+def version_by_id(base: str, version_id: str) -> dict | None:
+    """GET /v2.1/versions/{id}: the document of API `version_id` (v2.0 or v2.1), None
+    for another id. As Nova's, its self link is the API the request came through
+    (/v2.1/), whichever version it describes."""
+    if version_id == 'v2.1':
+        return version_v21(base)
+    if version_id != 'v2.0':
+        return None
+    return {'version': {
+        'id': 'v2.0',
+        'links': [{'href': f'{base}/v2.1/', 'rel': 'self'}, dict(_DESCRIBED_BY)],
+        'status': 'DEPRECATED',
+        'version': '',
+        'min_version': '',
+        'updated': V20_UPDATED,
+        'media-types': [{'base': 'application/json',
+                         'type': 'application/vnd.openstack.compute+json;version=2'}],
+    }}

@@ -33,6 +33,8 @@ flavor's ephemeral and swap disks only).
           of the guest's console, read from the live domain, for the API to make a
           console token; ConsoleTypeUnavailable when the agent has that type disabled
           or the guest has no such console)
+    1.11 - trigger_crash_dump (a cast: an NMI to the guest; the agent reports the
+          outcome as the action's event through conductor.action_finished)
 
 MigrationStep 1.1 adds `old_flavor` and `new_flavor` (the source refuses a resize that
 would shrink a disk); an older agent drops them and grows what it can, as before.
@@ -52,7 +54,7 @@ INTERFACE_TIMEOUT = 60
 
 
 class ComputeAPI:
-    VERSION = '1.10'
+    VERSION = '1.11'
 
     def __init__(self):
         target = messaging.Target(topic=TOPIC, version=self.VERSION)
@@ -141,6 +143,11 @@ class ComputeAPI:
         return self.client.prepare(
             server=host, version='1.10', timeout=CONF.conductor.agent_rpc_timeout).call(
             ctxt, 'get_vnc_console', instance_uuid=instance_uuid)
+
+    def trigger_crash_dump(self, ctxt, host: str, instance_uuid: str) -> None:
+        """Have the guest's kernel see a non-maskable interrupt (Nova's crash dump)."""
+        self.client.prepare(server=host, version='1.11').cast(
+            ctxt, 'trigger_crash_dump', instance_uuid=instance_uuid)
 
     # --- resize (1.5): each agent's step, reported by conductor.migration_step_finished
     def _migration_step(self, ctxt, host: str, step: objects.MigrationStep) -> None:

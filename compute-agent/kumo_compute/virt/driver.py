@@ -161,6 +161,12 @@ class ComputeDriver(abc.ABC):
         NICs with their counters (NotImplementedError where a driver cannot: a 501)."""
         raise NotImplementedError
 
+    def trigger_crash_dump(self, instance_uuid: str) -> None:
+        """Inject a non-maskable interrupt into the running guest (Nova's crash dump;
+        what its kernel does then is its own configuration's business). A guest not
+        running: exceptions.InstanceNotRunning."""
+        raise NotImplementedError('trigger_crash_dump is not implemented by this driver')
+
     def attach_interface(self, instance_uuid: str, port: objects.PortSpec) -> None:
         """Plug a NIC with the port's MAC into the guest: live if it runs, and in its
         definition for its next boot (the NIC a build would give it)."""

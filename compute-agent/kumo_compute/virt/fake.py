@@ -9,7 +9,7 @@ import time
 
 from oslo_config import cfg
 
-from kumo_common import objects
+from kumo_common import exceptions, objects
 from kumo_common.states import power
 from kumo_compute.virt import block_device
 from kumo_compute.virt.driver import ComputeDriver, HostResources, image_result
@@ -43,6 +43,8 @@ class FakeDriver(ComputeDriver):
         # A test sets this to a message: the next interface attach fails with it (the
         # hot-plug failure whose rollback it checks).
         self.fail_next_attach: str | None = None
+        # {uuid: NMIs injected} by trigger_crash_dump.
+        self.crash_dumps: dict[str, int] = {}
 
     def host_resources(self) -> HostResources:
         return HostResources(vcpus=CONF.compute.fake_vcpus,
@@ -226,6 +228,16 @@ class FakeDriver(ComputeDriver):
                 raise RuntimeError(f'Guest {instance_uuid} does not exist on {self.host}')
             self.ports[instance_uuid] = [p for p in self.ports.get(instance_uuid, [])
                                          if p.mac_address != port.mac_address]
+
+    def trigger_crash_dump(self, instance_uuid: str) -> None:
+        # As libvirt: an NMI reaches a guest whose domain is active (running or
+        # paused); any other is not running.
+        with self._lock:
+            if instance_uuid not in self._guests:
+                raise RuntimeError(f'Guest {instance_uuid} does not exist on {self.host}')
+            if self._guests[instance_uuid] not in (power.RUNNING, power.PAUSED):
+                raise exceptions.InstanceNotRunning(instance_id=instance_uuid)
+            self.crash_dumps[instance_uuid] = self.crash_dumps.get(instance_uuid, 0) + 1
 
     def _require(self, instance_uuid: str) -> None:
         with self._lock:

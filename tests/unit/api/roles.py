@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from flask import request
 
+from tests.fixtures import cloud
+
 READER = {'X-Test-Roles': 'reader'}
 
 
@@ -24,3 +26,21 @@ def allow_role_override(app) -> None:
     if _override_roles not in hooks:
         # First, so the request context is built from the overridden roles.
         hooks.insert(0, _override_roles)
+
+
+class OwnServerTestCase(cloud.CloudTestCase):
+    """Each test gets a new project (self.token, self.project) with one ACTIVE server
+    (self.server_id) on a one-agent cloud whose requests may carry X-Test-Roles."""
+    COMPUTES = 1
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        allow_role_override(cls.cloud.app)
+
+    def setUp(self):
+        super().setUp()
+        self.token = self.new_token()
+        self.project = self.token.split(':')[1]
+        self.server_id = self.cloud.create_server(token=self.token)['id']
+        self.cloud.wait_settled(self.server_id, 'ACTIVE')

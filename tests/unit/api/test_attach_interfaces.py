@@ -16,21 +16,7 @@ ADMIN = cloud.ADMIN_TOKEN
 ATTACHMENT_KEYS = {'net_id', 'port_id', 'mac_addr', 'port_state', 'fixed_ips'}
 
 
-class TestAttachInterfaces(cloud.CloudTestCase):
-    COMPUTES = 1
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        roles.allow_role_override(cls.cloud.app)
-
-    def setUp(self):
-        super().setUp()
-        self.token = self.new_token()
-        self.project = self.token.split(':')[1]
-        self.server_id = self.cloud.create_server(token=self.token)['id']
-        self.cloud.wait_settled(self.server_id, 'ACTIVE')
-
+class TestAttachInterfaces(roles.OwnServerTestCase):
     # --- helpers --------------------------------------------------------------------
     def req(self, method: str, path: str = '', json=None, version: str | None = None,
             token: str | None = None):

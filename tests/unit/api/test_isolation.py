@@ -34,6 +34,8 @@ WRITES = ('POST', 'PUT', 'PATCH', 'DELETE')
 # creates), version discovery. Checked by test_lists_hide_other_projects instead.
 OWN_SCOPE = {
     'versions.versions_index', 'versions.version_v21', 'openapi.openapi_document',
+    'version_show.show_version', 'extensions.list_extensions',
+    'extensions.show_extension',
     'servers.create_server', 'servers.list_servers', 'servers.list_servers_detail',
     'keypairs.list_keypairs', 'keypairs.create_keypair', 'limits.show_limits',
     'flavors.list_flavors', 'flavors.list_flavors_detail', 'flavors.create_flavor',
@@ -249,6 +251,7 @@ class TestIsolation(cloud.CloudTestCase):
                 'network_label': 'private', 'network_id': _network_of(self.project_a),
                 'before_timestamp': '2026-01-01 00:00:00', 'volume_id': str(uuid.uuid4()),
                 'port_id': _port_of(sid), 'token': 'no-such-console-token',
+                'version_id': 'v2.1', 'alias': 'os-keypairs',
                 **_security_group_of(self.project_a)}
 
     def _missing(self) -> dict[str, str]:

@@ -24,7 +24,7 @@ import libvirt
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from kumo_common import objects
+from kumo_common import exceptions, objects
 from kumo_common.states import power
 from kumo_compute.virt.driver import ComputeDriver, HostResources
 from kumo_compute.virt.libvirt import config as vconfig
@@ -312,6 +312,18 @@ class LibvirtDriver(heavy_actions.HeavyActions, resize.ResizeSteps, ComputeDrive
             lines = text.splitlines(keepends=True)
             text = ''.join(lines[-length:]) if length > 0 else ''
         return text
+
+    def trigger_crash_dump(self, instance_uuid: str) -> None:
+        try:
+            self._require(instance_uuid).injectNMI(0)
+        except libvirt.libvirtError as exc:
+            # libvirt's codes for a hypervisor without NMIs, and a domain not active.
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
+                raise exceptions.TriggerCrashDumpNotSupported() from exc
+            if exc.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID:
+                raise exceptions.InstanceNotRunning(instance_id=instance_uuid) from exc
+            raise
+        LOG.info('NMI injected into guest %s', instance_uuid)
 
     def attach_interface(self, instance_uuid: str, port: objects.PortSpec) -> None:
         interfaces.attach(self._require(instance_uuid), port,
