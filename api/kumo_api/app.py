@@ -146,6 +146,11 @@ def create_app() -> Flask:
         app.register_blueprint(bp, url_prefix='/v2.1')
         app.register_blueprint(bp, url_prefix='/v2.1/<project_id>',
                                name=f'{bp.name}_with_project')
+        # Nova's v2.0-compatible API: the same resources at 2.1, no microversions,
+        # unknown body keys dropped instead of refused (kumo_api.validation).
+        app.register_blueprint(bp, url_prefix='/v2', name=f'{bp.name}_v2')
+        app.register_blueprint(bp, url_prefix='/v2/<project_id>',
+                               name=f'{bp.name}_v2_with_project')
 
     @app.url_value_preprocessor
     def _pop_project_id(endpoint, values):
@@ -196,6 +201,9 @@ def _before_request():
         except microversion.UnsupportedVersion as exc:
             raise errors.NotAcceptable(str(exc)) from exc
         state.microversioned = True
+    elif path.startswith('/v2/'):
+        # Nova's legacy v2.0-compatible API: version headers neither read nor answered.
+        state.legacy_v2 = True
     url_project = getattr(state, 'url_project_id', None)
     if url_project is not None and url_project != ctxt.project_id:
         # Nova's check (wsgi.Resource): another project's id in the URL is a 400 for

@@ -13,7 +13,7 @@ CONF = cfg.CONF
 
 # Paths that answer without a token (version discovery), as Nova; and the OpenAPI
 # description (kumo_api.openapi), public like version discovery.
-PUBLIC_PATHS = ('/', '/v2.1', '/v2.1/', '/healthcheck', '/openapi.json')
+PUBLIC_PATHS = ('/', '/v2', '/v2/', '/v2.1', '/v2.1/', '/healthcheck', '/openapi.json')
 
 
 def _unauthorized(start_response):

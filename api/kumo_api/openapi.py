@@ -2,7 +2,8 @@
 microversion, generated from the application itself and served at GET /openapi.json.
 
 * Paths and methods come from the Flask url_map (routes under /v2.1; the aliases
-  under /v2.1/{project_id} take the same requests and are left out).
+  under /v2.1/{project_id}, and the legacy /v2 ones, take the same requests and are
+  left out).
 * Request bodies and query parameters are the JSON Schemas the handlers validate
   with (kumo_api.schemas, each window at microversion MAX), named per endpoint in
   OPERATIONS. tests/unit/api/test_openapi.py fails for a route without an entry, so
@@ -123,6 +124,7 @@ OPERATIONS: dict[str, Operation] = {
     # version discovery and this document
     'versions.versions_index': Operation(returns=({'versions': LIST},), public=True),
     'versions.version_v21': Operation(returns=({'version': OBJ},), public=True),
+    'versions.version_v20': Operation(returns=({'version': OBJ},), public=True),
     'openapi.openapi_document': Operation(returns=({'openapi': STR},), public=True),
     'version_show.show_version': Operation(returns=({'version': OBJ},)),
     # the fixed v2.1 extension list (kumo_api.extension_list)
@@ -351,11 +353,12 @@ OPERATIONS: dict[str, Operation] = {
 
 
 def described_rules(app: Flask) -> list:
-    """The url_map rules this document is about: no static files, no project aliases,
-    no removed API (kumo_api.resources.removed: 410 whatever is sent)."""
+    """The url_map rules this document is about: no static files, no project or
+    legacy /v2 aliases, no removed API (kumo_api.resources.removed: 410 whatever is
+    sent)."""
     return [rule for rule in app.url_map.iter_rules()
             if rule.endpoint != 'static' and '_with_project.' not in rule.endpoint
-            and not rule.endpoint.startswith('removed.')]
+            and '_v2.' not in rule.endpoint and not rule.endpoint.startswith('removed.')]
 
 
 def methods_of(rule) -> list[str]:

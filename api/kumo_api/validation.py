@@ -8,7 +8,7 @@ import uuid as uuidlib
 
 import jsonschema
 import netaddr
-from flask import request
+from flask import g, request
 from jsonschema import Draft4Validator, FormatChecker
 
 from kumo_api import errors, request_limits
@@ -65,6 +65,7 @@ def _format_error(error: jsonschema.ValidationError) -> str:
 def validate(body, schema: dict) -> None:
     """Validate a body against a schema; the first error becomes a 400."""
     validator = Draft4Validator(schema, format_checker=_format_checker)
+    _drop_unknown_for_legacy_v2(validator, body)
     error = jsonschema.exceptions.best_match(validator.iter_errors(body))
     if error is not None:
         raise errors.BadRequest(_format_error(error))
@@ -86,9 +87,31 @@ def validate_versioned(body, windows: Windows, want: APIVersion) -> None:
     microversion does not know but another one does, the message says which:
     "... ('description' was unexpected) (available from microversion 2.19)"."""
     validator = Draft4Validator(schema_for(windows, want), format_checker=_format_checker)
+    _drop_unknown_for_legacy_v2(validator, body)
     error = jsonschema.exceptions.best_match(validator.iter_errors(body))
     if error is not None:
         raise errors.BadRequest(_format_error(error) + _version_hint(error, windows, want))
+
+
+def _drop_unknown_for_legacy_v2(validator: Draft4Validator, body) -> None:
+    """Through Nova's v2.0-compatible API (/v2, kumo_api.app) a body's keys that a
+    closed object does not know are dropped, not refused, as Nova's soft
+    additionalProperties check does: except where the object has patternProperties
+    (metadata), and except when no key is known (one branch of a oneOf)."""
+    if not getattr(g, 'legacy_v2', False):
+        return
+    pending = list(validator.iter_errors(body))
+    while pending:
+        error = pending.pop()
+        pending.extend(error.context or ())
+        if error.validator != 'additionalProperties' \
+                or not isinstance(error.instance, dict) \
+                or error.schema.get('patternProperties'):
+            continue
+        unknown = _unexpected(error)
+        if len(unknown) < len(error.instance):
+            for key in unknown:
+                error.instance.pop(key, None)
 
 
 def _unexpected(error: jsonschema.ValidationError) -> list[str]:

@@ -1,4 +1,5 @@
-"""Links as Nova builds them: self under /v2.1, bookmark without the version."""
+"""Links as Nova builds them: self under /v2.1 (under /v2 for a request through the
+legacy v2.0-compatible API), bookmark without the version."""
 from __future__ import annotations
 
 import functools
@@ -26,6 +27,12 @@ def _host_url(scheme: str, host: str) -> str:
     return get_current_url(scheme, host).rstrip('/')
 
 
+def api_root() -> str:
+    """The API the request came through: '/v2.1', or '/v2' (Nova's v2.0-compatible
+    API, kumo_api.app)."""
+    return '/v2' if getattr(g, 'legacy_v2', False) else '/v2.1'
+
+
 def _project_part() -> str:
     # Nova puts the project id in links only when the request URL had it.
     project = getattr(g, 'url_project_id', None)
@@ -42,7 +49,7 @@ class Prefixes:
 
 def prefixes() -> Prefixes:
     base, project = base_url(), _project_part()
-    return Prefixes(f'{base}/v2.1{project}', f'{base}{project}')
+    return Prefixes(f'{base}{api_root()}{project}', f'{base}{project}')
 
 
 def resource_links(collection: str, item_id: str, at: Prefixes | None = None) -> list[dict]:
@@ -59,4 +66,4 @@ def bookmark(collection: str, item_id: str, at: Prefixes | None = None) -> list[
 
 
 def collection_url(path: str) -> str:
-    return f'{base_url()}/v2.1{_project_part()}/{path}'
+    return f'{base_url()}{api_root()}{_project_part()}/{path}'

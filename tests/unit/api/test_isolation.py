@@ -33,7 +33,8 @@ WRITES = ('POST', 'PUT', 'PATCH', 'DELETE')
 # Routes without a resource of another project in them: B's own scope (lists,
 # creates), version discovery. Checked by test_lists_hide_other_projects instead.
 OWN_SCOPE = {
-    'versions.versions_index', 'versions.version_v21', 'openapi.openapi_document',
+    'versions.versions_index', 'versions.version_v21', 'versions.version_v20',
+    'openapi.openapi_document',
     'version_show.show_version', 'extensions.list_extensions',
     'extensions.show_extension',
     'servers.create_server', 'servers.list_servers', 'servers.list_servers_detail',
