@@ -39,25 +39,35 @@ def reset() -> None:
     service_http.reset(GROUP)
 
 
+SUCCESS = (200, 201, 204)
+
+
+def _body(resp) -> dict | None:
+    return None if resp.status_code == 204 else resp.json()
+
+
 class NeutronClient:
     """The Neutron v2.0 calls Kumo makes, against one endpoint."""
 
     def __init__(self, endpoint: str):
         self.endpoint = endpoint.rstrip('/')
 
-    def request(self, ctxt, method: str, path: str, *, json=None,
-                not_found: exceptions.KumoException | None = None) -> dict | None:
-        url = self.endpoint + path
+    def send(self, ctxt, method: str, path: str, *, json=None):
+        """One call as it is answered (GETs retried; NetworkServiceUnavailable when
+        Neutron cannot be reached)."""
         try:
-            resp = service_http.request(
-                GROUP, ctxt, method, url, json=json,
+            return service_http.request(
+                GROUP, ctxt, method, self.endpoint + path, json=json,
                 retries=CONF.neutron.num_retries if method == 'GET' else 0)
         except service_http.Unreachable as exc:
             raise NetworkServiceUnavailable(reason=str(exc)) from exc
-        if resp.status_code in (200, 201):
-            return resp.json()
-        if resp.status_code == 204:
-            return None
+
+    def request(self, ctxt, method: str, path: str, *, json=None,
+                not_found: exceptions.KumoException | None = None) -> dict | None:
+        url = self.endpoint + path
+        resp = self.send(ctxt, method, path, json=json)
+        if resp.status_code in SUCCESS:
+            return _body(resp)
         kind, detail = _neutron_error(resp)
         if resp.status_code == 404 and not_found is not None:
             raise not_found
@@ -241,16 +251,9 @@ class NeutronNetworkAPI(NetworkAPI):
     # --- security groups and rules (Nova's proxies), Neutron's words kept ------------
     def _sg(self, ctxt, method: str, path: str, json=None, *, rule: bool = False):
         url = self.client.endpoint + path
-        try:
-            resp = service_http.request(
-                GROUP, ctxt, method, url, json=json,
-                retries=CONF.neutron.num_retries if method == 'GET' else 0)
-        except service_http.Unreachable as exc:
-            raise NetworkServiceUnavailable(reason=str(exc)) from exc
-        if resp.status_code in (200, 201):
-            return resp.json()
-        if resp.status_code == 204:
-            return None
+        resp = self.client.send(ctxt, method, path, json=json)
+        if resp.status_code in SUCCESS:
+            return _body(resp)
         _, detail = _neutron_error(resp)
         if resp.status_code == 404:
             raise (sg_db.SecurityGroupRuleNotFound if rule else
