@@ -82,18 +82,11 @@ def evacuate_server(conductor, ctxt, instance_uuid: str, migration_uuid: str,
                     host: str | None, force: bool, start: bool,
                     on_shared_storage: bool = False) -> None:
     with session.reader() as s:
-        try:
-            instance = instance_db.get_instance(s, instance_uuid, read_deleted=False)
-            migration = migration_db.get(s, migration_uuid)
-        except (exceptions.InstanceNotFound, migration_db.MigrationNotFound):
-            LOG.info('Evacuation %s of %s: nothing to do (gone)', migration_uuid,
-                     instance_uuid)
+        pending = migration_db.waiting(s, instance_uuid, migration_uuid, task.REBUILDING,
+                                       migration_db.ACCEPTED)
+        if pending is None:
             return
-        if instance.task_state != task.REBUILDING \
-                or migration.status != migration_db.ACCEPTED:
-            LOG.info('Instance %s is not waiting to be evacuated (%s, migration %s)',
-                     instance_uuid, instance.task_state, migration.status)
-            return
+        instance, migration = pending
         spec = _request_spec(s, instance, host, force)
         image_ref = instance.image_ref
     with session.transaction() as s:

@@ -129,18 +129,11 @@ class Resizer:
     # --- scheduling ----------------------------------------------------------------------
     def migrate_server(self, ctxt, instance_uuid: str, migration_uuid: str) -> None:
         with session.reader() as s:
-            try:
-                instance = instance_db.get_instance(s, instance_uuid, read_deleted=False)
-                migration = migration_db.get(s, migration_uuid)
-            except (exceptions.InstanceNotFound, migration_db.MigrationNotFound):
-                LOG.info('Resize %s of %s: nothing to do (gone)', migration_uuid,
-                         instance_uuid)
+            pending = migration_db.waiting(s, instance_uuid, migration_uuid,
+                                           task.RESIZE_PREP, migration_db.PRE_MIGRATING)
+            if pending is None:
                 return
-            if instance.task_state != task.RESIZE_PREP \
-                    or migration.status != migration_db.PRE_MIGRATING:
-                LOG.info('Instance %s is not waiting for a resize (%s, migration %s)',
-                         instance_uuid, instance.task_state, migration.status)
-                return
+            instance, migration = pending
             spec = self._request_spec(s, instance, migration)
         with session.transaction() as s:
             for event in SCHEDULE_EVENTS:

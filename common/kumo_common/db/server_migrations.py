@@ -21,12 +21,15 @@ from __future__ import annotations
 import datetime
 
 import sqlalchemy as sa
+from oslo_log import log as logging
 from sqlalchemy import orm
 
 from kumo_common import exceptions
 from kumo_common.db import compute_nodes as node_db
 from kumo_common.db import models
 from kumo_common.db.models import utcnow
+
+LOG = logging.getLogger(__name__)
 
 # Nova's statuses of a resize.
 PRE_MIGRATING = 'pre-migrating'    # accepted by the API, being scheduled
@@ -87,6 +90,30 @@ def get(session: orm.Session, uuid: str) -> models.Migration:
     if migration is None:
         raise MigrationNotFound(migration_id=uuid)
     return migration
+
+
+def waiting(session: orm.Session, instance_uuid: str, migration_uuid: str,
+            task_state: str, status: str
+            ) -> tuple[models.Instance, models.Migration] | None:
+    """The live server and its migration when both are still at the step the caller
+    is about to take (server at `task_state`, migration at `status`); None when
+    either is gone or has moved on, e.g. a delete or the reaper got there first, or
+    the message is a re-delivered one. The caller then has nothing to do."""
+    try:
+        instance = session.scalars(sa.select(models.Instance).where(
+            models.Instance.uuid == instance_uuid, models.Instance.deleted == 0)).first()
+        migration = get(session, migration_uuid)
+    except MigrationNotFound:
+        instance = migration = None
+    if instance is None or migration is None:
+        LOG.info('Migration %s of %s: nothing to do (gone)', migration_uuid,
+                 instance_uuid)
+        return None
+    if instance.task_state != task_state or migration.status != status:
+        LOG.info('Instance %s is not waiting for migration %s (%s, migration %s)',
+                 instance_uuid, migration_uuid, instance.task_state, migration.status)
+        return None
+    return instance, migration
 
 
 def in_flight(session: orm.Session, instance_uuid: str) -> models.Migration | None:
