@@ -9,6 +9,10 @@ from kumo_conductor.prober import AgentProber
 from kumo_conductor.reaper import Reaper
 
 CONF = cfg.CONF
+# Seconds between sweeps of expired console tokens: Nova's instance_delete_interval
+# default, which paces the same sweep there. A token outliving its expiry is refused
+# anyway (console_tokens.validate); the sweep only keeps the table small.
+CLEAN_CONSOLE_TOKENS_EVERY = 300
 
 
 def build() -> service.RPCService:
@@ -27,6 +31,10 @@ def build() -> service.RPCService:
         server.add_periodic(CONF.conductor.agent_probe_interval,
                             lambda: prober.run_once(context.get_admin_context()),
                             'agent-prober')
+    server.add_periodic(CLEAN_CONSOLE_TOKENS_EVERY,
+                        lambda: manager.clean_expired_console_tokens(
+                            context.get_admin_context()),
+                        'clean-expired-console-tokens')
     if CONF.reclaim_instance_interval > 0:
         server.add_periodic(min(60, CONF.reclaim_instance_interval),
                             lambda: manager.reclaim_soft_deleted(

@@ -12,8 +12,8 @@ from sqlalchemy import orm
 from kumo_common import deadlines, exceptions, lifecycle, network, objects, quota, states
 from kumo_common.db import block_devices as bdm_db
 from kumo_common.db import compute_nodes as node_db
+from kumo_common.db import console_tokens, models, recovery, session, system_metadata
 from kumo_common.db import instances as instance_db
-from kumo_common.db import models, recovery, session, system_metadata
 from kumo_common.db import scheduling as sched_db
 from kumo_common.rpcapi import compute as compute_rpcapi
 from kumo_common.rpcapi import scheduler as scheduler_rpcapi
@@ -502,6 +502,12 @@ class ConductorManager:
     def discard_snapshot(self, ctxt, instance_uuid: str) -> None:
         """The reaper gave up on a createImage/createBackup: its image goes."""
         snapshots.finish(instance_uuid, False, None, ctxt)
+
+    def clean_expired_console_tokens(self, ctxt) -> int:
+        """Drop the remote consoles' expired tokens (Nova's compute does it every
+        instance_delete_interval); how many went."""
+        with session.transaction() as s:
+            return console_tokens.delete_expired(s)
 
     def reclaim_soft_deleted(self, ctxt) -> int:
         """Delete soft-deleted servers older than reclaim_instance_interval.

@@ -3,7 +3,8 @@
 A token is made here, handed to the user once inside the console's URL, and kept
 only as its SHA-256: whoever reads the database cannot connect to a console. A token
 is valid until its expiry and while its server lives (`delete_for_instance` runs
-when the server's row is marked deleted).
+when the server's row is marked deleted); the conductor drops expired ones
+periodically (`delete_expired`), as Nova's compute does.
 """
 from __future__ import annotations
 
@@ -56,6 +57,12 @@ def validate(session: orm.Session, token: str) -> models.ConsoleAuthToken | None
 def delete_for_instance(session: orm.Session, instance_uuid: str) -> None:
     session.execute(sa.delete(models.ConsoleAuthToken).where(
         models.ConsoleAuthToken.instance_uuid == instance_uuid))
+
+
+def delete_expired(session: orm.Session) -> int:
+    """Drop every expired token; how many went."""
+    return session.execute(sa.delete(models.ConsoleAuthToken).where(
+        models.ConsoleAuthToken.expires_at <= models.utcnow())).rowcount
 
 
 def access_url(console_type: str, access_url_base: str, token: str) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import orm
 
 from kumo_common import conf as _conf  # noqa: F401  (registers [DEFAULT] host)
 from kumo_common import deadlines, exceptions, lifecycle
-from kumo_common.db import models
+from kumo_common.db import console_tokens, models
 from kumo_common.db.models import utcnow
 
 CONF = cfg.CONF
@@ -67,8 +67,7 @@ def mark_deleted(session: orm.Session, uuid: str) -> bool:
     if session.execute(stmt).rowcount != 1:
         return False
     # Its remote consoles' URLs die with it (as Nova's clean_console_auths).
-    session.execute(sa.delete(models.ConsoleAuthToken).where(
-        models.ConsoleAuthToken.instance_uuid == uuid))
+    console_tokens.delete_for_instance(session, uuid)
     return True
 
 

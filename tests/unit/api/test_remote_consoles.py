@@ -9,7 +9,9 @@ from urllib import parse
 import sqlalchemy as sa
 from oslo_config import cfg
 
+from kumo_common import context
 from kumo_common.db import console_tokens, models, session
+from kumo_conductor.manager import ConductorManager
 from tests.fixtures import cloud
 from tests.unit.api import roles
 
@@ -207,6 +209,22 @@ class TestRemoteConsoles(cloud.CloudTestCase):
                 models.ConsoleAuthToken.token_hash == console_tokens.hash_token(token)
             ).values(expires_at=models.utcnow() - datetime.timedelta(seconds=1)))
         self.assertEqual('Token not found', self.fault(self.lookup(token), 404))
+
+    def test_conductor_sweeps_expired_tokens_only(self):
+        expired = self.token_of(self.create(SERIAL).json['remote_console']['url'])
+        live = self.token_of(self.create(SERIAL).json['remote_console']['url'])
+        with session.transaction() as s:
+            s.execute(sa.update(models.ConsoleAuthToken).where(
+                models.ConsoleAuthToken.token_hash == console_tokens.hash_token(expired)
+            ).values(expires_at=models.utcnow() - datetime.timedelta(seconds=1)))
+        ctxt = context.get_admin_context()
+        self.assertEqual(1, ConductorManager().clean_expired_console_tokens(ctxt))
+        with session.reader() as s:
+            left = s.scalars(sa.select(models.ConsoleAuthToken.token_hash).where(
+                models.ConsoleAuthToken.instance_uuid == self.server_id)).all()
+        self.assertEqual([console_tokens.hash_token(live)], left)
+        self.assertEqual(200, self.lookup(live).status_code)
+        self.assertEqual(0, ConductorManager().clean_expired_console_tokens(ctxt))
 
     def test_tokens_are_deleted_with_their_server(self):
         token = self.token_of(self.create(SERIAL).json['remote_console']['url'])
