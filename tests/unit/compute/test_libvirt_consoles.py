@@ -67,6 +67,27 @@ class TestConsoleDevices(testtools.TestCase):
         self.assertRaises(exceptions.SocketPortRangeExhausted, consoles.acquire_port,
                           '127.0.0.1')
 
+    def test_a_port_comes_back_when_its_guest_goes(self):
+        with socket.socket() as probe:
+            probe.bind(('127.0.0.1', 0))
+            port = probe.getsockname()[1]
+        self.conf.config(enabled=True, port_range=f'{port}:{port}',
+                         proxyclient_address='127.0.0.1', group='serial_console')
+        xml = ET.tostring(_domain(consoles.serial_devices('/x/console.log')),
+                          encoding='unicode')
+        self.assertEqual(('127.0.0.1', port), consoles.serial_from_xml(xml))
+        # Held while the guest is defined (running or not: nothing listens then).
+        self.assertRaises(exceptions.SocketPortRangeExhausted, consoles.acquire_port,
+                          '127.0.0.1')
+        consoles.release_ports(xml)   # its domain undefined
+        self.assertEqual(port, consoles.acquire_port('127.0.0.1'))
+        consoles.release_ports(xml)
+        # An agent starting up holds the ports of the guests already defined.
+        consoles.hold_ports(xml)
+        self.assertRaises(exceptions.SocketPortRangeExhausted, consoles.acquire_port,
+                          '127.0.0.1')
+        consoles.release_ports(xml)
+
     def test_vnc_graphics_and_its_live_port(self):
         self.conf.config(enabled=True, server_listen='127.0.0.2',
                          server_proxyclient_address='10.1.2.3', group='vnc')

@@ -23,9 +23,11 @@ from kumo_compute.virt.libvirt import config as vconfig
 
 CONF = cfg.CONF
 
-# Ports handed out by this process (its agents share one libvirtd in kumo-all): a
-# port is free only if no guest laid out here took it and nothing listens on it now
-# (a guest started before the agent restarted has its port bound by QEMU).
+# Ports held by guests of this process's agents (they share one libvirtd in
+# kumo-all): a port is free only if no defined guest holds it and nothing listens on
+# it now. A stopped guest's port is bound by no one, hence the set: filled from the
+# defined domains when an agent starts (hold_ports), emptied as domains go
+# (release_ports), as Nova's serial_console.acquire_port/release_port pair.
 _taken: set[tuple[str, int]] = set()
 _taken_lock = threading.Lock()
 
@@ -86,6 +88,28 @@ def acquire_port(host: str) -> int:
     raise exceptions.SocketPortRangeExhausted(host=host)
 
 
+def _tcp_serials(xml: str) -> list[tuple[str, int]]:
+    root = ET.fromstring(xml)
+    found = []
+    for serial in root.findall("./devices/serial[@type='tcp']"):
+        source = serial.find("./source[@mode='bind']")
+        if source is not None and source.get('service'):
+            found.append((source.get('host'), int(source.get('service'))))
+    return found
+
+
+def hold_ports(xml: str) -> None:
+    """Mark the serial ports of a defined domain (its XML) as taken."""
+    with _taken_lock:
+        _taken.update(_tcp_serials(xml))
+
+
+def release_ports(xml: str) -> None:
+    """Give back the serial ports of a domain (its XML) that is being undefined."""
+    with _taken_lock:
+        _taken.difference_update(_tcp_serials(xml))
+
+
 def serial_devices(log_path: str) -> list:
     """The guest's serial port(s): a TCP console logging to `log_path` when
     [serial_console] is enabled, else the log file alone."""
@@ -101,12 +125,10 @@ def graphics_devices() -> list:
 
 def serial_from_xml(xml: str) -> tuple[str, int]:
     """(host, port) of the domain's first TCP serial console in bind mode."""
-    root = ET.fromstring(xml)
-    for serial in root.findall("./devices/serial[@type='tcp']"):
-        source = serial.find("./source[@mode='bind']")
-        if source is not None and source.get('service'):
-            return source.get('host'), int(source.get('service'))
-    raise exceptions.ConsoleTypeUnavailable(console_type='serial')
+    serials = _tcp_serials(xml)
+    if not serials:
+        raise exceptions.ConsoleTypeUnavailable(console_type='serial')
+    return serials[0]
 
 
 def vnc_from_xml(xml: str) -> tuple[str, int]:

@@ -127,8 +127,15 @@ class LibvirtDriver(heavy_actions.HeavyActions, resize.ResizeSteps, ComputeDrive
         libvirt.registerErrorHandler(_quiet_libvirt, None)
         events.start_event_loop()
         self._get_conn()
+        self._hold_serial_ports()
         LOG.info('libvirt driver of %s on %s (virt_type %s), instances in %s', host,
                  self.uri, self.virt_type, self.instances_path)
+
+    def _hold_serial_ports(self) -> None:
+        """The serial ports of our defined guests, running or not, stay theirs."""
+        for dom in self._domains():
+            with contextlib.suppress(libvirt.libvirtError):
+                consoles.hold_ports(dom.XMLDesc(0))
 
     # --- connection ---------------------------------------------------------------------
     def _get_conn(self) -> libvirt.virConnect:
@@ -443,6 +450,16 @@ class LibvirtDriver(heavy_actions.HeavyActions, resize.ResizeSteps, ComputeDrive
         dom = self._lookup(instance_uuid)
         if dom is None:
             return
+        try:
+            xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return
+            raise
+        self._undefine(dom, instance_uuid)
+        consoles.release_ports(xml)
+
+    def _undefine(self, dom: libvirt.virDomain, instance_uuid: str) -> None:
         try:
             if dom.isActive():
                 dom.destroy()
