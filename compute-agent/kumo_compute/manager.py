@@ -19,7 +19,7 @@ LOG = logging.getLogger(__name__)
 class ComputeManager:
     """Answers kumo_common.rpcapi.compute.ComputeAPI for one host."""
 
-    target = messaging.Target(version='1.11')
+    target = messaging.Target(version='1.12')
 
     def __init__(self, host: str, driver: ComputeDriver,
                  conductor: conductor_rpcapi.ConductorAPI):
@@ -251,7 +251,9 @@ class ComputeManager:
         """At start-up, before the power sync: destroy the local guests of servers
         evacuated away while this host was down, and report them cleaned (their
         migrations are completed and this host's claims given back), as Nova's
-        _destroy_evacuated_instances. Returns the instances destroyed."""
+        _destroy_evacuated_instances. Returns the instances destroyed. Also an RPC
+        cast (1.12): the conductor sends it when an evacuation that was still under
+        way at this agent's start-up has ended."""
         evacuations = self.conductor.evacuations_from(ctxt, self.host)
         if not evacuations:
             return []

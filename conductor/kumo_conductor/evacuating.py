@@ -27,6 +27,7 @@ ComputeManager._destroy_evacuated_instances).
 from __future__ import annotations
 
 import oslo_messaging as messaging
+from oslo_config import cfg
 from oslo_log import log as logging
 
 from kumo_common import deadlines, exceptions, lifecycle, objects, states
@@ -37,8 +38,10 @@ from kumo_common.db import instances as instance_db
 from kumo_common.db import models, recovery, session
 from kumo_common.db import networks as network_db
 from kumo_common.db import server_migrations as migration_db
+from kumo_common.db import services as service_db
 from kumo_conductor import build_faults, images, resizing
 
+CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 task = states.task
 power = states.power
@@ -153,8 +156,8 @@ def evacuate_server(conductor, ctxt, instance_uuid: str, migration_uuid: str,
                                      objects.ActionParams(build=build, start=start))
 
 
-def finished(ctxt, instance_uuid: str, host: str, success: bool, power_state: int,
-             error: str | None, traceback: str | None) -> None:
+def finished(conductor, ctxt, instance_uuid: str, host: str, success: bool,
+             power_state: int, error: str | None, traceback: str | None) -> None:
     """The new host's report of the rebuild."""
     with session.reader() as s:
         migration = migration_db.evacuation_of(s, instance_uuid,
@@ -187,6 +190,24 @@ def finished(ctxt, instance_uuid: str, host: str, success: bool, power_state: in
                                  'Success', host=host)
     LOG.info('Instance %s evacuated from %s to %s (%s)', instance_uuid,
              migration.source_compute, host, vm_state)
+    _source_cleans_up(conductor, ctxt, migration.source_compute)
+
+
+def _source_cleans_up(conductor, ctxt, source: str | None) -> None:
+    """A source agent that came back while the evacuation ran cleaned up at its
+    start-up already, but could not complete a migration that was not done yet: it
+    is asked again now (a source still down does it when it starts)."""
+    with session.reader() as s:
+        try:
+            service = service_db.get_by_host_and_binary(s, source or '',
+                                                      service_db.COMPUTE_BINARY)
+        except service_db.HostBinaryNotFound:
+            return
+        if not service_db.is_up(service, CONF.service_down_time):
+            return
+    LOG.info('Asking %s, which is up again, to clean up after the servers evacuated '
+             'from it', source)
+    conductor.compute.destroy_evacuated(ctxt, source)
 
 
 def _end(ctxt, migration_uuid: str, message: str, status: str, steps: tuple, event: str,
@@ -248,7 +269,7 @@ def overdue(conductor, ctxt, instance: models.Instance, ask) -> bool:
     if record is not None and record.get('action') == 'evacuate':
         LOG.warning('Instance %s: evacuation to %s ended but the report was lost; '
                     'recovering it', uuid, dest)
-        finished(ctxt, uuid, dest, record['success'], record['power_state'],
+        finished(conductor, ctxt, uuid, dest, record['success'], record['power_state'],
                  record['error'], record.get('traceback'))
         return True
     reason = why if check is None else (f'{check.busy} still running' if check.busy

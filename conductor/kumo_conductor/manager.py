@@ -418,7 +418,7 @@ class ConductorManager:
         """Record where a lifecycle action left the server (a failure's `traceback`
         goes on its event)."""
         if action == 'evacuate':  # (kumo_conductor.evacuating)
-            evacuating.finished(ctxt, instance_uuid, host, success, power_state, error,
+            evacuating.finished(self, ctxt, instance_uuid, host, success, power_state, error,
                                 traceback)
             return
         if action == lifecycle.CRASH_DUMP_ACTION:

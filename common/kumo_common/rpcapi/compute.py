@@ -35,6 +35,9 @@ flavor's ephemeral and swap disks only).
           or the guest has no such console)
     1.11 - trigger_crash_dump (a cast: an NMI to the guest; the agent reports the
           outcome as the action's event through conductor.action_finished)
+    1.12 - destroy_evacuated (a cast: the agent destroys what it still has of the
+          servers evacuated away from it and reports them cleaned, as it does at
+          start-up; sent when an evacuation ends while its source agent runs again)
 
 MigrationStep 1.1 adds `old_flavor` and `new_flavor` (the source refuses a resize that
 would shrink a disk); an older agent drops them and grows what it can, as before.
@@ -54,7 +57,7 @@ INTERFACE_TIMEOUT = 60
 
 
 class ComputeAPI:
-    VERSION = '1.11'
+    VERSION = '1.12'
 
     def __init__(self):
         target = messaging.Target(topic=TOPIC, version=self.VERSION)
@@ -148,6 +151,10 @@ class ComputeAPI:
         """Have the guest's kernel see a non-maskable interrupt (Nova's crash dump)."""
         self.client.prepare(server=host, version='1.11').cast(
             ctxt, 'trigger_crash_dump', instance_uuid=instance_uuid)
+
+    def destroy_evacuated(self, ctxt, host: str) -> None:
+        """Have `host` clean up after the servers evacuated away from it."""
+        self.client.prepare(server=host, version='1.12').cast(ctxt, 'destroy_evacuated')
 
     # --- resize (1.5): each agent's step, reported by conductor.migration_step_finished
     def _migration_step(self, ctxt, host: str, step: objects.MigrationStep) -> None:

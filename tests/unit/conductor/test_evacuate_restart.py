@@ -51,6 +51,17 @@ class TestEvacuateDeadAgent(testtools.TestCase):
         return sorted(('server' if owner == server_id else 'migration', host)
                       for owner, host in rows)
 
+    def restart(self, dead):
+        """The agent `dead` starts again on the same hypervisor (fake driver)."""
+        from kumo_compute.cmd import ComputeAgent
+        back = ComputeAgent(dead.host, '127.0.1.9', cloud.CONF.cell_name,
+                            os.path.join(cloud.CONF.state_path, 'computes', dead.host))
+        for part in (back, back.manager, back.reporter, back.power_sync):
+            part.driver = dead.driver
+        back.start()
+        self.addCleanup(back.stop)
+        return back
+
     def test_evacuated_then_the_old_agent_cleans_up(self):
         server_id = self.cloud.create_server(token=ADMIN)['id']
         server = self.cloud.wait_settled(server_id, 'ACTIVE')
@@ -83,13 +94,7 @@ class TestEvacuateDeadAgent(testtools.TestCase):
                          self.claims(server_id))
 
         # The agent comes back on the same hypervisor, whose guest it must not keep.
-        from kumo_compute.cmd import ComputeAgent
-        back = ComputeAgent(source, '127.0.1.9', cloud.CONF.cell_name,
-                            os.path.join(cloud.CONF.state_path, 'computes', source))
-        for part in (back, back.manager, back.reporter, back.power_sync):
-            part.driver = dead.driver
-        back.start()
-        self.addCleanup(back.stop)
+        self.restart(dead)
         self.assertNotIn(server_id, dead.driver.list_instances())
         with session.reader() as s:
             self.assertEqual(migration_db.COMPLETED,
@@ -109,3 +114,38 @@ class TestEvacuateDeadAgent(testtools.TestCase):
                          [(m['migration_type'], m['status'], m['source_compute'],
                            m['dest_compute']) for m in listed
                           if m['instance_uuid'] == server_id])
+
+    def test_agent_back_while_the_evacuation_runs(self):
+        """The source returns before the new host has built the server: its copy goes
+        at once, and the migration completes (its old claim given back) when the
+        evacuation ends, without waiting for another restart."""
+        server_id = self.cloud.create_server(token=ADMIN)['id']
+        source = self.cloud.wait_settled(server_id, 'ACTIVE')['OS-EXT-SRV-ATTR:host']
+        agents = {a.host: a for a in self.cloud.agents}
+        dead = agents[source]
+        dest = next(h for h in agents if h != source)
+        dead.stop()
+        self.wait(lambda: self.service_state(source) == 'down', f'{source} down')
+        # The new host takes its time to build the server.
+        cloud.CONF.set_override('fake_spawn_delay', 3.0, 'compute')
+        self.addCleanup(cloud.CONF.clear_override, 'fake_spawn_delay', 'compute')
+        resp = self.cloud.request('POST', f'/v2.1/servers/{server_id}/action', token=ADMIN,
+                                  version='2.94', json={'evacuate': {}})
+        self.assertEqual(200, resp.status_code, resp.get_data(True))
+        self.restart(dead)
+        self.assertNotIn(server_id, dead.driver.list_instances())
+        with session.reader() as s:
+            migration = migration_db.for_instance(s, server_id)[-1]
+        self.assertIn(migration.status, (migration_db.ACCEPTED, migration_db.PRE_MIGRATING))
+        self.assertEqual('REBUILD', self.cloud.get_server(server_id)['status'])
+
+        server = self.cloud.wait_settled(server_id, 'ACTIVE', timeout=20)
+        self.assertEqual(dest, server['OS-EXT-SRV-ATTR:host'])
+
+        def completed():
+            with session.reader() as s:
+                return migration_db.get(s, migration.uuid).status == migration_db.COMPLETED
+        self.wait(completed, 'the evacuation completed')
+        self.assertEqual([('server', dest)], self.claims(server_id))
+        self.assertIn(server_id, agents[dest].driver.list_instances())
+        self.assertNotIn(server_id, dead.driver.list_instances())
