@@ -36,10 +36,10 @@ from kumo_common.db import block_devices as bdm_db
 from kumo_common.db import compute_nodes as node_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, recovery, session
-from kumo_common.db import networks as network_db
 from kumo_common.db import server_migrations as migration_db
 from kumo_common.db import services as service_db
 from kumo_conductor import build_faults, images, resizing
+from kumo_conductor import ports as server_ports
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def evacuate_server(conductor, ctxt, instance_uuid: str, migration_uuid: str,
                                 dest_node_uuid=selection.compute_node_uuid, dest_host=dest)
         s.refresh(instance)
         build = resizing.build_payload(s, instance, instance.flavor or {},
-                                       selection.compute_node_uuid, host=dest)
+                                       selection.compute_node_uuid, host=dest, ctxt=ctxt)
         if image is not None:
             build.image = image
         build.availability_zone = zone
@@ -236,8 +236,7 @@ def end_in(s, ctxt, migration: models.Migration, message: str, status: str,
             expected_task_state=steps):
         return False
     migration_db.give_back(s, migration)
-    for port in network_db.ports_for_instances(s, [uuid]).get(uuid, []):
-        port.binding_host_id = migration.source_compute
+    server_ports.bind(s, uuid, migration.source_compute, ctxt)
     migration_db.set_status(s, migration.uuid, status)
     instance_db.add_fault(s, uuid, 500, message, host=host or migration.source_compute,
                           details=trace)

@@ -458,7 +458,7 @@ class ConductorManager:
             changed = instance_db.update_if(s, instance_uuid, values,
                                             expected_task_state=spec.task_states)
             if changed and action in shelving.ACTIONS:
-                shelving.settle(s, action, instance, host, success, result)
+                shelving.settle(s, action, instance, host, success, result, ctxt)
             instance_db.record_event(s, instance_uuid, ctxt.request_id,
                                      spec.event_for(current_vm_state),
                                      'Success' if success else 'Error', host=host,

@@ -4,7 +4,9 @@ ports atomically with the rest), or an external Neutron (once that transaction h
 committed: no network API call is made while database locks are held).
 
 Either way the server's network info cache (kumo_common.db.network_cache) follows:
-written with the ports a build was given, cleared with their release."""
+written with the ports a build was given, cleared with their release. When the
+server moves host (resize, cold migration, evacuation, their way back, shelve
+offload, unshelve) its ports' binding follows it (bind), the same two ways."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -51,3 +53,23 @@ def release(s: orm.Session, instance_uuid: str, ctxt=None) -> None:
                           'service; delete them there', instance_uuid)
 
     sa.event.listen(s, 'after_commit', deallocate, once=True)
+
+
+def bind(s: orm.Session, instance_uuid: str, host: str | None, ctxt=None) -> None:
+    """The server's ports are bound to `host` (None: to no host) once the transaction
+    of `s` commits (the local service's rows: in it)."""
+    api = network.api()
+    if not api.external:
+        network_db.bind_ports(s, instance_uuid, host)
+        return
+    ctxt = ctxt if ctxt is not None else oslo_context.get_current()
+
+    def rebind(_session) -> None:
+        try:
+            api.bind_ports(ctxt, instance_uuid, host)
+        except Exception:  # the server has moved either way; say what did not follow
+            LOG.exception('Could not bind the ports of instance %s to %s in the network '
+                          'service; set their binding:host_id there', instance_uuid,
+                          host or 'no host')
+
+    sa.event.listen(s, 'after_commit', rebind, once=True)

@@ -34,9 +34,9 @@ from kumo_common import context, exceptions, objects, quota, resize, states
 from kumo_common.db import aggregates as aggregate_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, network_cache, recovery, session, system_metadata
-from kumo_common.db import networks as network_db
 from kumo_common.db import server_migrations as migration_db
 from kumo_conductor import build_faults, images
+from kumo_conductor import ports as server_ports
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -62,19 +62,19 @@ make_step = resize.make_step
 flavor_spec = resize.flavor_spec
 
 
-def _ports(s, instance_uuid: str, host: str | None = None) -> list[objects.PortSpec]:
+def _ports(s, instance_uuid: str, host: str | None = None, ctxt=None
+           ) -> list[objects.PortSpec]:
     """The server's ports, as its network info cache lists them (bound to `host`,
-    when given: the guest moves there; the local network service's ports only)."""
+    when given: the guest moves there)."""
     if host is not None:
-        for port in network_db.ports_for_instances(s, [instance_uuid]).get(
-                instance_uuid, []):
-            port.binding_host_id = host
+        server_ports.bind(s, instance_uuid, host, ctxt)
     return network_cache.ports(s, instance_uuid)
 
 
 def build_payload(s, instance: models.Instance, flavor: dict, node_uuid: str,
-                  host: str | None = None) -> objects.InstanceBuild:
-    """The server as the destination builds it, with `flavor`."""
+                  host: str | None = None, ctxt=None) -> objects.InstanceBuild:
+    """The server as the destination builds it, with `flavor` (its ports bound to
+    `host` when given, with `ctxt`'s token for an external Neutron)."""
     # None when gone: the agent keeps the disk's own backing file then.
     image = images.get_spec(None, instance.image_ref, session=s)
     return objects.InstanceBuild(
@@ -84,7 +84,7 @@ def build_payload(s, instance: models.Instance, flavor: dict, node_uuid: str,
         node_uuid=node_uuid or '',
         metadata={m.key: m.value for m in instance.metadata_items},
         user_data=instance.user_data, key_data=instance.key_data,
-        config_drive=bool(instance.config_drive), ports=_ports(s, instance.uuid, host),
+        config_drive=bool(instance.config_drive), ports=_ports(s, instance.uuid, host, ctxt),
         availability_zone=instance.availability_zone,
         instance_name='instance-%08x' % instance.id, key_name=instance.key_name,
         kernel=images.boot_image(instance, instance.kernel_id),
@@ -253,7 +253,7 @@ class Resizer:
             if build_for is not None:
                 instance = instance_db.get_instance(s, migration.instance_uuid)
                 build = build_payload(s, instance, build_for, fresh.dest_node_uuid,
-                                      host=fresh.dest_compute)
+                                      host=fresh.dest_compute, ctxt=ctxt)
             payload = make_step(fresh, step, sid, build)
         getattr(self.compute, step)(ctxt, payload)
 
@@ -401,7 +401,7 @@ class Resizer:
             if not instance_db.update_if(s, migration.instance_uuid, values,
                                          expected_task_state=(task.RESIZE_REVERTING,)):
                 return
-            _ports(s, migration.instance_uuid, migration.source_compute)
+            server_ports.bind(s, migration.instance_uuid, migration.source_compute, ctxt)
             migration_db.give_back(s, migration_db.get(s, migration.uuid))
             quota_back(s, migration, keep='old')
             migration_db.set_status(

@@ -30,9 +30,9 @@ from kumo_common.db import block_devices as bdm_db
 from kumo_common.db import compute_nodes as node_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, network_cache, recovery, session, system_metadata
-from kumo_common.db import networks as network_db
 from kumo_common.db import snapshots as snapshot_db
 from kumo_conductor import images, snapshots
+from kumo_conductor import ports as server_ports
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -77,24 +77,17 @@ def shelved_image_id(s, instance_uuid: str) -> str | None:
     return row.value if row is not None and row.value else None
 
 
-def _unbind_ports(s, instance_uuid: str) -> None:
-    """An offloaded server's ports stay its own, bound to no host (as Nova's)."""
-    for port in network_db.ports_for_instances(s, [instance_uuid]).get(instance_uuid, []):
-        port.binding_host_id = None
-
-
-def _bind_ports(s, instance_uuid: str, host: str) -> list[objects.PortSpec]:
-    """The server's ports (its network info cache), the local service's bound to
-    `host`."""
-    for port in network_db.ports_for_instances(s, [instance_uuid]).get(instance_uuid, []):
-        port.binding_host_id = host
+def _bind_ports(s, ctxt, instance_uuid: str, host: str) -> list[objects.PortSpec]:
+    """The server's ports (its network info cache), bound to `host`."""
+    server_ports.bind(s, instance_uuid, host, ctxt)
     return network_cache.ports(s, instance_uuid)
 
 
-def _offloaded(s, instance_uuid: str) -> None:
-    """The guest left its host: its claim goes, its ports are unbound."""
+def _offloaded(s, ctxt, instance_uuid: str) -> None:
+    """The guest left its host: its claim goes; its ports stay its own, bound to no
+    host (as Nova's)."""
     node_db.free_allocations(s, instance_uuid)
-    _unbind_ports(s, instance_uuid)
+    server_ports.bind(s, instance_uuid, None, ctxt)
 
 
 # --- the end of an action (called by ConductorManager.action_finished) ------------------
@@ -116,8 +109,9 @@ def outcome(action: str, instance: models.Instance | None, success: bool,
 
 
 def settle(s, action: str, instance: models.Instance, host: str, success: bool,
-           result: objects.ActionResult | None) -> None:
-    """In the transaction that ended the action (only if it did end it)."""
+           result: objects.ActionResult | None, ctxt=None) -> None:
+    """In the transaction that ended the action (only if it did end it); `ctxt`'s
+    token unbinds the ports in an external Neutron."""
     uuid = instance.uuid
     if action == 'shelve' and success:
         if result is not None and result.image_id and not image_api.api().external:
@@ -133,14 +127,14 @@ def settle(s, action: str, instance: models.Instance, host: str, success: bool,
             SHELVED_IMAGE_ID: (result.image_id if result is not None else '') or '',
             SHELVED_HOST: host or ''})
         if result is not None and result.offloaded:
-            _offloaded(s, uuid)
+            _offloaded(s, ctxt, uuid)
     elif action == 'shelve_offload' and success:
-        _offloaded(s, uuid)
+        _offloaded(s, ctxt, uuid)
     elif action == 'unshelve':
         if success:
             _clear_sysmeta(s, uuid)
         elif instance.vm_state == states.SHELVED_OFFLOADED:
-            _offloaded(s, uuid)
+            _offloaded(s, ctxt, uuid)
 
 
 def after(ctxt, action: str, instance_uuid: str, success: bool, changed: bool,
@@ -298,7 +292,7 @@ def unshelve_offloaded(ctxt, conductor, instance_uuid: str) -> None:
             recovery.free_allocation_on(s, instance_uuid, selection.compute_node_uuid)
             return
         s.refresh(instance)
-        ports = _bind_ports(s, instance_uuid, host)
+        ports = _bind_ports(s, ctxt, instance_uuid, host)
         build = objects.InstanceBuild(
             uuid=instance.uuid, name=instance.display_name or '',
             hostname=instance.hostname or '', project_id=instance.project_id,

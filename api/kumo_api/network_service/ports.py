@@ -90,8 +90,11 @@ _ATTRIBUTES = {
     'tenant_id': body.string(255),
 }
 _IGNORED = ('security_groups', 'port_security_enabled', 'allowed_address_pairs',
-            'extra_dhcp_opts', 'binding:vnic_type', 'binding:profile', 'binding:host_id',
+            'extra_dhcp_opts', 'binding:vnic_type', 'binding:profile',
             'qos_policy_id', 'dns_name', 'tags', 'propagate_uplink_status')
+# The host the port is bound to: a compute API's conductor moves it with the server
+# (kumo_common.network.neutron.bind_ports); '' or null unbinds, as Neutron's ML2.
+_BINDING = {'binding:host_id': body.nullable(body.string(255))}
 
 
 # Neutron can change these on a live port; Kumo cannot (yet): a clear 400.
@@ -138,8 +141,8 @@ def show_port(port_id: str):
 
 @bp.post('/v2.0/ports')
 def create_port():
-    values = body.parse('port', {**_ATTRIBUTES, **_GROUPS}, _IGNORED_ON_UPDATE,
-                        required=('network_id',))
+    values = body.parse('port', {**_ATTRIBUTES, **_GROUPS, **_BINDING},
+                        _IGNORED_ON_UPDATE, required=('network_id',))
     owner = access.owner_of_new(values)
     access.authorize('create_port', owner)
     if 'mac_address' in values:
@@ -155,7 +158,8 @@ def create_port():
         description=values.get('description', ''),
         admin_state_up=values.get('admin_state_up', True),
         mac_address=values.get('mac_address'), preserve_on_delete=True,
-        device_owner=values.get('device_owner', ''))
+        device_owner=values.get('device_owner', ''),
+        host=values.get('binding:host_id') or None)
     with session.transaction() as s:
         port = s.get(Port, port.id)
         if groups is not None:
@@ -169,7 +173,7 @@ def create_port():
 
 @bp.put('/v2.0/ports/<port_id>')
 def update_port(port_id: str):
-    values = body.parse('port', {**_UPDATABLE, **_GROUPS},
+    values = body.parse('port', {**_UPDATABLE, **_GROUPS, **_BINDING},
                         _IGNORED_ON_UPDATE + _NOT_UPDATABLE)
     asked = (request.get_json(silent=True) or {}).get('port', {})
     for attribute in _NOT_UPDATABLE:
@@ -182,6 +186,8 @@ def update_port(port_id: str):
         if 'security_groups' in values:
             port.security_groups = _known_groups(s, port.project_id,
                                                  values.pop('security_groups'))
+        if 'binding:host_id' in values:
+            port.binding_host_id = values.pop('binding:host_id') or None
         for attribute, value in values.items():
             setattr(port, attribute, value)
         s.flush()

@@ -361,6 +361,13 @@ def release_port(session: orm.Session, instance_uuid: str, port_id: str) -> None
         _release(session, port)
 
 
+def bind_ports(session: orm.Session, instance_uuid: str, host: str | None) -> None:
+    """The server's ports are bound to `host` (None: to no host, as an offloaded
+    server's): the guest runs there now."""
+    for port in ports_for_instances(session, [instance_uuid]).get(instance_uuid, []):
+        port.binding_host_id = host
+
+
 def _release(session: orm.Session, port: models.Port) -> None:
     if port.preserve_on_delete:
         port.device_id = ''

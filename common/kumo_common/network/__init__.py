@@ -12,7 +12,9 @@
 
 Wired: the API's checks of a create's `networks` (external only), the network
 proxies' reads (kumo_api.resources.network_proxies), the conductor's
-allocation at build time and the release when a server goes (kumo_conductor.ports).
+allocation at build time, the binding that follows a server to another host (resize,
+migration, evacuation, shelve offload and unshelve) and the release when a server goes
+(kumo_conductor.ports).
 What the conductor gave a server is kept in its network info cache
 (kumo_common.db.network_cache), which the server views' `addresses`, the ip/ip6 list
 filters and the rebuild/rescue/unshelve/resize payloads read, with either backend.
@@ -65,6 +67,12 @@ class NetworkAPI(abc.ABC):
     def deallocate_for_instance(self, ctxt, instance_uuid: str) -> None:
         """The server is gone (or its build failed): delete the ports made for it,
         unbind the ones the user made and passed in (Nova's preserve_on_delete)."""
+
+    @abc.abstractmethod
+    def bind_ports(self, ctxt, instance_uuid: str, host: str | None) -> None:
+        """The server moved: its ports are bound to `host` (None: to no host, as a
+        shelve offload leaves them), as Nova's setup_instance_network_on_host /
+        unbind_ports. Ports already bound there are left alone."""
 
     @abc.abstractmethod
     def ports_of(self, ctxt, instance_uuid: str) -> list[objects.PortSpec]:

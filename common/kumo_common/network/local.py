@@ -87,6 +87,11 @@ class LocalNetworkAPI(NetworkAPI):
         with session.transaction() as s:
             network_db.release_ports(s, instance_uuid)
 
+    def bind_ports(self, ctxt, instance_uuid: str, host: str | None) -> None:
+        # (The conductor binds in its own transaction: kumo_conductor.ports.bind.)
+        with session.transaction() as s:
+            network_db.bind_ports(s, instance_uuid, host)
+
     def unknown_security_groups(self, ctxt, names: list[str]) -> list[str]:
         # Every project has its default (made on first use): no query for it, the
         # group nearly every create names.

@@ -33,6 +33,8 @@ LOG = logging.getLogger(__name__)
 GROUP = 'neutron'
 OWNER = 'compute:nova'
 MADE_BY_KUMO = 'Made by Kumo for server {uuid}; deleted with it.'
+# Neutron's binding:vif_type of a port it could not bind (to the host it names).
+FAILED_VIF_TYPES = ('unbound', 'binding_failed')
 
 
 def reset() -> None:
@@ -207,6 +209,22 @@ class NeutronNetworkAPI(NetworkAPI):
                 'device_id': '', 'device_owner': '', 'binding:host_id': ''})
         except exceptions.PortNotFound:
             pass
+
+    def bind_ports(self, ctxt, instance_uuid: str, host: str | None) -> None:
+        # No host is sent as '' (as _release unbinds): Neutron's ML2 reads '' and
+        # null alike (`attrs.get(HOST_ID) or ''`: unbound); Nova sends null.
+        wanted = host or ''
+        for port in self.client.list_ports(ctxt, device_id=instance_uuid):
+            # As Nova's: a binding that failed is asked for again, even to its host.
+            if (port.get('binding:host_id') or '') == wanted and not (
+                    host and port.get('binding:vif_type') in FAILED_VIF_TYPES):
+                continue
+            try:
+                self.client.update_port(ctxt, port['id'], {'binding:host_id': wanted})
+            except exceptions.PortNotFound:  # deleted meanwhile: nothing to bind
+                continue
+            LOG.info('Port %s of instance %s bound to %s', port['id'], instance_uuid,
+                     host or 'no host')
 
     def show_port(self, ctxt, port_id: str) -> dict:
         return _port_view(self.client.show_port(ctxt, port_id))
