@@ -5,7 +5,8 @@ timeout..., and an auth plugin when auth_type is set). Each call carries the
 requesting user's token (X-Auth-Token: the given context's, else the current
 thread's, i.e. the RPC request being handled); with a service auth plugin its token
 goes along as X-Service-Token, and a call with no user token at all authenticates as
-the service user. No database here: compute agents use it too.
+the service user, as does a call made `as_service` (what only a service may do, e.g.
+binding a port to a host: Nova's admin client). No database here: compute agents use it too.
 """
 from __future__ import annotations
 
@@ -50,8 +51,12 @@ def reset(group: str | None = None) -> None:
             _sessions.pop(group, None)
 
 
-def _auth(ctxt, session) -> tuple[dict, bool]:
-    """(headers, whether the session's own auth plugin authenticates the call)."""
+def _auth(ctxt, session, as_service: bool = False) -> tuple[dict, bool]:
+    """(headers, whether the session's own auth plugin authenticates the call).
+    `as_service`: the service user's own call (Nova's admin client), when the group
+    has an auth plugin; without one, the user's as any other."""
+    if as_service and session.auth is not None:
+        return {}, True
     ctxt = ctxt if ctxt is not None else oslo_context.get_current()
     token = getattr(ctxt, 'auth_token', None)
     if token:
@@ -63,10 +68,11 @@ def _auth(ctxt, session) -> tuple[dict, bool]:
 
 
 def request(group: str, ctxt, method: str, url: str, *, json=None, data=None,
-            headers: dict | None = None, stream: bool = False, retries: int = 0):
+            headers: dict | None = None, stream: bool = False, retries: int = 0,
+            as_service: bool = False):
     """One call; the response whatever its status (raises Unreachable when none)."""
     session = session_for(group)
-    auth_headers, authenticated = _auth(ctxt, session)
+    auth_headers, authenticated = _auth(ctxt, session, as_service)
     try:
         return session.request(
             url, method, json=json, data=data, stream=stream,

@@ -94,6 +94,7 @@ _IGNORED = ('security_groups', 'port_security_enabled', 'allowed_address_pairs',
             'qos_policy_id', 'dns_name', 'tags', 'propagate_uplink_status')
 # The host the port is bound to: a compute API's conductor moves it with the server
 # (kumo_common.network.neutron.bind_ports); '' or null unbinds, as Neutron's ML2.
+# Services and admins only, as Neutron's policy (create/update_port:binding:host_id).
 _BINDING = {'binding:host_id': body.nullable(body.string(255))}
 
 
@@ -147,6 +148,8 @@ def create_port():
     access.authorize('create_port', owner)
     if 'mac_address' in values:
         access.authorize('create_port:mac_address', owner)
+    if 'binding:host_id' in values:
+        access.authorize('create_port:binding:host_id', owner)
     with session.reader() as s:
         # The network must be one the caller may use (own, shared or external).
         networks.load(s, values['network_id'])
@@ -187,6 +190,7 @@ def update_port(port_id: str):
             port.security_groups = _known_groups(s, port.project_id,
                                                  values.pop('security_groups'))
         if 'binding:host_id' in values:
+            access.authorize('update_port:binding:host_id', port.project_id)
             port.binding_host_id = values.pop('binding:host_id') or None
         for attribute, value in values.items():
             setattr(port, attribute, value)

@@ -1,6 +1,7 @@
 """Policies of the network service, under Neutron's names and with its defaults'
 intent: project members manage their project's networks, subnets and ports;
 shared, external and default networks, and choosing a port's MAC address, are for
+admins; binding a port to a host is for services (Nova's, Kumo's conductor) and
 admins. (Which resources a caller can see at all is kumo_common.db's visibility
 rule: own project, shared or external networks.)"""
 from oslo_policy import policy
@@ -42,8 +43,14 @@ rules = [
     _rule('create_port', base.PROJECT_MEMBER_OR_ADMIN, 'Create a port', 'POST', '/v2.0/ports'),
     _rule('create_port:mac_address', base.ADMIN, 'Choose the MAC address of a new port',
           'POST', '/v2.0/ports'),
+    _rule('create_port:binding:host_id', base.SERVICE_ROLE,
+          'Bind a new port to a host (a compute service does, as it places a server)',
+          'POST', '/v2.0/ports'),
     _rule('update_port', base.PROJECT_MEMBER_OR_ADMIN, 'Update a port', 'PUT',
           '/v2.0/ports/{id}'),
+    _rule('update_port:binding:host_id', base.SERVICE_ROLE,
+          'Bind a port to another host, or unbind it (a compute service does, as its '
+          'server moves)', 'PUT', '/v2.0/ports/{id}'),
     _rule('delete_port', base.PROJECT_MEMBER_OR_ADMIN, 'Delete a port', 'DELETE',
           '/v2.0/ports/{id}'),
     _rule('create_security_group', base.PROJECT_MEMBER_OR_ADMIN,

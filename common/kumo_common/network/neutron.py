@@ -54,20 +54,22 @@ class NeutronClient:
     def __init__(self, endpoint: str):
         self.endpoint = endpoint.rstrip('/')
 
-    def send(self, ctxt, method: str, path: str, *, json=None):
+    def send(self, ctxt, method: str, path: str, *, json=None, as_service: bool = False):
         """One call as it is answered (GETs retried; NetworkServiceUnavailable when
-        Neutron cannot be reached)."""
+        Neutron cannot be reached). `as_service`: as the [neutron] service user."""
         try:
             return service_http.request(
                 GROUP, ctxt, method, self.endpoint + path, json=json,
-                retries=CONF.neutron.num_retries if method == 'GET' else 0)
+                retries=CONF.neutron.num_retries if method == 'GET' else 0,
+                as_service=as_service)
         except service_http.Unreachable as exc:
             raise NetworkServiceUnavailable(reason=str(exc)) from exc
 
     def request(self, ctxt, method: str, path: str, *, json=None,
-                not_found: exceptions.KumoException | None = None) -> dict | None:
+                not_found: exceptions.KumoException | None = None,
+                as_service: bool = False) -> dict | None:
         url = self.endpoint + path
-        resp = self.send(ctxt, method, path, json=json)
+        resp = self.send(ctxt, method, path, json=json, as_service=as_service)
         if resp.status_code in SUCCESS:
             return _body(resp)
         kind, detail = _neutron_error(resp)
@@ -97,9 +99,10 @@ class NeutronClient:
         return self.request(ctxt, 'GET', f'/v2.0/ports/{_quote(port_id)}',
                             not_found=exceptions.PortNotFound(port_id=port_id))['port']
 
-    def list_ports(self, ctxt, **filters) -> list[dict]:
+    def list_ports(self, ctxt, as_service: bool = False, **filters) -> list[dict]:
         query = urllib.parse.urlencode(filters)
-        return self.request(ctxt, 'GET', f'/v2.0/ports?{query}')['ports']
+        return self.request(ctxt, 'GET', f'/v2.0/ports?{query}',
+                            as_service=as_service)['ports']
 
     def list_networks(self, ctxt, **filters) -> list[dict]:
         query = urllib.parse.urlencode(filters)
@@ -120,10 +123,12 @@ class NeutronClient:
                             not_found=exceptions.NetworkNotFound(network_id=network_id)
                             )['port']
 
-    def update_port(self, ctxt, port_id: str, body: dict) -> dict:
+    def update_port(self, ctxt, port_id: str, body: dict, as_service: bool = False
+                    ) -> dict:
         return self.request(ctxt, 'PUT', f'/v2.0/ports/{_quote(port_id)}',
                             json={'port': body},
-                            not_found=exceptions.PortNotFound(port_id=port_id))['port']
+                            not_found=exceptions.PortNotFound(port_id=port_id),
+                            as_service=as_service)['port']
 
     def delete_port(self, ctxt, port_id: str) -> None:
         try:
@@ -171,17 +176,18 @@ class NeutronNetworkAPI(NetworkAPI):
                               host: str | None, request: objects.NetworkRequest,
                               security_groups: list[str] | None = None
                               ) -> objects.PortSpec:
-        binding = {'device_id': instance_uuid, 'device_owner': OWNER}
-        if host:
-            binding['binding:host_id'] = host
+        # The port is the user's to make or give (their token); binding it to the host
+        # is the service's (Neutron's policy: admins and services only), as Nova's
+        # admin client does it.
+        owner = {'device_id': instance_uuid, 'device_owner': OWNER}
         if request.port_id:
             port = self.client.show_port(ctxt, request.port_id)
             if port.get('device_id') not in ('', None, instance_uuid):
                 raise exceptions.PortInUse(port_id=request.port_id)
-            port = self.client.update_port(ctxt, request.port_id, binding)
+            port = self.client.update_port(ctxt, request.port_id, owner)
         else:
             body = {'network_id': request.network_id,
-                    'description': MADE_BY_KUMO.format(uuid=instance_uuid), **binding}
+                    'description': MADE_BY_KUMO.format(uuid=instance_uuid), **owner}
             if request.fixed_ip:
                 body['fixed_ips'] = [{'ip_address': request.fixed_ip}]
             if security_groups and security_groups != ['default']:
@@ -190,6 +196,9 @@ class NeutronNetworkAPI(NetworkAPI):
                 body['security_groups'] = list(dict.fromkeys(
                     group['id'] for group in found if group))
             port = self.client.create_port(ctxt, body)
+        if host:
+            port = self.client.update_port(ctxt, port['id'], {'binding:host_id': host},
+                                           as_service=True)
         LOG.info('Port %s (%s, %s) on network %s for instance %s', port['id'],
                  port['mac_address'], ', '.join(ip['ip_address'] for ip in
                                                 port.get('fixed_ips', [])),
@@ -206,7 +215,8 @@ class NeutronNetworkAPI(NetworkAPI):
             return
         try:
             self.client.update_port(ctxt, port['id'], {
-                'device_id': '', 'device_owner': '', 'binding:host_id': ''})
+                'device_id': '', 'device_owner': '', 'binding:host_id': ''},
+                as_service=True)
         except exceptions.PortNotFound:
             pass
 
@@ -214,13 +224,14 @@ class NeutronNetworkAPI(NetworkAPI):
         # No host is sent as '' (as _release unbinds): Neutron's ML2 reads '' and
         # null alike (`attrs.get(HOST_ID) or ''`: unbound); Nova sends null.
         wanted = host or ''
-        for port in self.client.list_ports(ctxt, device_id=instance_uuid):
+        for port in self.client.list_ports(ctxt, as_service=True, device_id=instance_uuid):
             # As Nova's: a binding that failed is asked for again, even to its host.
             if (port.get('binding:host_id') or '') == wanted and not (
                     host and port.get('binding:vif_type') in FAILED_VIF_TYPES):
                 continue
             try:
-                self.client.update_port(ctxt, port['id'], {'binding:host_id': wanted})
+                self.client.update_port(ctxt, port['id'], {'binding:host_id': wanted},
+                                        as_service=True)
             except exceptions.PortNotFound:  # deleted meanwhile: nothing to bind
                 continue
             LOG.info('Port %s of instance %s bound to %s', port['id'], instance_uuid,

@@ -101,7 +101,7 @@ class PortBindingCase:
         self.act({'shelveOffload': None}, token=ADMIN)
         self.wait_idle('SHELVED_OFFLOADED')
         self.assert_bound_to('')
-        # (The user's own token binds them: the ports are the project's.)
+        # (A member's unshelve: the conductor binds the ports as its service user.)
         self.act({'unshelve': None})
         self.assert_bound_to(self.wait_idle('ACTIVE')['OS-EXT-SRV-ATTR:host'])
 
@@ -152,6 +152,39 @@ class TestPortBindingThroughNeutron(PortBindingCase, NeutronAPITestCase):
                              (port['binding:host_id'], port['binding:vif_type']))
         self.call('PUT', f'/v2.0/ports/{port_id}', token=ADMIN, status=400,
                   json={'port': {'binding:host_id': 7}})
+
+
+class TestBindingIsTheServicesPart(NeutronAPITestCase):
+    """Neutron lets only admins and services set binding:host_id (Kumo's network
+    service too): a member's server is built and bound all the same, the conductor
+    binding its ports as the [neutron] service user, as Nova's admin client does."""
+
+    def test_a_member_may_not_bind_a_port(self):
+        net = self.network('mine-only', cidrs=('10.121.0.0/24',))
+        resp = self.call('POST', '/v2.0/ports', status=403, json={'port': {
+            'network_id': net['id'], 'binding:host_id': 'compute1'}})
+        self.assertEqual(('PolicyNotAuthorized',
+                          '(rule:create_port:binding:host_id) is disallowed by policy'),
+                         self.error(resp))
+        port = self.post('port', network_id=net['id'])
+        resp = self.call('PUT', f"/v2.0/ports/{port['id']}", status=403,
+                         json={'port': {'binding:host_id': 'compute1'}})
+        self.assertEqual(('PolicyNotAuthorized',
+                          '(rule:update_port:binding:host_id) is disallowed by policy'),
+                         self.error(resp))
+        bound = self.call('PUT', f"/v2.0/ports/{port['id']}", token=ADMIN,
+                          json={'port': {'binding:host_id': 'compute1'}}).json['port']
+        self.assertEqual('compute1', bound['binding:host_id'])
+
+    def test_a_members_server_is_bound_by_the_service_user(self):
+        net = self.network('built', cidrs=('10.122.0.0/24',))
+        mine = self.post('port', network_id=net['id'], name='given')
+        server = self.cloud.create_server('bound', token=self.token,
+                                          networks=[{'uuid': net['id']},
+                                                    {'port': mine['id']}])
+        host = self.cloud.wait_for_status(server['id'], 'ACTIVE')['OS-EXT-SRV-ATTR:host']
+        self.assertEqual([host, host], [p['binding:host_id']
+                                        for p in self.ports_of(server['id'])])
 
 
 class TestPortBindingLocal(PortBindingCase, base.NetworkServiceTestCase):
