@@ -13,8 +13,25 @@ from jsonschema import Draft4Validator, FormatChecker
 
 from kumo_api import errors, request_limits
 from kumo_api.microversion import APIVersion
+from kumo_api.schemas import types
 
 _format_checker = FormatChecker()
+
+
+class InvalidName(ValueError):
+    """A name that Nova's name formats refuse: the 400 says this sentence alone."""
+
+
+def _name_format(regex: str, reason: str):
+    def check(value) -> bool:
+        if not isinstance(value, str) or re.search(regex, value):
+            return True  # a non-string is the 'type' keyword's error
+        raise InvalidName(f"An invalid 'name' value was provided. The name must be: {reason}")
+    return check
+
+
+for _format, (_regex, _reason) in types.NAME_FORMATS.items():
+    _format_checker.checks(_format, raises=InvalidName)(_name_format(_regex, _reason))
 
 
 @_format_checker.checks('uuid')
@@ -53,6 +70,8 @@ def _is_regex(value) -> bool:
 
 
 def _format_error(error: jsonschema.ValidationError) -> str:
+    if isinstance(error.cause, InvalidName):
+        return str(error.cause)
     # absolute_path: best_match may pick an error from inside a oneOf/anyOf, whose
     # `path` is relative to that sub-schema (often empty), losing the field's name.
     if error.absolute_path:

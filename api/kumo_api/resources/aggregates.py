@@ -74,9 +74,12 @@ def update_aggregate(aggregate_id: str):
     validation.validate(body, schemas.UPDATE)
     _authorize('update')
     number = _aggregate_id(aggregate_id)
+    values = dict(body['aggregate'])
+    if 'name' in values:
+        values['name'] = values['name'].strip()
     with session.transaction() as s:
         try:
-            aggregate = aggregate_db.update_aggregate(s, number, body['aggregate'])
+            aggregate = aggregate_db.update_aggregate(s, number, values)
         except aggregate_db.InvalidAggregateAction as exc:
             raise errors.BadRequest(exc.msg) from exc
         return _respond(aggregate)

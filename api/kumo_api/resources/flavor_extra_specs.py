@@ -24,7 +24,8 @@ def _check_values(specs: dict) -> None:
     for key, value in specs.items():
         # The schema bounds string lengths; numbers are stored as their text.
         if isinstance(value, (int, float)) and len(str(value)) > 255:
-            raise errors.BadRequest('extra_specs value has more than 255 characters.')
+            raise errors.BadRequest(f'extra_specs value has {len(str(value))} characters, '
+                                    'more than 255.')
         if validate:
             extra_specs.validate(key, value)
 

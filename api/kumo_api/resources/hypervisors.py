@@ -80,9 +80,11 @@ def _list(detail: bool):
     with session.reader() as s:
         if pattern is not None:
             if 'limit' in request.args or marker:
-                raise errors.BadRequest('Paging over hypervisors with the '
-                                        'hypervisor_hostname_pattern query parameter is '
-                                        'not supported.')
+                # Paging over a hostname pattern is not supported; Nova hands its
+                # sentence to webob as the detail, so the 400 says webob's words.
+                raise errors.BadRequest('The server could not comply with the request '
+                                        'since it is either malformed or otherwise '
+                                        'incorrect.')
             rows = _search(s, pattern)
         else:
             try:

@@ -73,7 +73,9 @@ def list_actions(server_id: str):
             actions = action_db.list_actions(s, instance.uuid, limit=limit, marker=marker,
                                              changes_since=since, changes_before=before)
         except action_db.MarkerNotFound as exc:
-            raise errors.BadRequest(exc.msg) from exc
+            # Nova's words to the letter: its lookup has replaced the marker with the
+            # action it did not find (None) by the time it formats the message.
+            raise errors.BadRequest('Marker None could not be found.') from exc
         body = {'instanceActions': [views.action_view(a, want) for a in actions]}
     if paged:
         body.update(paging.next_links(request.args, actions, limit,

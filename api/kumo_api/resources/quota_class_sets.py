@@ -39,7 +39,8 @@ def update_quota_class_set(class_name: str):
     validation.validate(body, validation.schema_for(schemas.CLASS_UPDATE, want))
     _authorize('update', class_name)
     if len(class_name) > _MAX_NAME:
-        raise errors.BadRequest(f'quota_class_name has more than {_MAX_NAME} characters.')
+        raise errors.BadRequest(f'quota_class_name has {len(class_name)} characters, '
+                                f'more than {_MAX_NAME}.')
     values = {resource: int(value)
               for resource, value in body['quota_class_set'].items()}
     with session.transaction() as s:

@@ -2,7 +2,9 @@
 
 Writes need the server in a vm_state that allows metadata changes, as Nova (which
 does not check the server lock for tags); the 50-tag limit is checked under the
-server's row lock.
+server's row lock. A server is looked up as Nova's tags API does, by its cell
+mapping first: an unknown id is "no mapping to a cell", another project's server a
+403 from the policy, and a deleted one not found.
 """
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ from flask import Blueprint, g, jsonify, request
 
 from kumo_api import errors, policy, validation
 from kumo_api.resources.server_metadata import check_writable
-from kumo_api.resources.servers import get_instance
 from kumo_api.schemas import server_tags as schemas
 from kumo_api.views import links
+from kumo_common import exceptions
 from kumo_common.db import instance_metadata as meta_db
+from kumo_common.db import instances as instance_db
 from kumo_common.db import models, session
 
 bp = Blueprint('server_tags', __name__)
@@ -27,14 +30,22 @@ def _require_version() -> None:
         raise errors.NotFound('The resource could not be found.')
 
 
-def _authorize(action: str, instance: models.Instance) -> None:
-    policy.authorize(g.context, f'os_compute_api:os-server-tags:{action}',
+def _instance(s, server_id: str, rule: str) -> models.Instance:
+    """The live server, checked against the tags policy `rule` (the module's
+    docstring says in which order, and why)."""
+    try:
+        instance = instance_db.get_instance(s, server_id)
+    except exceptions.InstanceNotFound as exc:
+        raise errors.NotFound(f'Instance {server_id} has no mapping to a cell.') from exc
+    policy.authorize(g.context, f'os_compute_api:os-server-tags:{rule}',
                      {'project_id': instance.project_id, 'user_id': instance.user_id})
+    if instance.deleted:
+        raise errors.NotFound(f'Instance {server_id} could not be found.')
+    return instance
 
 
 def _locked_for_write(s, server_id: str, rule: str, action: str) -> models.Instance:
-    instance = get_instance(server_id, s)
-    _authorize(rule, instance)
+    instance = _instance(s, server_id, rule)
     locked = meta_db.lock_instance(s, instance.uuid)
     check_writable(locked, action, check_lock=False)
     return locked
@@ -44,8 +55,7 @@ def _locked_for_write(s, server_id: str, rule: str, action: str) -> models.Insta
 def list_tags(server_id: str):
     _require_version()
     with session.reader() as s:
-        instance = get_instance(server_id, s)
-        _authorize('index', instance)
+        instance = _instance(s, server_id, 'index')
         return jsonify({'tags': meta_db.tags_of(instance)})
 
 
@@ -73,8 +83,7 @@ def delete_all_tags(server_id: str):
 def check_tag(server_id: str, tag: str):
     _require_version()
     with session.reader() as s:
-        instance = get_instance(server_id, s)
-        _authorize('show', instance)
+        instance = _instance(s, server_id, 'show')
         if tag not in meta_db.tags_of(instance):
             raise errors.NotFound(f"Server {server_id} has no tag '{tag}'")
     return '', 204

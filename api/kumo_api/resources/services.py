@@ -114,8 +114,9 @@ def _set(body: dict, values: dict) -> None:
         try:
             service = service_db.get_by_host_and_binary(s, host, views.stored_binary(binary))
         except service_db.HostBinaryNotFound as exc:
-            raise errors.NotFound(service_db.HostBinaryNotFound(host=host,
-                                                                binary=binary).msg) from exc
+            # Nova looks the host up in its host mappings first, which only compute
+            # hosts have: a host without a compute service is not mapped.
+            raise errors.NotFound(f"Host '{host}' is not mapped to any cell") from exc
         service_db.update(s, service, values)
 
 

@@ -4,11 +4,7 @@ import copy
 from kumo_api.schemas import types
 
 # A zone name is a name without ':' (it separates zone, host and node on create).
-_zone = copy.deepcopy(types.name)
-_zone['pattern'] = (r'^(?![\s\u00a0])'
-                    r'[^:\x00-\x1f\x7f-\x9f\u00ad\u2028\u2029\ud800-\udfff\ufeff]*'
-                    r'(?<![\s\u00a0])$')
-_zone_or_null = {'oneOf': [_zone, {'type': 'null'}]}
+_zone_or_null = {'oneOf': [types.az_name, {'type': 'null'}]}
 
 _host = {'type': 'string', 'minLength': 1, 'maxLength': 255,
          'pattern': '^[a-zA-Z0-9-._]*$'}
@@ -32,7 +28,9 @@ UPDATE = {
     'properties': {
         'aggregate': {
             'type': 'object',
-            'properties': {'name': types.name, 'availability_zone': _zone_or_null},
+            # As Nova: a new name may have spaces at its ends (the handler strips them).
+            'properties': {'name': types.name_with_leading_trailing_spaces,
+                           'availability_zone': _zone_or_null},
             'additionalProperties': False,
             'anyOf': [{'required': ['name']}, {'required': ['availability_zone']}],
         },

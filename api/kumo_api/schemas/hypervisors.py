@@ -1,4 +1,5 @@
 """Query schemas of os-hypervisors, per microversion (values are lists of strings)."""
+from kumo_api.schemas import types
 
 _non_negative_integer = {'type': 'array', 'minItems': 1, 'maxItems': 1,
                          'items': {'type': 'string', 'pattern': '^[0-9]*$',
@@ -7,11 +8,8 @@ _string = {'type': 'array', 'minItems': 1, 'maxItems': 1, 'items': {'type': 'str
 _hostname = {'type': 'array', 'minItems': 1, 'maxItems': 1,
              'items': {'type': 'string', 'minLength': 1, 'maxLength': 255,
                        'pattern': '^[a-zA-Z0-9-._]*$'}}
-_boolean = {'type': 'array', 'minItems': 1, 'maxItems': 1,
-            'items': {'type': 'string',
-                      'enum': ['True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes',
-                               'yes', 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off',
-                               'NO', 'No', 'no']}}
+# Nova's boolean, JSON true/false included: its 400 lists the whole enum.
+_boolean = {'type': 'array', 'minItems': 1, 'maxItems': 1, 'items': types.boolean}
 
 # GET /os-hypervisors and /detail: paging from 2.33 (unknown parameters ignored),
 # hostname pattern and with_servers from 2.53 (unknown parameters rejected).

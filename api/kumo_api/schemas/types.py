@@ -1,20 +1,77 @@
 """Reusable schema fragments (Nova's parameter types)."""
+import functools
 import re
+import unicodedata
 
-# Printable BMP characters: no control/format chars, no surrogates, no line separators,
-# and nothing past U+FFFD (Nova's classes are built from the BMP only: emoji are 400s).
-_PRINTABLE = (r'[^\x00-\x1f\x7f-\x9f\u00ad\u2028\u2029\ud800-\udfff\ufeff'
-              r'\ufffe\uffff\U00010000-\U0010ffff]')
-_NO_WS_EDGE = r'^(?![\s\u00a0])' + _PRINTABLE + r'*(?<![\s\u00a0])$'
 
-name = {
-    'type': 'string', 'minLength': 1, 'maxLength': 255,
-    'pattern': _NO_WS_EDGE,
+@functools.cache
+def _bmp_categories() -> list[str]:
+    return [unicodedata.category(chr(code)) for code in range(0xFFFF)]
+
+
+@functools.cache
+def _char_class(ws: bool = True, invert: bool = False, exclude: str = '') -> str:
+    """The inside of a [...] class of the printable BMP characters, as Nova's
+    parameter_types._build_regex_range writes it: runs of U+0000..U+FFFE as `a-b`,
+    each end re.escape'd. Printable: no C* category, no Z* but Zs (space separators;
+    none either when not `ws`). Built the same way because Nova's error messages quote
+    the pattern, and from this Python's unicodedata, as Nova's is."""
+    def wanted(code: int, category: str) -> bool:
+        ok = (chr(code) not in exclude and category[0] != 'C'
+              and (category[0] != 'Z' or (ws and category == 'Zs')))
+        return ok != invert
+
+    runs, start = [], None
+    for code, category in enumerate(_bmp_categories()):
+        if wanted(code, category):
+            start = code if start is None else start
+        elif start is not None:
+            runs.append(re.escape(chr(start)) + (
+                '' if start == code - 1 else '-' + re.escape(chr(code - 1))))
+            start = None
+    if start is not None:
+        # Nova closes the last run with its end even when it is one character long.
+        runs.append(re.escape(chr(start)) + '-' + re.escape(chr(0xFFFE)))
+    return ''.join(runs)
+
+
+def _no_ws_edges(inner: str) -> str:
+    edge = _char_class(ws=False, invert=True)
+    return f'^(?![{edge}])[{inner}]*(?<![{edge}])$'
+
+
+def _ws_allowed_at_edges(exclude: str = '') -> str:
+    ws, no_ws = _char_class(exclude=exclude), _char_class(ws=False, exclude=exclude)
+    return (f'^[{ws}]*[{no_ws}]+[{ws}]*$|'
+            f'^[{ws}]*[{no_ws}][{no_ws}{ws}]+[{no_ws}][{ws}]*$')
+
+
+# format -> (regex, what Nova's InvalidName says a name must be). kumo_api.validation
+# checks these formats; a failure is a 400 with Nova's sentence, no field path.
+NAME_FORMATS = {
+    'name': (_no_ws_edges(_char_class()),
+             'printable characters. Can not start or end with whitespace.'),
+    'name_with_leading_trailing_spaces': (
+        _ws_allowed_at_edges(),
+        'printable characters with at least one non space character'),
+    'az_name': (_no_ws_edges(_char_class(exclude=':')),
+                'printable characters except :.Can not start or end with whitespace.'),
+    'az_name_with_leading_trailing_spaces': (
+        _ws_allowed_at_edges(exclude=':'),
+        'printable characters except :, with at least one non space character'),
 }
+
+name = {'type': 'string', 'format': 'name', 'minLength': 1, 'maxLength': 255}
+# Stripped by the handler (Nova's normalize_name), as where Nova takes it.
+name_with_leading_trailing_spaces = {
+    'type': 'string', 'format': 'name_with_leading_trailing_spaces',
+    'minLength': 1, 'maxLength': 255,
+}
+az_name = {'type': 'string', 'format': 'az_name', 'minLength': 1, 'maxLength': 255}
 
 description = {
     'type': ['string', 'null'], 'minLength': 0, 'maxLength': 255,
-    'pattern': '^' + _PRINTABLE + '*$',
+    'pattern': f'^[{_char_class()}]*$',
 }
 
 boolean = {
@@ -60,4 +117,4 @@ def to_bool(value) -> bool:
 
 
 def is_name_ok(value: str) -> bool:
-    return re.match(_NO_WS_EDGE, value) is not None
+    return re.search(NAME_FORMATS['name'][0], value) is not None

@@ -278,9 +278,11 @@ def update_aggregate(session: orm.Session, aggregate_id: int, values: dict
     if 'name' in values:
         name = values.pop('name')
         _check_name_free(session, name, aggregate.id)
-        aggregate.name = name
-        aggregate.updated_at = utcnow()
-        _flush_unique(session, name)
+        # Nova's row is saved only when it changes: the same name keeps updated_at.
+        if name != aggregate.name:
+            aggregate.name = name
+            aggregate.updated_at = utcnow()
+            _flush_unique(session, name)
     if AZ_KEY in values:
         hosts = hosts_of(aggregate)
         _check_zone_change(session, aggregate, values[AZ_KEY], hosts, 'update',
@@ -305,7 +307,18 @@ def set_metadata(session: orm.Session, aggregate_id: int, metadata: dict
     return aggregate
 
 
+def _is_compute_host(session: orm.Session, host: str) -> bool:
+    found = session.scalars(sa.select(models.Service.host).where(
+        models.Service.host == host, models.Service.binary == node_db.COMPUTE_BINARY)).all()
+    return host in found  # compared in Python too, as in _lock_compute_hosts
+
+
 def add_host(session: orm.Session, aggregate_id: int, host: str) -> models.Aggregate:
+    # Nova looks the host up before the aggregate: an unknown host in an unknown
+    # aggregate is the host's 404. A plain read, so the locks below keep their
+    # aggregate-then-hosts order (and still catch a host deleted meanwhile).
+    if not _is_compute_host(session, host):
+        raise exceptions.ComputeHostNotFound(host=host)
     aggregate = get_aggregate(session, aggregate_id, lock=True)
     if not _lock_compute_hosts(session, [host]):
         raise exceptions.ComputeHostNotFound(host=host)

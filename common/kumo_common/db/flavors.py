@@ -75,7 +75,8 @@ def add_access(session: orm.Session, flavor: models.Flavor, project_id: str) -> 
     fp = models.FlavorProject
     if session.scalars(sa.select(fp.id).where(fp.flavor_id == flavor.id,
                                               fp.project_id == project_id)).first():
-        raise exceptions.FlavorAccessExists(flavor_id=flavor.flavorid,
+        # Nova's access errors name the flavor's row id, not its flavorid.
+        raise exceptions.FlavorAccessExists(flavor_id=flavor.id,
                                             project_id=project_id)
     session.add(fp(flavor_id=flavor.id, project_id=project_id))
     session.flush()
@@ -86,7 +87,7 @@ def remove_access(session: orm.Session, flavor: models.Flavor, project_id: str) 
     deleted = session.execute(sa.delete(fp).where(fp.flavor_id == flavor.id,
                                                   fp.project_id == project_id)).rowcount
     if not deleted:
-        raise exceptions.FlavorAccessNotFound(flavor_id=flavor.flavorid,
+        raise exceptions.FlavorAccessNotFound(flavor_id=flavor.id,
                                               project_id=project_id)
 
 

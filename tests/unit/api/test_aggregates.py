@@ -148,8 +148,21 @@ class TestAggregateRules(AggregateTestCase):
                          resp.json['conflictingRequest']['message'])
         other = self.create()
         self.call('PUT', f'/{other["id"]}', {'aggregate': {'name': 'unique-name'}}, code=409)
-        # Renaming to its own name is fine.
-        self.call('PUT', f'/{agg["id"]}', {'aggregate': {'name': 'unique-name'}})
+        # Renaming to its own name is fine, and changes nothing (as Nova's unsaved row).
+        renamed = self.call('PUT', f'/{agg["id"]}', {'aggregate': {'name': 'unique-name'}})
+        self.assertIsNone(renamed.json['aggregate']['updated_at'])
+        # A new name may have spaces at its ends (unlike on create): they are stripped.
+        renamed = self.call('PUT', f'/{other["id"]}', {'aggregate': {'name': '  spaced  '}})
+        self.assertEqual('spaced', renamed.json['aggregate']['name'])
+        self.assertIsNotNone(renamed.json['aggregate']['updated_at'])
+        resp = self.call('PUT', f'/{other["id"]}', {'aggregate': {'name': '   '}}, code=400)
+        self.assertEqual("An invalid 'name' value was provided. The name must be: printable "
+                         "characters with at least one non space character",
+                         resp.json['badRequest']['message'])
+        resp = self.call('POST', body={'aggregate': {'name': ' padded'}}, code=400)
+        self.assertEqual("An invalid 'name' value was provided. The name must be: printable "
+                         "characters. Can not start or end with whitespace.",
+                         resp.json['badRequest']['message'])
 
     def test_bad_requests(self):
         agg = self.create()
@@ -169,6 +182,10 @@ class TestAggregateRules(AggregateTestCase):
         self.call('PUT', '/999999', {'aggregate': {'name': 'n'}}, code=404)
         self.call('DELETE', '/999999', code=404)
         self.action(999999, {'add_host': {'host': 'compute1'}}, code=404)
+        # As Nova: the host is looked up first.
+        resp = self.action(999999, {'add_host': {'host': 'nowhere'}}, code=404)
+        self.assertEqual('Compute host nowhere could not be found.',
+                         resp.json['itemNotFound']['message'])
         resp = self.action(agg['id'], {'add_host': {'host': 'compute1'},
                                        'remove_host': {'host': 'compute1'}}, code=400)
         self.assertEqual('Malformed request body', resp.json['badRequest']['message'])

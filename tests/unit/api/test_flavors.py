@@ -168,6 +168,21 @@ class TestFlavorManage(FlavorTestCase):
             resp = self.cloud.request('POST', '/v2.1/flavors', token=ADMIN, version='2.54',
                                       json={'flavor': flavor})
             self.assertEqual(400, resp.status_code, (flavor, resp.get_data(True)))
+        # Nova's own words for a name (its 'name' format) and, quoting Nova's very
+        # pattern of printable characters, for a description.
+        resp = self.call('POST', '/flavors', json={'flavor': {
+            'name': ' lead', 'ram': 64, 'vcpus': 1, 'disk': 0}}, status=400)
+        self.assert_fault(resp, 400, "An invalid 'name' value was provided. The name must "
+                                     "be: printable characters. Can not start or end with "
+                                     "whitespace.")
+        resp = self.call('POST', '/flavors', version='2.55', json={'flavor': {
+            'name': 'x', 'ram': 64, 'vcpus': 1, 'disk': 0, 'description': 'bad\x01'}},
+            status=400)
+        message = resp['badRequest']['message']
+        self.assertTrue(message.startswith(
+            "Invalid input for field/attribute flavor/description. Value: bad\x01. "
+            "'bad\\x01' does not match '^[\\\\ -\\\\~\\xa0-\xac\xae-\u0377\u037a-"), message)
+        self.assertTrue(message.endswith("\ufffc-\ufffd]*$'"), message)
 
     def test_only_admins_manage(self):
         token = self.new_token()
@@ -278,11 +293,15 @@ class TestFlavorAccess(FlavorTestCase):
         self.call('POST', action, json={'addTenantAccess': {'tenant': 'p1'}})
         resp = self.call('POST', action, json={'addTenantAccess': {'tenant': 'p1'}},
                          status=409)
+        # As Nova's, the messages name the flavor's row id, not its flavor id.
+        with session.reader() as s:
+            row_id = s.scalars(sa.select(models.Flavor.id).where(
+                models.Flavor.flavorid == self.flavor_id)).one()
         self.assert_fault(resp, 409, f'Flavor access already exists for flavor '
-                                     f'{self.flavor_id} and project p1 combination.')
+                                     f'{row_id} and project p1 combination.')
         resp = self.call('POST', action, json={'removeTenantAccess': {'tenant': 'p2'}},
                          status=404)
-        self.assert_fault(resp, 404, f'Flavor access not found for {self.flavor_id} / '
+        self.assert_fault(resp, 404, f'Flavor access not found for {row_id} / '
                                      'p2 combination.')
         resp = self.call('POST', action, json={'fooAccess': {'tenant': 'p2'}}, status=400)
         self.assert_fault(resp, 400, 'There is no such action: fooAccess')
@@ -457,6 +476,9 @@ class TestExtraSpecs(FlavorTestCase):
         self.call('PUT', self.base + '/hw:a', json={'hw:a': '1', 'hw:b': '1'}, status=400)
         self.call('POST', self.base, json={'extra_specs': {'bad/key': '1'}}, status=400)
         self.call('POST', self.base, json={'extra_specs': {'k': 'v' * 256}}, status=400)
+        resp = self.call('POST', self.base, json={'extra_specs': {'k': int('9' * 256)}},
+                         status=400)
+        self.assert_fault(resp, 400, 'extra_specs value has 256 characters, more than 255.')
         self.call('POST', self.base, json={'specs': {}}, status=400)
         self.call('GET', '/flavors/nope/os-extra_specs', status=404)
 

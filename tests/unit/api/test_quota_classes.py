@@ -106,7 +106,8 @@ class TestQuotaClassRules(QuotaClassTestCase):
             self.set_class('bad', values, version=version, status=400)
         self.call('PUT', '/os-quota-class-sets/bad', json={'quota_set': {}}, status=400)
         body = self.set_class('x' * 256, {'instances': 1}, status=400)
-        self.assertEqual('quota_class_name has more than 255 characters.', self.fault(body))
+        self.assertEqual('quota_class_name has 256 characters, more than 255.',
+                         self.fault(body))
         # Accepted where the microversion knows them, and kept, as Nova's database
         # quota driver keeps them (Tempest's test_update_default_quotas sends them).
         body = self.set_class('bad', {'floating_ips': 5, 'networks': 3, 'instances': '7'},

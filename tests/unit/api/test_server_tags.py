@@ -135,11 +135,17 @@ class TestTagRules(TagsTestCase):
         token, server_id = self.boot()
         self.call('PUT', server_id, '', {'tags': ['t']}, token)
         other = self.new_token()
+        unknown = '00000000-0000-0000-0000-000000000000'
+        # As Nova, which finds the server by its cell mapping before the policy
+        # check: another project's server is a 403, an unknown one has no mapping.
         for method, path, body in (('GET', '', None), ('PUT', '', {'tags': ['a']}),
                                    ('DELETE', '', None), ('GET', '/t', None),
                                    ('PUT', '/a', None), ('DELETE', '/t', None)):
-            resp = self.call(method, server_id, path, body, other, code=404)
-            self.assertEqual(f'Instance {server_id} could not be found.',
+            resp = self.call(method, server_id, path, body, other, code=403)
+            self.assertIn("Policy doesn't allow os_compute_api:os-server-tags:",
+                          resp.json['forbidden']['message'])
+            resp = self.call(method, unknown, path, body, other, code=404)
+            self.assertEqual(f'Instance {unknown} has no mapping to a cell.',
                              resp.json['itemNotFound']['message'])
         roles.allow_role_override(self.cloud.app)
         reader = roles.READER
@@ -152,3 +158,13 @@ class TestTagRules(TagsTestCase):
                           resp.json['forbidden']['message'])
         self.assertEqual(['t'], self.call('GET', server_id, token=token).json['tags'])
         self.call('PUT', server_id, '/by-admin', token=ADMIN, code=201)
+
+    def test_deleted_server_is_not_found(self):
+        # Its mapping outlives it in Nova: past the policy, the server is not found.
+        token, server_id = self.boot()
+        resp = self.cloud.request('DELETE', f'/v2.1/servers/{server_id}', token=token)
+        self.assertEqual(204, resp.status_code)
+        self.cloud.wait_for_status(server_id, 'DELETED')
+        resp = self.call('GET', server_id, token=token, code=404)
+        self.assertEqual(f'Instance {server_id} could not be found.',
+                         resp.json['itemNotFound']['message'])

@@ -173,8 +173,12 @@ class TestServiceUpdates(cloud.CloudTestCase):
         self.assertEqual((400, 'Updating a nova-scheduler service is not supported. Only '
                                'nova-compute services can be updated.'),
                          (resp.status_code, resp.json['badRequest']['message']))
-        resp = self._put('disable', {'host': 'nowhere', 'binary': 'nova-compute'})
-        self.assertEqual(404, resp.status_code)
+        # As Nova, whose host mappings know compute hosts only (CONF.host runs the
+        # scheduler and the conductor).
+        for host in ('nowhere', CONF.host):
+            resp = self._put('disable', {'host': host, 'binary': 'nova-compute'})
+            self.assertEqual((404, f"Host '{host}' is not mapped to any cell"),
+                             (resp.status_code, resp.json['itemNotFound']['message']))
         self.assertEqual(400, self._put('disable', {'host': 'compute1'}).status_code)
         self.assertEqual(400, self._put('disable', dict(body, extra=1)).status_code)
         # Nothing above changed the service.
