@@ -3,8 +3,10 @@
 Writes need the server in a vm_state that allows metadata changes, as Nova (which
 does not check the server lock for tags); the 50-tag limit is checked under the
 server's row lock. A server is looked up as Nova's tags API does, by its cell
-mapping first: an unknown id is "no mapping to a cell", another project's server a
-403 from the policy, and a deleted one not found.
+mapping first: an unknown id is "no mapping to a cell" and a deleted one not found.
+Another project's server answers as an unknown id (Nova's policy check would answer
+403 there, telling that the server exists: a project never learns of another's
+servers, issue 3).
 """
 from __future__ import annotations
 
@@ -33,10 +35,13 @@ def _require_version() -> None:
 def _instance(s, server_id: str, rule: str) -> models.Instance:
     """The live server, checked against the tags policy `rule` (the module's
     docstring says in which order, and why)."""
+    ctxt = g.context
     try:
         instance = instance_db.get_instance(s, server_id)
     except exceptions.InstanceNotFound as exc:
         raise errors.NotFound(f'Instance {server_id} has no mapping to a cell.') from exc
+    if instance.project_id != ctxt.project_id and not ctxt.is_admin_role:
+        raise errors.NotFound(f'Instance {server_id} has no mapping to a cell.')
     policy.authorize(g.context, f'os_compute_api:os-server-tags:{rule}',
                      {'project_id': instance.project_id, 'user_id': instance.user_id})
     if instance.deleted:

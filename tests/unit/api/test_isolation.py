@@ -52,11 +52,7 @@ OWN_SCOPE = {
     'quota_sets.show_defaults',
 }
 # Nova refuses these by policy on the resource's project (403), not as missing.
-CROSS_PROJECT_403 = {'server_groups.show_server_group', 'server_groups.delete_server_group',
-                     # The tags API finds any project's server by its cell mapping.
-                     'server_tags.list_tags', 'server_tags.replace_tags',
-                     'server_tags.delete_all_tags', 'server_tags.check_tag',
-                     'server_tags.add_tag', 'server_tags.delete_tag'}
+CROSS_PROJECT_403 = {'server_groups.show_server_group', 'server_groups.delete_server_group'}
 # Nova: key pairs belong to the user ("admin or user_id:%(user_id)s"), whatever role.
 READER_MAY_WRITE = {'keypairs.create_keypair', 'keypairs.delete_keypair'}
 
