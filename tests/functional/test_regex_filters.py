@@ -9,9 +9,12 @@ into the database (the API is what is measured, not 3,000 boots).
 The matching itself is bounded by the wall clock (kumo_common.regex_budget: half a
 second, whatever the machine is doing; tests/unit/common/test_regex_budget.py shows
 it on an oversubscribed machine). The query and the views around it are ordinary
-work, which stretches on a shared machine as all work does: so the whole request
-must take under a second by the wall clock times how oversubscribed the machine is
-(load average over CPUs, at least 1), and under a second of this process's CPU.
+work, which takes what it takes on the machine at hand: so a request may cost what
+the same request with an ordinary pattern costs here (measured first: the one that
+matches every server, the most rows to show), plus the regex budget and a quarter
+second of slack, and never less than a second (what it takes on the machines this
+was written on): in this process's CPU, and by the wall clock times how
+oversubscribed the machine is (load average over CPUs, at least 1).
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import sqlalchemy as sa
 import testtools
 
 from kumo_api.app import create_app
-from kumo_common.db import models, session
+from kumo_common.db import models, server_list, session
 from tests.fixtures import cloud, database
 
 SERVERS = 3000
@@ -43,6 +46,7 @@ PATTERNS = [
     ('a', SERVERS),
 ]
 DEADLINE = 1.0
+SLACK = 0.25
 
 
 class _RegexFilters:
@@ -61,18 +65,32 @@ class _RegexFilters:
                 availability_zone='nova') for n in range(SERVERS)])
         self.client = create_app().test_client()
 
+    def get(self, path: str, pattern: str):
+        """(response, wall seconds, CPU seconds of this process)."""
+        began, cpu_began = time.monotonic(), time.process_time()
+        resp = self.client.get(path, query_string={'name': pattern, 'limit': 5000},
+                               headers={'X-Auth-Token': TOKEN})
+        return resp, time.monotonic() - began, time.process_time() - cpu_began
+
+    def ordinary(self, path: str) -> tuple[float, float]:
+        """(wall, CPU) seconds of the request with a plain pattern matching every
+        server, the best of three: what the query and the views cost here."""
+        runs = [self.get(path, 'a')[1:] for _ in range(3)]
+        return min(w for w, _ in runs), min(c for _, c in runs)
+
     def test_patterns_answer_within_a_second(self):
-        for pattern, expected in PATTERNS:
-            for path in ('/v2.1/servers', '/v2.1/servers/detail'):
-                began, cpu_began = time.monotonic(), time.process_time()
-                resp = self.client.get(path, query_string={'name': pattern, 'limit': 5000},
-                                       headers={'X-Auth-Token': TOKEN})
-                took, cpu = time.monotonic() - began, time.process_time() - cpu_began
+        for path in ('/v2.1/servers', '/v2.1/servers/detail'):
+            wall, cpu = self.ordinary(path)
+            allowed_wall = max(DEADLINE, wall + server_list.REGEX_BUDGET + SLACK)
+            allowed_cpu = max(DEADLINE, cpu + server_list.REGEX_BUDGET + SLACK)
+            for pattern, expected in PATTERNS:
+                resp, took, used = self.get(path, pattern)
                 oversubscribed = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
                 where = (f'{path}?name={pattern}: {resp.status_code} in {took:.2f}s '
-                         f'({cpu:.2f}s CPU, load/CPUs {oversubscribed:.1f})')
-                self.assertLess(cpu, DEADLINE, where)
-                self.assertLess(took, DEADLINE * oversubscribed, where)
+                         f'({used:.2f}s CPU, load/CPUs {oversubscribed:.1f}; an ordinary '
+                         f'pattern: {wall:.2f}s, {cpu:.2f}s CPU)')
+                self.assertLess(used, allowed_cpu, where)
+                self.assertLess(took, allowed_wall * oversubscribed, where)
                 if resp.status_code == 400:
                     self.assertIsNone(expected, where)
                     self.assertIn('took too long', resp.json['badRequest']['message'])
