@@ -127,7 +127,7 @@ class TestEvacuateDeadAgent(testtools.TestCase):
         dead.stop()
         self.wait(lambda: self.service_state(source) == 'down', f'{source} down')
         # The new host takes its time to build the server.
-        cloud.CONF.set_override('fake_spawn_delay', 3.0, 'compute')
+        cloud.CONF.set_override('fake_spawn_delay', 8.0, 'compute')
         self.addCleanup(cloud.CONF.clear_override, 'fake_spawn_delay', 'compute')
         resp = self.cloud.request('POST', f'/v2.1/servers/{server_id}/action', token=ADMIN,
                                   version='2.94', json={'evacuate': {}})
