@@ -28,6 +28,13 @@ def _domain(serials, graphics=()) -> ET.Element:
     return ET.fromstring(domain.to_xml())
 
 
+def _free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
 class TestConsoleDevices(testtools.TestCase):
     def setUp(self):
         super().setUp()
@@ -42,12 +49,13 @@ class TestConsoleDevices(testtools.TestCase):
         self.assertRaises(exceptions.ConsoleTypeUnavailable, consoles.serial_from_xml,
                           ET.tostring(root, encoding='unicode'))
 
-    def test_enabled_serial_is_tcp_in_the_range_and_still_logs(self):
-        with socket.socket() as probe:
-            probe.bind(('127.0.0.1', 0))
-            low = probe.getsockname()[1]
-        self.conf.config(enabled=True, port_range=f'{low}:{low + 20}',
+    def enable_serial(self, low: int, high: int) -> None:
+        self.conf.config(enabled=True, port_range=f'{low}:{high}',
                          proxyclient_address='127.0.0.1', group='serial_console')
+
+    def test_enabled_serial_is_tcp_in_the_range_and_still_logs(self):
+        low = _free_port()
+        self.enable_serial(low, low + 20)
         root = _domain(consoles.serial_devices('/x/console.log'))
         serial = root.find("./devices/serial[@type='tcp']")
         self.assertEqual('raw', serial.find('protocol').get('type'))
@@ -68,11 +76,8 @@ class TestConsoleDevices(testtools.TestCase):
                           '127.0.0.1')
 
     def test_a_port_comes_back_when_its_guest_goes(self):
-        with socket.socket() as probe:
-            probe.bind(('127.0.0.1', 0))
-            port = probe.getsockname()[1]
-        self.conf.config(enabled=True, port_range=f'{port}:{port}',
-                         proxyclient_address='127.0.0.1', group='serial_console')
+        port = _free_port()
+        self.enable_serial(port, port)
         xml = ET.tostring(_domain(consoles.serial_devices('/x/console.log')),
                           encoding='unicode')
         self.assertEqual(('127.0.0.1', port), consoles.serial_from_xml(xml))
