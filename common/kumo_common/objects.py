@@ -374,8 +374,17 @@ class MigrationStep(Payload):
 
     1.1: `old_flavor` and `new_flavor`, so the source can refuse, before it touches the
     guest, a resize that would shrink a disk (Nova's 'Unable to resize disk down.').
+
+    A live migration's steps (compute RPC 1.13) are MigrationSteps too:
+    pre_live_migration (the destination gets ready to receive the running guest
+    described by `build`), live_migration (the source moves it there and, once it
+    runs there, removes what is left of it here), post_live_migration_at_destination
+    (the destination takes the guest as its own), rollback_live_migration_at_destination
+    (the destination removes what pre_live_migration made). 1.2: `block_migration`
+    (what the user asked: True, False, or None for 'auto'; Kumo's hosts share no
+    storage, so every live migration copies the disks).
     """
-    VERSION: ClassVar[str] = '1.1'
+    VERSION: ClassVar[str] = '1.2'
     migration_uuid: str
     instance_uuid: str
     step: str
@@ -387,11 +396,14 @@ class MigrationStep(Payload):
     start: bool = True
     old_flavor: FlavorSpec | None = None
     new_flavor: FlavorSpec | None = None
+    block_migration: bool | None = None
 
 
 @dataclass
 class MigrationStepResult(Payload):
-    """What an agent reports after its step of a resize (conductor RPC 1.4)."""
+    """What an agent reports after its step of a resize or a live migration
+    (conductor RPC 1.4). `aborted`: a live migration that live_migration_abort
+    stopped (the guest stayed at the source)."""
     migration_uuid: str
     instance_uuid: str
     step: str
@@ -402,6 +414,7 @@ class MigrationStepResult(Payload):
     error: str | None = None
     # resize_instance: where the source put the server's files aside.
     source_path: str | None = None
+    aborted: bool = False
 
 
 @dataclass

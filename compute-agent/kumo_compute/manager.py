@@ -11,7 +11,7 @@ from oslo_log import log as logging
 from kumo_common import exceptions, lifecycle, objects, states
 from kumo_common.rpcapi import conductor as conductor_rpcapi
 from kumo_compute import consoles, image_upload, ledger
-from kumo_compute.virt.driver import ComputeDriver
+from kumo_compute.virt.driver import ComputeDriver, LiveMigrationAborted
 
 LOG = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ LOG = logging.getLogger(__name__)
 class ComputeManager:
     """Answers kumo_common.rpcapi.compute.ComputeAPI for one host."""
 
-    target = messaging.Target(version='1.12')
+    target = messaging.Target(version='1.13')
 
     def __init__(self, host: str, driver: ComputeDriver,
                  conductor: conductor_rpcapi.ConductorAPI):
@@ -205,9 +205,49 @@ class ComputeManager:
         """Source: the old guest back, as it was."""
         self._migration_step(ctxt, step, self.driver.finish_revert_migration)
 
+    # --- live migration (compute RPC 1.13): steps reported as the resize's -------------
+    def pre_live_migration(self, ctxt, step: objects.MigrationStep) -> None:
+        """Destination: ready to receive the running guest."""
+        self._migration_step(ctxt, step, self.driver.pre_live_migration)
+
+    def live_migration(self, ctxt, step: objects.MigrationStep) -> None:
+        """Source: the running guest moves to the destination (this holds the
+        instance's lock while the guest's memory and disks are copied)."""
+        self._migration_step(ctxt, step, self.driver.live_migration)
+
+    def post_live_migration_at_destination(self, ctxt, step: objects.MigrationStep) -> None:
+        """Destination: the guest that arrived is this host's."""
+        self._migration_step(ctxt, step, self.driver.post_live_migration_at_destination)
+
+    def rollback_live_migration_at_destination(self, ctxt, step: objects.MigrationStep
+                                               ) -> None:
+        """Destination: what pre_live_migration made goes."""
+        self._migration_step(ctxt, step, self.driver.rollback_live_migration_at_destination)
+
+    def live_migration_abort(self, ctxt, instance_uuid: str, migration_uuid: str) -> None:
+        """Stop a live migration in progress. Not under the instance's lock: the
+        live_migration step holds it until the migration ends, which this makes
+        happen (its report then says it was aborted)."""
+        LOG.info('Aborting the live migration %s of instance %s', migration_uuid,
+                 instance_uuid)
+        try:
+            self.driver.live_migration_abort(instance_uuid)
+        except Exception:
+            LOG.exception('Aborting the live migration of %s failed', instance_uuid)
+
+    def live_migration_force_complete(self, ctxt, instance_uuid: str) -> None:
+        """Have a live migration in progress finish (not under the lock either)."""
+        LOG.info('Forcing the live migration of instance %s to complete', instance_uuid)
+        try:
+            self.driver.live_migration_force_complete(instance_uuid)
+        except Exception:
+            LOG.exception('Forcing the live migration of %s to complete failed',
+                          instance_uuid)
+
     def _migration_step(self, ctxt, step: objects.MigrationStep, call) -> None:
-        """Run one resize step once per step id (a step delivered again reports its
-        recorded outcome; one the reaper fenced is refused), then report it."""
+        """Run one resize or live migration step once per step id (a step delivered
+        again reports its recorded outcome; one the reaper fenced is refused), then
+        report it."""
         uuid = step.instance_uuid
         key = ledger.action_key(step.step_id)
         verdict = self.ledger.begin(uuid, key, step.step)
@@ -223,7 +263,7 @@ class ComputeManager:
                   'power_state': states.power.NOSTATE, 'source_path': None}
         try:
             with self._lock(uuid):
-                LOG.info('Running %s of instance %s (resize %s)', step.step, uuid,
+                LOG.info('Running %s of instance %s (migration %s)', step.step, uuid,
                          step.migration_uuid)
                 try:
                     if uuid in self._terminated:
@@ -231,6 +271,9 @@ class ComputeManager:
                         raise RuntimeError(f'Instance {uuid} was deleted')
                     record['source_path'] = call(uuid, step)
                     record['success'], record['error'] = True, None
+                except LiveMigrationAborted as exc:
+                    LOG.info('%s', exc)
+                    record['error'], record['aborted'] = str(exc), True
                 except Exception as exc:
                     LOG.exception('%s of %s failed', step.step, uuid)
                     record['error'] = str(exc) or type(exc).__name__
@@ -244,7 +287,8 @@ class ComputeManager:
             migration_uuid=step.migration_uuid, instance_uuid=step.instance_uuid,
             step=step.step, step_id=step.step_id, host=self.host,
             success=record['success'], power_state=record['power_state'],
-            error=record['error'], source_path=record.get('source_path')))
+            error=record['error'], source_path=record.get('source_path'),
+            aborted=record.get('aborted', False)))
 
     # --- evacuate: this host returns after its servers were evacuated away -------------
     def destroy_evacuated(self, ctxt) -> list[str]:

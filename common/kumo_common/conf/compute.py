@@ -15,6 +15,9 @@ opts = [
                help='Disk (GiB) the fake driver reports.'),
     cfg.FloatOpt('fake_spawn_delay', default=0.0, min=0.0,
                  help='Seconds the fake driver pretends a spawn takes.'),
+    cfg.FloatOpt('fake_live_migration_delay', default=0.0, min=0.0,
+                 help='Seconds the fake driver pretends copying a guest in a live '
+                      'migration takes (an abort or a force-complete ends it sooner).'),
     cfg.IntOpt('executor_threads', default=16, min=1,
                help='Threads that handle RPC messages concurrently in the agent.'),
 ]

@@ -38,6 +38,12 @@ flavor's ephemeral and swap disks only).
     1.12 - destroy_evacuated (a cast: the agent destroys what it still has of the
           servers evacuated away from it and reports them cleaned, as it does at
           start-up; sent when an evacuation ends while its source agent runs again)
+    1.13 - live migration: its steps, each a cast with an objects.MigrationStep 1.2,
+          reported by conductor.migration_step_finished: pre_live_migration
+          (destination), live_migration (source), post_live_migration_at_destination
+          and rollback_live_migration_at_destination (destination); and, to the
+          source while live_migration runs, live_migration_abort and
+          live_migration_force_complete (casts)
 
 MigrationStep 1.1 adds `old_flavor` and `new_flavor` (the source refuses a resize that
 would shrink a disk); an older agent drops them and grows what it can, as before.
@@ -57,7 +63,7 @@ INTERFACE_TIMEOUT = 60
 
 
 class ComputeAPI:
-    VERSION = '1.12'
+    VERSION = '1.13'
 
     def __init__(self):
         target = messaging.Target(topic=TOPIC, version=self.VERSION)
@@ -179,3 +185,36 @@ class ComputeAPI:
     def finish_revert_resize(self, ctxt, step: objects.MigrationStep) -> None:
         """Source: the old guest back, with its old flavor and disks."""
         self._migration_step(ctxt, step.source_host, step)
+
+    # --- live migration (1.13): each agent's step, reported as the resize steps are ---
+    def _live_step(self, ctxt, host: str, step: objects.MigrationStep) -> None:
+        self.client.prepare(server=host, version='1.13').cast(ctxt, step.step, step=step)
+
+    def pre_live_migration(self, ctxt, step: objects.MigrationStep) -> None:
+        """Destination: get ready to receive the running guest."""
+        self._live_step(ctxt, step.dest_host, step)
+
+    def live_migration(self, ctxt, step: objects.MigrationStep) -> None:
+        """Source: move the running guest to the destination."""
+        self._live_step(ctxt, step.source_host, step)
+
+    def post_live_migration_at_destination(self, ctxt, step: objects.MigrationStep) -> None:
+        """Destination: the guest that arrived is this host's now."""
+        self._live_step(ctxt, step.dest_host, step)
+
+    def rollback_live_migration_at_destination(self, ctxt, step: objects.MigrationStep
+                                               ) -> None:
+        """Destination: what pre_live_migration made goes (the guest stayed)."""
+        self._live_step(ctxt, step.dest_host, step)
+
+    def live_migration_abort(self, ctxt, host: str, instance_uuid: str,
+                             migration_uuid: str) -> None:
+        """Source: stop the guest's live migration in progress (it stays here)."""
+        self.client.prepare(server=host, version='1.13').cast(
+            ctxt, 'live_migration_abort', instance_uuid=instance_uuid,
+            migration_uuid=migration_uuid)
+
+    def live_migration_force_complete(self, ctxt, host: str, instance_uuid: str) -> None:
+        """Source: make the guest's live migration in progress finish (pause it)."""
+        self.client.prepare(server=host, version='1.13').cast(
+            ctxt, 'live_migration_force_complete', instance_uuid=instance_uuid)

@@ -289,6 +289,55 @@ class ComputeDriver(abc.ABC):
         flavor and disks, started if step.start."""
         raise NotImplementedError('resize is not implemented by this driver')
 
+    # --- live migration (compute RPC 1.13; Nova's driver names) -------------------------
+    # The guest keeps running throughout; Kumo's hosts share no storage, so its disks
+    # are copied with it.
+    def pre_live_migration(self, instance_uuid: str, step: objects.MigrationStep) -> None:
+        """Destination: be ready to receive the running guest that step.build
+        describes (its disks' places, its config drive, its NICs' ports bound here).
+        On failure nothing of it is left here."""
+        raise NotImplementedError('live migration is not implemented by this driver')
+
+    def live_migration(self, instance_uuid: str, step: objects.MigrationStep) -> None:
+        """Source: move the running (or paused) guest to step.dest_host's hypervisor,
+        and return once it runs there, its files gone from here (a clean-up that
+        fails then is only logged: the guest is there). On failure, or when
+        live_migration_abort stops it (LiveMigrationAborted), the guest still runs
+        here as it did."""
+        raise NotImplementedError('live migration is not implemented by this driver')
+
+    def post_live_migration_at_destination(self, instance_uuid: str,
+                                           step: objects.MigrationStep) -> None:
+        """Destination: the guest that arrived is this host's now (defined here for
+        good, as a build would leave it)."""
+        raise NotImplementedError('live migration is not implemented by this driver')
+
+    def rollback_live_migration_at_destination(self, instance_uuid: str,
+                                               step: objects.MigrationStep) -> None:
+        """Destination: what pre_live_migration made goes (the guest stayed at the
+        source); no error when there is nothing."""
+        raise NotImplementedError('live migration is not implemented by this driver')
+
+    def live_migration_abort(self, instance_uuid: str) -> None:
+        """Source: stop the guest's live migration in progress, if any; the
+        live_migration call then raises LiveMigrationAborted."""
+        raise NotImplementedError('aborting a live migration is not implemented by this '
+                                  'driver')
+
+    def live_migration_force_complete(self, instance_uuid: str) -> None:
+        """Source: have the guest's live migration in progress finish now (Nova's
+        libvirt driver pauses the guest so its memory stops changing; it runs again
+        at the destination)."""
+        raise NotImplementedError('forcing a live migration to complete is not '
+                                  'implemented by this driver')
+
+
+class LiveMigrationAborted(Exception):
+    """live_migration_abort stopped the live migration: the guest stays where it was."""
+
+    def __init__(self, instance_uuid: str):
+        super().__init__(f'Live migration of {instance_uuid} was aborted')
+
 
 def image_result(image_id: str, path: str, disk_format: str,
                  virtual_size: int | None = None) -> objects.ActionResult:

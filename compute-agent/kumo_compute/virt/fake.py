@@ -6,15 +6,23 @@ import os
 import tempfile
 import threading
 import time
+import weakref
 
 from oslo_config import cfg
 
 from kumo_common import exceptions, objects
 from kumo_common.states import power
 from kumo_compute.virt import block_device
-from kumo_compute.virt.driver import ComputeDriver, HostResources, image_result
+from kumo_compute.virt.driver import (
+    ComputeDriver,
+    HostResources,
+    LiveMigrationAborted,
+    image_result,
+)
 
 CONF = cfg.CONF
+# This process's fake hypervisors by host, for a live migration between them.
+_DRIVERS: weakref.WeakValueDictionary[str, FakeDriver] = weakref.WeakValueDictionary()
 
 
 class FakeDriver(ComputeDriver):
@@ -45,6 +53,15 @@ class FakeDriver(ComputeDriver):
         self.fail_next_attach: str | None = None
         # {uuid: NMIs injected} by trigger_crash_dump.
         self.crash_dumps: dict[str, int] = {}
+        # Live migration: guests a pre_live_migration made ready for here
+        # ({uuid: the build}), and the migrations this (source) host runs: {uuid:
+        # (event that ends the copy early, 'abort' or 'complete' once set)}. A test
+        # sets fail_next_live_migration to a message: the next copy fails with it.
+        self.incoming: dict[str, objects.InstanceBuild | None] = {}
+        self.outgoing: dict[str, tuple[threading.Event, list[str]]] = {}
+        self.fail_next_live_migration: str | None = None
+        self.forced_complete: set[str] = set()
+        _DRIVERS[host] = self
 
     def host_resources(self) -> HostResources:
         return HostResources(vcpus=CONF.compute.fake_vcpus,
@@ -210,6 +227,81 @@ class FakeDriver(ComputeDriver):
             if flavor is not None:
                 self.flavors[instance_uuid] = flavor
             self._guests[instance_uuid] = power.RUNNING if step.start else power.SHUTDOWN
+
+    # --- live migration: the guest moves between FakeDrivers of one process ------------
+    # (the fake hypervisors of a process's agents, by host: the source hands the
+    # guest to the destination's, as a hypervisor's memory copy would).
+    def pre_live_migration(self, instance_uuid: str, step: objects.MigrationStep) -> None:
+        with self._lock:
+            self.incoming[instance_uuid] = step.build
+
+    def live_migration(self, instance_uuid: str, step: objects.MigrationStep) -> None:
+        with self._lock:
+            if instance_uuid not in self._guests:
+                raise RuntimeError(f'Guest {instance_uuid} does not exist on {self.host}')
+            failure, self.fail_next_live_migration = self.fail_next_live_migration, None
+            ended, how = self.outgoing.setdefault(instance_uuid, (threading.Event(), []))
+        try:
+            if failure:
+                raise RuntimeError(failure)
+            ended.wait(CONF.compute.fake_live_migration_delay)
+            if 'abort' in how:
+                raise LiveMigrationAborted(instance_uuid)
+            dest = _DRIVERS.get(step.dest_host)
+            with self._lock:
+                state = self._guests[instance_uuid]
+                if 'complete' in how:
+                    self.forced_complete.add(instance_uuid)
+            if dest is not None:
+                dest.receive(instance_uuid, state, self.flavors.get(instance_uuid))
+            with self._lock:
+                for table in (self._guests, self.flavors, self.disks, self.ports,
+                              self.config_drives):
+                    table.pop(instance_uuid, None)
+        finally:
+            with self._lock:
+                self.outgoing.pop(instance_uuid, None)
+
+    def receive(self, instance_uuid: str, state: int | None, flavor=None) -> None:
+        """The guest arrives here, in the power state it had at the source."""
+        with self._lock:
+            build = self.incoming.pop(instance_uuid, None)
+            self._guests[instance_uuid] = power.RUNNING if state is None else state
+            flavor = build.flavor if build is not None else flavor
+            if flavor is not None:
+                self.flavors[instance_uuid] = flavor
+            if build is not None:
+                self.ports[instance_uuid] = list(build.ports)
+                self.config_drives[instance_uuid] = build.config_drive
+
+    def post_live_migration_at_destination(self, instance_uuid: str,
+                                           step: objects.MigrationStep) -> None:
+        if instance_uuid not in self._guests:
+            if instance_uuid not in self.incoming:
+                raise RuntimeError(f'Guest {instance_uuid} did not arrive on {self.host}')
+            # The source's fake hypervisor is in another process: the guest is
+            # taken to run here, as most do.
+            self.receive(instance_uuid, None)
+
+    def rollback_live_migration_at_destination(self, instance_uuid: str,
+                                               step: objects.MigrationStep) -> None:
+        with self._lock:
+            self.incoming.pop(instance_uuid, None)
+
+    def live_migration_abort(self, instance_uuid: str) -> None:
+        self._end_copy(instance_uuid, 'abort')
+
+    def live_migration_force_complete(self, instance_uuid: str) -> None:
+        self._end_copy(instance_uuid, 'complete')
+
+    def _end_copy(self, instance_uuid: str, how: str) -> None:
+        with self._lock:
+            if instance_uuid not in self.outgoing:
+                raise RuntimeError(f'No live migration of {instance_uuid} runs on '
+                                   f'{self.host}')
+            ended, hows = self.outgoing[instance_uuid]
+            hows.append(how)
+            ended.set()
 
     def attach_interface(self, instance_uuid: str, port: objects.PortSpec) -> None:
         with self._lock:
