@@ -24,6 +24,8 @@ def timeout_for(task_state: str) -> int:
         return CONF.conductor.spawn_timeout
     if task_state in DELETE_STEPS:
         return CONF.conductor.delete_timeout
+    if task_state == task.MIGRATING:
+        return CONF.conductor.live_migration_timeout
     return CONF.conductor.action_timeout
 
 

@@ -21,6 +21,7 @@ from kumo_conductor import (
     build_faults,
     evacuating,
     images,
+    live_migrating,
     power_sync,
     resizing,
     shelving,
@@ -46,7 +47,7 @@ def _message_of(exc: Exception) -> str:
 class ConductorManager:
     """Answers kumo_common.rpcapi.conductor.ConductorAPI."""
 
-    target = messaging.Target(version='1.7')
+    target = messaging.Target(version='1.8')
 
     def __init__(self):
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
@@ -347,6 +348,7 @@ class ConductorManager:
                 return
         if instance.host:
             LOG.info('Asking %s to destroy instance %s', instance.host, instance_uuid)
+            live_migrating.leftovers(self, ctxt, instance)
             self.compute.terminate_instance(ctxt, instance.host, instance_uuid)
             self.resizer.leftovers(ctxt, instance)
         else:
@@ -394,6 +396,7 @@ class ConductorManager:
                 # A resize in flight ends with it (its claim, the quota it held).
                 resizing.Resizer.forget(s, instance)
                 evacuating.forget(s, uuid)
+                live_migrating.forget(s, uuid)
                 quota.release_instance(s, instance)
         # A shelved server's image goes with it, as Nova's.
         shelving.forget(ctxt, uuid)
@@ -404,6 +407,9 @@ class ConductorManager:
         self.resizer.migrate_server(ctxt, instance_uuid, migration_uuid)
 
     def migration_step_finished(self, ctxt, result: objects.MigrationStepResult) -> None:
+        if result.step in live_migrating.STEPS:
+            live_migrating.step_finished(self, ctxt, result)
+            return
         self.resizer.step_finished(ctxt, result)
 
     def confirm_resizes(self, ctxt=None) -> int:
@@ -487,6 +493,13 @@ class ConductorManager:
 
     def evacuations_cleaned(self, ctxt, host: str, migration_uuids: list[str]) -> None:
         evacuating.evacuations_cleaned(host, migration_uuids)
+
+    # --- live migration (kumo_conductor.live_migrating) ------------------------------
+    def live_migrate_server(self, ctxt, instance_uuid: str, migration_uuid: str,
+                            host: str | None, force: bool, block_migration: bool | None
+                            ) -> str | None:
+        return live_migrating.live_migrate_server(self, ctxt, instance_uuid, migration_uuid,
+                                                  host, force, block_migration)
 
     # --- shelve (kumo_conductor.shelving) --------------------------------------------
     def unshelve_instance(self, ctxt, instance_uuid: str) -> None:

@@ -20,6 +20,9 @@ safe, or ends it truthfully with a fault naming the step and the host:
   database ([conductor] complete_deletes_on_dead_hosts) or waits for the host.
 * an evacuation (kumo_conductor.evacuating): never placed, it fails; placed, the new
   host is asked what became of the rebuild (report lost: applied), else it fails.
+* a live migration (kumo_conductor.live_migrating): the agent's record of its step
+  (report lost: applied); a copy still running is aborted; else it ends where the
+  guest is known to run.
 * a lifecycle action: the agent's record of the request says how it ended (report
   lost: applied); otherwise the task ends with a fault and the vm_state it had.
 
@@ -42,7 +45,7 @@ from kumo_common.db import compute_nodes as node_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, recovery, session
 from kumo_common.rpcapi import conductor as conductor_rpcapi
-from kumo_conductor import evacuating, resize_recovery, resizing, shelving
+from kumo_conductor import evacuating, live_migrating, resize_recovery, resizing, shelving
 from kumo_conductor import ports as server_ports
 
 CONF = cfg.CONF
@@ -117,6 +120,11 @@ class Reaper:
                 self.conductor, ctxt, instance,
                 lambda host, request_id: self._ask(ctxt, host, instance.uuid, run,
                                                    request_id=request_id, fence=True))
+        if step == task.MIGRATING:
+            return live_migrating.overdue(
+                self.conductor, ctxt, instance,
+                lambda host, step_id: self._ask(ctxt, host, instance.uuid, run,
+                                                request_id=step_id, fence=step_id is not None))
         return self._action_overdue(ctxt, instance, run)
 
     # --- resize ------------------------------------------------------------------------------

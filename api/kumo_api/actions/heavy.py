@@ -306,7 +306,7 @@ def unrescue(instance: models.Instance, body) -> None:
     lifecycle.run(g.context, instance, 'unrescue')
 
 
-# --- out of scope (issue 7): a clear answer rather than a missing action ---------------
+# --- admin actions on the server's state and network info -------------------------------
 # os-resetState's states -> vm_state.
 _RESET_STATES = {'active': states.ACTIVE, 'error': states.ERROR}
 
@@ -339,9 +339,3 @@ def inject_network_info(instance: models.Instance, body) -> None:
     network_info.refresh(ctxt, instance.uuid)
     LOG.info('Network info of instance %s read again for %s', instance.uuid,
              ctxt.user_id)
-
-
-def migrate_live(instance: models.Instance, body) -> None:
-    _authorize('os-migrate-server:migrate_live', instance)
-    raise errors.APIError('os-migrateLive is not implemented by Kumo yet (live migration '
-                          'is out of scope).', code=501)

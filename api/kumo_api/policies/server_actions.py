@@ -70,8 +70,10 @@ rules = [
           'scheduler picks', 'migrate'),
     _rule('os-migrate-server:migrate:host', base.ADMIN,
           'Cold migrate a server to a given host (2.56)', 'migrate'),
-    _rule('os-migrate-server:migrate_live', base.ADMIN, 'Live-migrate a server',
-          'os-migrateLive'),
+    _rule('os-migrate-server:migrate_live', base.ADMIN, 'Live migrate a server to a host '
+          'the scheduler picks', 'os-migrateLive'),
+    _rule('os-migrate-server:migrate_live:host', base.ADMIN, 'Live migrate a server to a '
+          'given host', 'os-migrateLive'),
     _rule('os-evacuate', base.ADMIN, 'Evacuate a server from a failed host to a new one',
           'evacuate'),
 ]

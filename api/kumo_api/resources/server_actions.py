@@ -10,6 +10,7 @@ from kumo_api.actions import (
     evacuate,
     heavy,
     lifecycle,
+    live_migrate,
     resize,
     security_groups,
     shelving,
@@ -130,7 +131,7 @@ ACTIONS = {
     'evacuate': (evacuate.evacuate, schemas.EVACUATE),
     'os-resetState': (heavy.reset_state, schemas.RESET_STATE),
     'injectNetworkInfo': (heavy.inject_network_info, schemas.NO_ARGUMENTS),
-    'os-migrateLive': (heavy.migrate_live, schemas.ANY_BODY),
+    'os-migrateLive': (live_migrate.migrate_live, schemas.MIGRATE_LIVE),
     'os-getConsoleOutput': (_console_output, schemas.CONSOLE_OUTPUT),
     # remote consoles before 2.6 (kumo_api.actions.consoles)
     'os-getSerialConsole': (consoles.get_serial_console, console_schemas.GET_SERIAL),

@@ -134,8 +134,7 @@ migrate_2_56 = {
 }
 MIGRATE = [((2, 1), (2, 55), _ignored), ((2, 56), (2, 100), migrate_2_56)]
 
-# injectNetworkInfo: no arguments (its value not looked at, as Nova's); os-migrateLive
-# (out of scope for now: 501) any body.
+# injectNetworkInfo: no arguments (its value not looked at, as Nova's).
 ANY_BODY = [((2, 1), (2, 100), {})]
 
 reset_state = {
@@ -207,3 +206,29 @@ _evacuate_2_29 = {
 }
 EVACUATE = [((2, 1), (2, 13), _evacuate_2_1), ((2, 14), (2, 28), _evacuate_2_14),
             ((2, 29), (2, 67), _evacuate_2_29), ((2, 68), (2, 100), _evacuate_2_14)]
+
+# os-migrateLive (admin): Nova's schemas. host (or null: the scheduler's choice) and
+# block_migration are required throughout, disk_over_commit before 2.25;
+# block_migration may be "auto" from 2.25; force from 2.30 to 2.67.
+_live_host = {**_fqdn, 'type': ['string', 'null']}
+_migrate_live_2_1 = {
+    'type': 'object',
+    'properties': {'block_migration': types.boolean, 'disk_over_commit': types.boolean,
+                   'host': _live_host},
+    'required': ['block_migration', 'disk_over_commit', 'host'],
+    'additionalProperties': False,
+}
+_migrate_live_2_25 = {
+    'type': 'object',
+    'properties': {'block_migration': {**types.boolean,
+                                       'enum': types.boolean['enum'] + ['auto']},
+                   'host': _live_host},
+    'required': ['block_migration', 'host'],
+    'additionalProperties': False,
+}
+_migrate_live_2_30 = {
+    **_migrate_live_2_25,
+    'properties': {**_migrate_live_2_25['properties'], 'force': types.boolean},
+}
+MIGRATE_LIVE = [((2, 1), (2, 24), _migrate_live_2_1), ((2, 25), (2, 29), _migrate_live_2_25),
+                ((2, 30), (2, 67), _migrate_live_2_30), ((2, 68), (2, 100), _migrate_live_2_25)]

@@ -20,6 +20,10 @@ opts = [
     cfg.IntOpt('action_timeout', default=300, min=1,
                help='Seconds a lifecycle action (stop, reboot, ...) may take before '
                     'the reaper ends it with a fault.'),
+    cfg.IntOpt('live_migration_timeout', default=800, min=1,
+               help='Seconds a live migration may take (Nova\'s libvirt '
+                    'live_migration_completion_timeout) before the reaper has its copy '
+                    'aborted; the server then stays where it ran, with a fault.'),
     cfg.IntOpt('delete_timeout', default=120, min=1,
                help='Seconds a delete may wait for its compute agent before the '
                     'reaper asks again, or completes it when the agent\'s service is '

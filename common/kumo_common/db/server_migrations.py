@@ -1,4 +1,4 @@
-"""Migration records (resize) and the claims they own.
+"""Migration records (resize, evacuation, live migration) and the claims they own.
 
 A resize keeps two claims until it is confirmed or reverted: the old flavor's on the
 source node and the new flavor's on the destination (the same node when
@@ -59,6 +59,23 @@ COMPLETED = 'completed'
 # What a returning source agent cleans up (Nova's _destroy_evacuated_instances).
 EVACUATION_HELD = (ACCEPTED, PRE_MIGRATING, EVACUATED)
 
+# A live migration (kumo_conductor.live_migrating), Nova's statuses: accepted by the
+# API (being scheduled), preparing (the destination gets ready), running (the source
+# copies the running guest), post-migrating (the destination takes it), then
+# completed; failed (rolled back: the guest stayed at the source), cancelled (aborted
+# by the user, likewise), error (never started: no host, or the checks refused it).
+# While in progress it owns the server's claim on the source node, as an evacuation.
+LIVE_MIGRATION = 'live-migration'
+QUEUED = 'queued'
+PREPARING = 'preparing'
+RUNNING = 'running'
+CANCELLED = 'cancelled'
+# What os-server-migrations lists (Nova's in-progress statuses; Kumo never queues).
+LIVE_IN_PROGRESS = (QUEUED, PREPARING, RUNNING, POST_MIGRATING)
+LIVE_HELD = (ACCEPTED,) + LIVE_IN_PROGRESS
+# The moves that are resizes (a new flavor, or a cold migration with the same one).
+RESIZE_TYPES = ('resize', 'migration')
+
 
 class MigrationNotFound(exceptions.NotFound):
     message = 'Migration %(migration_id)s could not be found.'
@@ -118,11 +135,12 @@ def waiting(session: orm.Session, instance_uuid: str, migration_uuid: str,
 
 def in_flight(session: orm.Session, instance_uuid: str) -> models.Migration | None:
     """The server's resize that is neither confirmed, reverted nor failed, if any
-    (evacuations are not resizes: kumo_conductor.evacuating keeps them)."""
+    (evacuations and live migrations are not resizes: kumo_conductor.evacuating and
+    live_migrating keep them)."""
     m = models.Migration
     return session.scalars(sa.select(m).where(m.instance_uuid == instance_uuid,
                                               m.status.in_(IN_FLIGHT),
-                                              m.migration_type != EVACUATION)
+                                              m.migration_type.in_(RESIZE_TYPES))
                            .order_by(m.id.desc())).first()
 
 
@@ -167,11 +185,13 @@ def give_back(session: orm.Session, migration: models.Migration) -> None:
 
 def owners_in_flight():
     """A subquery of the uuids of migrations in flight (claim owners to keep):
-    resizes in flight, and evacuations whose source has not cleaned up yet."""
+    resizes in flight, evacuations whose source has not cleaned up yet, and live
+    migrations in progress."""
     m = models.Migration
     return sa.select(m.uuid).where(sa.or_(
-        sa.and_(m.migration_type != EVACUATION, m.status.in_(IN_FLIGHT)),
-        sa.and_(m.migration_type == EVACUATION, m.status.in_(EVACUATION_HELD))))
+        sa.and_(m.migration_type.in_(RESIZE_TYPES), m.status.in_(IN_FLIGHT)),
+        sa.and_(m.migration_type == EVACUATION, m.status.in_(EVACUATION_HELD)),
+        sa.and_(m.migration_type == LIVE_MIGRATION, m.status.in_(LIVE_HELD))))
 
 
 def create_evacuation(session: orm.Session, instance: models.Instance, ctxt, uuid: str,
@@ -190,6 +210,34 @@ def create_evacuation(session: orm.Session, instance: models.Instance, ctxt, uui
     hand_over(session, instance.uuid, uuid)
     session.flush()
     return migration
+
+
+def create_live_migration(session: orm.Session, instance: models.Instance, ctxt,
+                          uuid: str, host: str | None) -> models.Migration:
+    """Record the live migration of `instance` from its host (to `host` if given),
+    accepted, and hand it the server's claim on the source node (the server claims
+    the destination)."""
+    migration = models.Migration(
+        uuid=uuid, instance_uuid=instance.uuid, migration_type=LIVE_MIGRATION,
+        status=ACCEPTED, source_compute=instance.host, source_node=instance.node,
+        source_node_uuid=instance.compute_node_uuid, dest_compute=host,
+        requested_host=host, old_instance_type_id=instance.instance_type_id,
+        new_instance_type_id=instance.instance_type_id, old_flavor=instance.flavor,
+        new_flavor=instance.flavor, old_vm_state=instance.vm_state,
+        user_id=ctxt.user_id, project_id=ctxt.project_id, hidden=False)
+    session.add(migration)
+    hand_over(session, instance.uuid, uuid)
+    session.flush()
+    return migration
+
+
+def live_migration_of(session: orm.Session, instance_uuid: str,
+                      statuses: tuple = LIVE_HELD) -> models.Migration | None:
+    """The server's latest live migration in one of `statuses`, if any."""
+    m = models.Migration
+    return session.scalars(sa.select(m).where(
+        m.instance_uuid == instance_uuid, m.migration_type == LIVE_MIGRATION,
+        m.status.in_(statuses)).order_by(m.id.desc())).first()
 
 
 def evacuation_of(session: orm.Session, instance_uuid: str,

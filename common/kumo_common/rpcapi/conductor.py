@@ -18,6 +18,10 @@ Version history:
     1.7 - evacuate: evacuate_server (from the API: schedule a server whose host is
           down and rebuild it elsewhere), evacuations_from and evacuations_cleaned (a
           returning source agent's clean-up, Nova's _destroy_evacuated_instances)
+    1.8 - live_migrate_server (from the API: check and schedule a live migration and
+          start it; a call before microversion 2.34, whose answer is why it could
+          not start, a cast from 2.34); live migration steps are reported through
+          migration_step_finished (MigrationStepResult `aborted`)
 """
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -28,7 +32,7 @@ CONF = cfg.CONF
 
 
 class ConductorAPI:
-    VERSION = '1.7'
+    VERSION = '1.8'
 
     def __init__(self):
         target = messaging.Target(topic=CONF.conductor.topic, version=self.VERSION)
@@ -115,6 +119,22 @@ class ConductorAPI:
             ctxt, 'evacuate_server', instance_uuid=instance_uuid,
             migration_uuid=migration_uuid, host=host, force=force, start=start,
             on_shared_storage=on_shared_storage)
+
+    # --- live migration (1.8) -----------------------------------------------------------
+    def live_migrate_server(self, ctxt, instance_uuid: str, migration_uuid: str,
+                            host: str | None, force: bool, block_migration: bool | None,
+                            wait: bool = False) -> str | None:
+        """Check and schedule a live migration the API accepted (`host` checked by
+        the scheduler unless `force`) and start it. With `wait` (Nova's synchronous
+        checks before 2.34) a call, answered with why it could not start (None when
+        it started); else a cast."""
+        kwargs = dict(instance_uuid=instance_uuid, migration_uuid=migration_uuid,
+                      host=host, force=force, block_migration=block_migration)
+        client = self.client.prepare(version='1.8')
+        if wait:
+            return client.call(ctxt, 'live_migrate_server', **kwargs)
+        client.cast(ctxt, 'live_migrate_server', **kwargs)
+        return None
 
     def evacuations_from(self, ctxt, host: str) -> list[dict]:
         """The evacuations away from `host` its agent has to clean up after:

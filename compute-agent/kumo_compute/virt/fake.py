@@ -91,6 +91,7 @@ class FakeDriver(ComputeDriver):
             self.resize_aside.pop(instance_uuid, None)
             self.ports.pop(instance_uuid, None)
             self.config_drives.pop(instance_uuid, None)
+            self.incoming.pop(instance_uuid, None)
 
     def power_state(self, instance_uuid: str) -> int:
         with self._lock:
