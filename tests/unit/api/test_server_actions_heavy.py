@@ -580,11 +580,3 @@ class TestInjectNetworkInfo(HeavyActionsCase):
         self.act({'injectNetworkInfo': {}}, token=ADMIN)
         self.assertEqual(before, self.cloud.get_server(self.server_id)['addresses'])
 
-
-class TestOutOfScope(HeavyActionsCase):
-
-    def test_answers(self):
-        resp = self.act({'os-migrateLive': {'host': None, 'block_migration': 'auto'}},
-                        token=ADMIN, code=501)
-        self.assertIn('os-migrateLive', resp.json['notImplemented']['message'])
-        # (resize is offered now: tests/unit/api/test_server_resize.py)

@@ -8,11 +8,14 @@ real guests under libvirt: tests/guest/test_live_migration_driver.py.
 """
 from __future__ import annotations
 
+import datetime
 import time
 
+import sqlalchemy as sa
+
 from kumo_common import context, states
+from kumo_common.db import models, session
 from kumo_common.db import server_migrations as migration_db
-from kumo_common.db import session
 from kumo_common.rpcapi import compute as compute_rpcapi
 from tests.fixtures import cloud
 from tests.unit.api.test_server_resize import ADMIN, ResizeCase
@@ -214,3 +217,70 @@ class TestLiveMigrate(LiveMigrateCase):
         for host in (migration.source_compute, migration.dest_compute):
             self.assertNotIn(self.server_id, self.guests(host))
         self.assertEqual('error', self.migrations()[-1].status)
+
+
+class TestLiveMigrateOverdue(LiveMigrateCase):
+    """A live migration past its deadline, as the reaper finds it."""
+
+    def setUp(self):
+        super().setUp()
+        from kumo_conductor.manager import ConductorManager
+        from kumo_conductor.reaper import Reaper
+        self.reaper = Reaper(ConductorManager())
+        self.ctxt = context.get_admin_context()
+
+    def overdue(self):
+        with session.transaction() as s:
+            s.execute(sa.update(models.Instance)
+                      .where(models.Instance.uuid == self.server_id)
+                      .values(task_deadline=models.utcnow()
+                              - datetime.timedelta(seconds=5)))
+
+    def test_a_copy_still_running_is_aborted(self):
+        self.delay_copies(10)
+        self.live()
+        self.wait_migration('running')
+        self.overdue()
+        began = time.monotonic()
+        self.assertEqual(1, self.reaper.run_once(self.ctxt))
+        self.wait_migration('cancelled', timeout=5)
+        self.assertLess(time.monotonic() - began, 5)
+        server = self.wait_idle('ACTIVE')
+        self.assertEqual(self.source, server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual({'server': [(self.source, 512)]}, self.claims())
+        # (An ACTIVE server shows no fault: it is recorded all the same.)
+        self.assertIn('timed out after', self._fault())
+
+    def _fault(self):
+        with session.reader() as s:
+            fault = s.scalars(sa.select(models.InstanceFault).where(
+                models.InstanceFault.instance_uuid == self.server_id)
+                .order_by(models.InstanceFault.id.desc())).first()
+            return fault.message if fault else ''
+
+    def test_a_lost_report_is_recovered(self):
+        dest = self.others()[0]
+        manager = self.agent(dest).manager
+        # The destination's report of its preparation is lost on the way.
+        real_report = manager._report_step
+        lost = []
+
+        def report(ctxt, step, record):
+            if step.step == 'pre_live_migration' and not lost:
+                lost.append(step.step_id)
+                return
+            real_report(ctxt, step, record)
+        manager._report_step = report
+        self.addCleanup(delattr, manager, '_report_step')
+        self.live(dest)
+        deadline = time.monotonic() + 5
+        while not lost:
+            self.assertLess(time.monotonic(), deadline, 'the preparation never ran')
+            time.sleep(0.01)
+        self.assertEqual('preparing', self.migrations()[-1].status)
+        self.overdue()
+        self.assertEqual(1, self.reaper.run_once(self.ctxt))
+        self.wait_migration('completed')
+        server = self.wait_idle('ACTIVE')
+        self.assertEqual(dest, server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual({'server': [(dest, 512)]}, self.claims())
