@@ -100,7 +100,10 @@ min_microversion = 2.1
 max_microversion = 2.100
 build_timeout = 120
 [compute-feature-enabled]
-live_migration = false
+live_migration = true
+live_migrate_back_and_forth = true
+# Kumo's hosts share no storage: every live migration copies the disks.
+block_migration_for_live_migration = true
 cold_migration = true
 vnc_console = false
 spice_console = false

@@ -167,9 +167,12 @@ OPERATIONS: dict[str, Operation] = {
     'instance_actions.show_action': Operation(returns=({'instanceAction': OBJ},)),
     'migrations.list_migrations': Operation(query=migration_resources.list_query_schema,
                                             returns=({'migrations': LIST},)),
+    # a server's live migrations in progress (kumo_api.resources.migrations)
     'migrations.list_server_migrations': Operation(returns=({'migrations': LIST},)),
-    # Kumo has no live migration, so never 200 (kumo_api.resources.migrations).
-    'migrations.show_server_migration': Operation(status=(404,)),
+    'migrations.show_server_migration': Operation(returns=({'migration': OBJ},)),
+    'migrations.server_migration_action': Operation(
+        status=(202,), body=fixed(migration_resources.FORCE_COMPLETE)),
+    'migrations.abort_server_migration': Operation(status=(202,)),
     'simple_tenant_usage.list_tenant_usages': Operation(
         query=usage_schemas.index_query, returns=({'tenant_usages': LIST},)),
     'simple_tenant_usage.show_tenant_usage': Operation(

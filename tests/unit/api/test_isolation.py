@@ -149,6 +149,7 @@ BODIES = {
     'security_groups.create_security_group_rule': lambda v: {'security_group_rule': {
         'parent_group_id': v['security_group_id'], 'ip_protocol': 'tcp', 'from_port': 22,
         'to_port': 22, 'cidr': '10.0.0.0/8'}},
+    'migrations.server_migration_action': lambda v: {'force_complete': None},
 }
 # Writes that take no body.
 NO_BODY = {'servers.delete_server', 'server_metadata.delete_metadata_item',
@@ -160,7 +161,7 @@ NO_BODY = {'servers.delete_server', 'server_metadata.delete_metadata_item',
            'image_metadata.delete_image_metadata_item',
            'server_password.clear_password', 'volume_attachments.detach_volume',
            'attach_interfaces.detach_interface', 'security_groups.delete_security_group',
-           'security_groups.delete_security_group_rule'}
+           'security_groups.delete_security_group_rule', 'migrations.abort_server_migration'}
 # Every action of POST /servers/{id}/action, each with a valid body.
 _ACTION_BODIES = {'reboot': {'type': 'SOFT'}, 'changePassword': {'adminPass': 'pw'},
                   'createImage': {'name': 'snap'},

@@ -4,8 +4,8 @@ The reference in /work/shared/reference has neither os-migrations.inc nor its
 api_samples; the field sets below are those of Nova's api-ref (os-migrations.inc,
 server-migrations.inc) and of its samples per microversion: the fields of 2.1, plus
 migration_type (2.23), uuid (2.59), user_id and project_id (2.80). The `links` of an
-item and every field of the per-server list belong to in-progress live migrations,
-which Kumo does not make.
+item and the per-server list belong to in-progress live migrations: see
+test_server_migrations_live.py.
 """
 from __future__ import annotations
 
@@ -171,7 +171,7 @@ class TestServerMigrations(ResizeCase):
         # Not there before 2.23.
         self.assertEqual(404, self.request(f'{self.server_id}/migrations',
                                            version='2.22').status_code)
-        # Admins only (the rule before the server is looked up, as Nova).
+        # Admins only (the server is looked up first, as Nova).
         self.assertEqual(403, self.request(f'{self.server_id}/migrations',
                                            token=self.token).status_code)
         resp = self.request('3f0b7b5c-0000-4000-8000-000000000000/migrations')
