@@ -21,6 +21,11 @@ def check_not_locked(ctxt, instance: models.Instance) -> None:
 
 
 def invalid_state(action: str, instance: models.Instance, attr: str, state) -> errors.APIError:
+    if state is None:
+        # Nova's raise_http_conflict_for_instance_invalid_state has nothing to name
+        # then (e.g. no task where one is needed).
+        return errors.Conflict(f"Instance {instance.uuid} is in an invalid state for "
+                               f"'{action}'")
     return errors.Conflict(f"Cannot '{action}' instance {instance.uuid} while it is in "
                            f'{attr} {state}')
 

@@ -251,9 +251,10 @@ class TestRefusals(LiveMigrationRows):
         self.assertEqual('The resource could not be found.', self.answer(
             self.force_complete(running.id, version='2.21'), 404, 'itemNotFound'))
         # The server: migrating and ACTIVE.
-        self.assertEqual(f"Cannot 'force_complete' instance {sid} while it is in "
-                         'task_state None', self.answer(self.force_complete(running.id),
-                                                        409, 'conflictingRequest'))
+        # (No task to name: Nova's other sentence.)
+        self.assertEqual(f"Instance {sid} is in an invalid state for 'force_complete'",
+                         self.answer(self.force_complete(running.id), 409,
+                                     'conflictingRequest'))
         self.migrating('paused')
         self.assertEqual(f"Cannot 'force_complete' instance {sid} while it is in "
                          'vm_state paused', self.answer(self.force_complete(running.id),
@@ -276,9 +277,9 @@ class TestRefusals(LiveMigrationRows):
         self.assertEqual('The resource could not be found.', self.answer(
             self.abort(queued.id, version='2.23'), 404, 'itemNotFound'))
         # The server: migrating (whatever its vm_state).
-        self.assertEqual(f"Cannot 'abort live migration' instance {sid} while it is in "
-                         'task_state None', self.answer(self.abort(queued.id), 409,
-                                                        'conflictingRequest'))
+        self.assertEqual(f"Instance {sid} is in an invalid state for 'abort live "
+                         "migration'", self.answer(self.abort(queued.id), 409,
+                                                   'conflictingRequest'))
         self.migrating('paused')
         # The migration: the server's (a 404 here), and abortable at that version.
         for missing in ('999999', 'abc'):
