@@ -70,3 +70,45 @@ class TestLiveMigrateClients(resize_shelve._ResizeShelveBase):
             compute_api_version='2.68')
         conn.compute.live_migrate_server(server_id, host=None, block_migration='auto')
         self.settled_on(server_id, source)
+
+
+class TestLiveMigrationAbortClients(resize_shelve._ResizeShelveBase):
+    """`openstack server migration abort` and `... force complete` while a (fake)
+    copy takes a minute: the abort leaves the server where it ran, the force-complete
+    ends the migration at once on the destination."""
+    extra_config = {'compute': {'fake_live_migration_delay': 60}}
+    env, openstack, show = _CLI.env, _CLI.openstack, _CLI.show
+    settled_on = TestLiveMigrateClients.settled_on
+
+    def running(self, server_id: str) -> dict:
+        """The server's live migration in progress, once it copies."""
+        found = []
+
+        def copying():
+            found[:] = [m for m in self.openstack(
+                'server', 'migration', 'list', '--server', server_id, '-f', 'json',
+                token=ADMIN_TOKEN, version='2.59') if m['Status'] == 'running']
+            return bool(found)
+        self.wait_for(f'{server_id} copying', copying)
+        return found[0]
+
+    def test_abort_and_force_complete(self):
+        server_id = self.boot('cli-abort')
+        source = self.host_of(server_id)
+        dest = (HOSTS - {source}).pop()
+        self.openstack('server', 'migrate', '--live-migration', server_id,
+                       token=ADMIN_TOKEN, version='2.56')
+        migration = self.running(server_id)
+        self.openstack('server', 'migration', 'abort', server_id, str(migration['Id']),
+                       token=ADMIN_TOKEN, version='2.24')
+        self.settled_on(server_id, source)
+        self.openstack('server', 'migrate', '--live-migration', server_id,
+                       token=ADMIN_TOKEN, version='2.56')
+        migration = self.running(server_id)
+        self.openstack('server', 'migration', 'force', 'complete', server_id,
+                       str(migration['Id']), token=ADMIN_TOKEN, version='2.22')
+        self.settled_on(server_id, dest)
+        statuses = sorted(m['Status'] for m in self.openstack(
+            'server', 'migration', 'list', '--server', server_id, '-f', 'json',
+            token=ADMIN_TOKEN, version='2.59'))
+        self.assertEqual(['cancelled', 'completed'], statuses)
