@@ -157,11 +157,11 @@ def live_migrate_server(conductor, ctxt, instance_uuid: str, migration_uuid: str
     dest = selection.service_host
     sid = resize.step_id(ctxt.request_id, 'pre_live_migration')
     with session.transaction() as s:
-        if not migration_db.set_status(
+        fresh = s.query(models.Instance).filter_by(uuid=instance_uuid, deleted=0).first()
+        if fresh is None or fresh.task_state != task.MIGRATING or not migration_db.set_status(
                 s, migration_uuid, migration_db.PREPARING, (migration_db.ACCEPTED,),
                 dest_compute=dest, dest_node=selection.nodename,
-                dest_node_uuid=selection.compute_node_uuid, dest_host=dest, step_id=sid) \
-                or instance_db.get_instance(s, instance_uuid).task_state != task.MIGRATING:
+                dest_node_uuid=selection.compute_node_uuid, dest_host=dest, step_id=sid):
             # Deleted, or given up on by the reaper, while it was being scheduled.
             LOG.info('Instance %s changed while its live migration was scheduled',
                      instance_uuid)
@@ -350,14 +350,14 @@ def end(ctxt, migration_uuid: str, message: str, status: str, event: str,
 def _end_in(s, ctxt, migration: models.Migration, message: str | None, status: str,
             expected: tuple, **values) -> bool:
     uuid = migration.instance_uuid
-    if not migration_db.set_status(s, migration.uuid, status, expected, **values):
-        return False
-    if not instance_db.update_if(
+    fresh = migration_db.get(s, migration.uuid)
+    if fresh.status not in expected or not instance_db.update_if(
             s, uuid, {'vm_state': migration.old_vm_state or states.ACTIVE,
                       'task_state': None, 'task_deadline': None,
                       **resizing.source_place(migration)},
             expected_task_state=(task.MIGRATING,)):
         return False
+    migration_db.set_status(s, migration.uuid, status, expected, **values)
     migration_db.give_back(s, migration)
     server_ports.bind(s, uuid, migration.source_compute, ctxt)
     if message is not None:
