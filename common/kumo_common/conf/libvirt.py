@@ -19,6 +19,14 @@ opts = [
     cfg.IntOpt('wait_soft_reboot_seconds', default=120, min=0,
                help='Seconds a soft reboot waits for the guest to shut down before it '
                     'reboots it hard.'),
+    cfg.StrOpt('live_migration_uri', default='qemu+tcp://%s/system',
+               help='URI of the destination\'s libvirtd for a live migration, as '
+                    'Nova\'s: "%s" stands for the destination host\'s name. The '
+                    'source\'s libvirtd dials it (peer-to-peer migration) and so does '
+                    'the source\'s agent, to read the guest the destination prepared.'),
+    cfg.IntOpt('live_migration_bandwidth', default=0, min=0,
+               help='Most MiB/s a live migration may use (memory and disk copy); 0 '
+                    'lets libvirt choose (unlimited).'),
 ]
 
 

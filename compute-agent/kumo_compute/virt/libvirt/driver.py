@@ -38,6 +38,7 @@ from kumo_compute.virt.libvirt import (
     heavy_actions,
     imagecache,
     interfaces,
+    live_migration,
     resize,
 )
 from kumo_compute.virt.libvirt.guest_layout import (
@@ -109,7 +110,8 @@ def _quiet_libvirt(_ctx, _err) -> None:
     """libvirt prints every error to stderr by default; the driver handles them."""
 
 
-class LibvirtDriver(heavy_actions.HeavyActions, resize.ResizeSteps, ComputeDriver):
+class LibvirtDriver(heavy_actions.HeavyActions, resize.ResizeSteps,
+                    live_migration.LiveMigrationSteps, ComputeDriver):
     def __init__(self, host: str, node_uuid: str | None = None):
         self.host = host
         self.node_uuid = node_uuid
