@@ -38,7 +38,7 @@ from kumo_common.db import instances as instance_db
 from kumo_common.db import models, recovery, session
 from kumo_common.db import server_migrations as migration_db
 from kumo_common.db import services as service_db
-from kumo_conductor import build_faults, images, resizing
+from kumo_conductor import build_faults, images, move_specs, resizing
 from kumo_conductor import ports as server_ports
 
 CONF = cfg.CONF
@@ -58,29 +58,6 @@ def in_progress(instance_uuid: str) -> models.Migration | None:
         return migration_db.evacuation_of(s, instance_uuid)
 
 
-def _request_spec(s, instance: models.Instance, host: str | None, force: bool
-                  ) -> objects.RequestSpec:
-    """The server's stored request spec (hints, group, AZ), for another host."""
-    record = s.query(models.RequestSpecRecord).filter_by(
-        instance_uuid=instance.uuid).first()
-    flavor = resizing.flavor_spec(instance.flavor or {})
-    if record is not None:
-        spec = objects.Payload.from_primitive(record.spec)
-    else:
-        spec = objects.RequestSpec(instance_uuids=[], project_id=instance.project_id,
-                                   user_id=instance.user_id, flavor=flavor,
-                                   availability_zone=instance.pinned_availability_zone)
-    spec.instance_uuids = [instance.uuid]
-    spec.flavor = flavor
-    spec.ignore_hosts = [instance.host] if instance.host else []
-    # A create's forced host or destination is not the evacuation's: as Nova's
-    # (reset_forced_destinations), only what this request asked for.
-    spec.force_hosts, spec.force_nodes = ([host], []) if host and force else ([], [])
-    spec.requested_destination = {'host': host, 'node': None} if host and not force \
-        else None
-    return spec
-
-
 def evacuate_server(conductor, ctxt, instance_uuid: str, migration_uuid: str,
                     host: str | None, force: bool, start: bool,
                     on_shared_storage: bool = False) -> None:
@@ -90,7 +67,7 @@ def evacuate_server(conductor, ctxt, instance_uuid: str, migration_uuid: str,
         if pending is None:
             return
         instance, migration = pending
-        spec = _request_spec(s, instance, host, force)
+        spec = move_specs.for_another_host(s, instance, host, force)
         image_ref = instance.image_ref
     with session.transaction() as s:
         instance_db.record_event(s, instance_uuid, ctxt.request_id, SCHEDULE_EVENT, None)

@@ -46,7 +46,7 @@ from kumo_common.db import instances as instance_db
 from kumo_common.db import models, recovery, session
 from kumo_common.db import server_migrations as migration_db
 from kumo_common.db import services as service_db
-from kumo_conductor import build_faults, resizing
+from kumo_conductor import build_faults, move_specs, resizing
 from kumo_conductor import ports as server_ports
 
 CONF = cfg.CONF
@@ -78,28 +78,6 @@ def in_progress(instance_uuid: str) -> models.Migration | None:
 
 
 # --- starting ---------------------------------------------------------------------------
-def _request_spec(s, instance: models.Instance, host: str | None, force: bool
-                  ) -> objects.RequestSpec:
-    """The server's stored request spec (hints, group, AZ), for another host."""
-    record = s.query(models.RequestSpecRecord).filter_by(
-        instance_uuid=instance.uuid).first()
-    flavor = resizing.flavor_spec(instance.flavor or {})
-    if record is not None:
-        spec = objects.Payload.from_primitive(record.spec)
-    else:
-        spec = objects.RequestSpec(instance_uuids=[], project_id=instance.project_id,
-                                   user_id=instance.user_id, flavor=flavor,
-                                   availability_zone=instance.pinned_availability_zone)
-    spec.instance_uuids = [instance.uuid]
-    spec.flavor = flavor
-    spec.ignore_hosts = [instance.host] if instance.host else []
-    # Only what this request asked for (a create's forced host is not its own).
-    spec.force_hosts, spec.force_nodes = ([host], []) if host and force else ([], [])
-    spec.requested_destination = {'host': host, 'node': None} if host and not force \
-        else None
-    return spec
-
-
 def _precheck(s, instance: models.Instance, host: str | None) -> str | None:
     """Nova's LiveMigrationTask checks before scheduling, in its words."""
     def up(name: str | None) -> bool:
@@ -133,7 +111,7 @@ def live_migrate_server(conductor, ctxt, instance_uuid: str, migration_uuid: str
             return None
         instance, _ = pending
         refused = _precheck(s, instance, host)
-        spec = _request_spec(s, instance, host, force)
+        spec = move_specs.for_another_host(s, instance, host, force)
     with session.transaction() as s:
         instance_db.record_event(s, instance_uuid, ctxt.request_id, SCHEDULE_EVENT, None)
     if refused:
@@ -208,13 +186,8 @@ def _next(conductor, ctxt, migration: models.Migration, step: str, status: str,
 # --- the agents' reports ------------------------------------------------------------------
 def step_finished(conductor, ctxt, result: objects.MigrationStepResult) -> None:
     with session.reader() as s:
-        try:
-            migration = migration_db.get(s, result.migration_uuid)
-        except migration_db.MigrationNotFound:
-            return
-    if migration.step_id != result.step_id:
-        LOG.info('Live migration %s: report of step %s ignored (it is at %s)',
-                 migration.uuid, result.step_id, migration.step_id)
+        migration = migration_db.awaiting(s, result.migration_uuid, result.step_id)
+    if migration is None:
         return
     LOG.info('Live migration %s of %s: %s on %s %s', migration.uuid,
              migration.instance_uuid, result.step, result.host,

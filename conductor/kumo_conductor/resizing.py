@@ -214,13 +214,8 @@ class Resizer:
     # --- the agents' reports ---------------------------------------------------------------
     def step_finished(self, ctxt, result: objects.MigrationStepResult) -> None:
         with session.reader() as s:
-            try:
-                migration = migration_db.get(s, result.migration_uuid)
-            except migration_db.MigrationNotFound:
-                return
-        if migration.step_id != result.step_id:
-            LOG.info('Resize %s: report of step %s ignored (the resize is at %s)',
-                     migration.uuid, result.step_id, migration.step_id)
+            migration = migration_db.awaiting(s, result.migration_uuid, result.step_id)
+        if migration is None:
             return
         LOG.info('Resize %s of %s: %s on %s %s', migration.uuid, migration.instance_uuid,
                  result.step, result.host,

@@ -133,6 +133,21 @@ def waiting(session: orm.Session, instance_uuid: str, migration_uuid: str,
     return instance, migration
 
 
+def awaiting(session: orm.Session, migration_uuid: str, step_id: str
+             ) -> models.Migration | None:
+    """The migration an agent reports a step of, if that step is the one it waits
+    for (None for a report of an earlier step, or of a migration gone or ended)."""
+    try:
+        migration = get(session, migration_uuid)
+    except MigrationNotFound:
+        return None
+    if migration.step_id != step_id:
+        LOG.info('Migration %s: report of step %s ignored (it is at %s)', migration_uuid,
+                 step_id, migration.step_id)
+        return None
+    return migration
+
+
 def in_flight(session: orm.Session, instance_uuid: str) -> models.Migration | None:
     """The server's resize that is neither confirmed, reverted nor failed, if any
     (evacuations and live migrations are not resizes: kumo_conductor.evacuating and
@@ -198,18 +213,7 @@ def create_evacuation(session: orm.Session, instance: models.Instance, ctxt, uui
                       host: str | None) -> models.Migration:
     """Record the evacuation of `instance` from its host (to `host` if given) and
     hand it the server's claim on the source node."""
-    migration = models.Migration(
-        uuid=uuid, instance_uuid=instance.uuid, migration_type=EVACUATION,
-        status=ACCEPTED, source_compute=instance.host, source_node=instance.node,
-        source_node_uuid=instance.compute_node_uuid, dest_compute=host,
-        requested_host=host, old_instance_type_id=instance.instance_type_id,
-        new_instance_type_id=instance.instance_type_id, old_flavor=instance.flavor,
-        new_flavor=instance.flavor, old_vm_state=instance.vm_state,
-        user_id=ctxt.user_id, project_id=ctxt.project_id, hidden=False)
-    session.add(migration)
-    hand_over(session, instance.uuid, uuid)
-    session.flush()
-    return migration
+    return _create_move(session, instance, ctxt, uuid, host, EVACUATION)
 
 
 def create_live_migration(session: orm.Session, instance: models.Instance, ctxt,
@@ -217,8 +221,15 @@ def create_live_migration(session: orm.Session, instance: models.Instance, ctxt,
     """Record the live migration of `instance` from its host (to `host` if given),
     accepted, and hand it the server's claim on the source node (the server claims
     the destination)."""
+    return _create_move(session, instance, ctxt, uuid, host, LIVE_MIGRATION)
+
+
+def _create_move(session: orm.Session, instance: models.Instance, ctxt, uuid: str,
+                 host: str | None, migration_type: str) -> models.Migration:
+    """A move of the server with its own flavor, accepted, owning its source claim
+    (its user and project are the caller's, as Nova's)."""
     migration = models.Migration(
-        uuid=uuid, instance_uuid=instance.uuid, migration_type=LIVE_MIGRATION,
+        uuid=uuid, instance_uuid=instance.uuid, migration_type=migration_type,
         status=ACCEPTED, source_compute=instance.host, source_node=instance.node,
         source_node_uuid=instance.compute_node_uuid, dest_compute=host,
         requested_host=host, old_instance_type_id=instance.instance_type_id,

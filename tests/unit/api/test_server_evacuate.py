@@ -6,7 +6,6 @@ agent stopped for real, then restarted, is tests/unit/conductor/test_evacuate_st
 """
 from __future__ import annotations
 
-import datetime
 import time
 
 import fixtures
@@ -310,13 +309,6 @@ class TestEvacuateRecovery(EvacuateCase):
         self.ctxt = context.get_admin_context()
         self.force_down(self.source)
         self.dest = self.others()[0]
-
-    def overdue(self):
-        with session.transaction() as s:
-            s.execute(sa.update(models.Instance)
-                      .where(models.Instance.uuid == self.server_id)
-                      .values(task_deadline=models.utcnow()
-                              - datetime.timedelta(seconds=5)))
 
     def wait_task(self, task_state):
         deadline = time.monotonic() + 10

@@ -8,7 +8,6 @@ real guests under libvirt: tests/guest/test_live_migration_driver.py.
 """
 from __future__ import annotations
 
-import datetime
 import time
 
 import sqlalchemy as sa
@@ -228,13 +227,6 @@ class TestLiveMigrateOverdue(LiveMigrateCase):
         from kumo_conductor.reaper import Reaper
         self.reaper = Reaper(ConductorManager())
         self.ctxt = context.get_admin_context()
-
-    def overdue(self):
-        with session.transaction() as s:
-            s.execute(sa.update(models.Instance)
-                      .where(models.Instance.uuid == self.server_id)
-                      .values(task_deadline=models.utcnow()
-                              - datetime.timedelta(seconds=5)))
 
     def test_a_copy_still_running_is_aborted(self):
         self.delay_copies(10)

@@ -81,6 +81,14 @@ class ResizeCase(cloud.CloudTestCase):
             found.setdefault(key, []).append((host, memory))
         return found
 
+    def overdue(self):
+        """The server's task is past its deadline (for the reaper to find)."""
+        with session.transaction() as s:
+            s.execute(sa.update(models.Instance)
+                      .where(models.Instance.uuid == self.server_id)
+                      .values(task_deadline=models.utcnow()
+                              - datetime.timedelta(seconds=5)))
+
     def migration(self) -> models.Migration:
         with session.reader() as s:
             return migration_db.for_instance(s, self.server_id)[-1]
@@ -681,13 +689,6 @@ class TestResizeRecovery(ResizeCase):
         while not predicate():
             self.assertLess(time.monotonic(), deadline, f'never: {what}')
             time.sleep(0.02)
-
-    def overdue(self):
-        with session.transaction() as s:
-            s.execute(sa.update(models.Instance)
-                      .where(models.Instance.uuid == self.server_id)
-                      .values(task_deadline=models.utcnow()
-                              - datetime.timedelta(seconds=5)))
 
     def test_a_finish_step_that_never_answers_is_sent_again_then_rolled_back(self):
         source = self.show()['OS-EXT-SRV-ATTR:host']
