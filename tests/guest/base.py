@@ -78,9 +78,12 @@ def ensure_guest() -> str | None:
 class GuestStack(stack.ProcessStack):
     """ProcessStack whose agent runs real guests, and can be killed and restarted."""
 
-    def __init__(self, computes: int = 1, extra_config: dict | None = None):
-        """`computes` agents (compute1..N), all on the one libvirtd; `extra_config`
-        adds to the configuration every service reads."""
+    def __init__(self, computes: int = 1, extra_config: dict | None = None,
+                 host_config: dict[str, dict] | None = None):
+        """`computes` agents (compute1..N), all on the one libvirtd unless
+        `host_config` says otherwise; `extra_config` adds to the configuration every
+        service reads, `host_config` (host -> sections) to one agent's own."""
+        self.host_config = host_config or {}
         config = {
             'compute': {'virt_driver': 'libvirt'},
             'libvirt': {'virt_type': 'qemu', 'wait_soft_reboot_seconds': 30},
@@ -94,6 +97,15 @@ class GuestStack(stack.ProcessStack):
         super()._make_dir()
         # QEMU runs as libvirt-qemu: it must be able to reach the instances' files.
         os.chmod(self.dir, 0o755)
+
+    def _compute_config(self, n: int, host: str) -> str:
+        path = super()._compute_config(n, host)
+        if self.host_config.get(host):
+            # Appended: oslo.config reads a section again where it appears again, the
+            # later value winning (so also when start_agent rewrites the file).
+            with open(path, 'a') as f:
+                f.write('\n' + stack._ini(self.host_config[host]))
+        return path
 
     def instance_dir(self, server_id: str, host: str | None = None) -> str:
         """The guest's directory on `host` (default: whichever agent has it, else
@@ -137,10 +149,11 @@ class GuestTestCase(testtools.TestCase):
 
     stack: GuestStack | None = None
     problem: str | None = None
-    # Agents of the class's stack, what its configuration adds, and the flavors its
-    # tests need besides FLAVOR.
+    # Agents of the class's stack, what its configuration adds (to every service's,
+    # and by host to an agent's own), and the flavors its tests need besides FLAVOR.
     COMPUTES = 1
     EXTRA_CONFIG: dict | None = None
+    HOST_CONFIG: dict[str, dict] | None = None
     FLAVORS: tuple[dict, ...] = ()
 
     @classmethod
@@ -152,7 +165,7 @@ class GuestTestCase(testtools.TestCase):
                            else 'PostgreSQL is not answering') or ensure_guest())
         if cls.problem:
             return
-        new = GuestStack(cls.COMPUTES, cls.EXTRA_CONFIG)
+        new = GuestStack(cls.COMPUTES, cls.EXTRA_CONFIG, cls.HOST_CONFIG)
         new.start()
         try:
             new.manage('seed', '--guest-dir', GUEST_DIR)

@@ -36,39 +36,15 @@ import kumo_common.conf  # noqa: F401  (registers the options)
 from kumo_common import objects
 from kumo_common.cmd import guest_image
 from kumo_common.states import power
-from tests.guest import base
+from tests.guest import base, second_libvirtd
 
 CONF = cfg.CONF
-SECOND = os.path.join(base.REPO, 'tools', 'second-libvirtd.sh')
 TICK = re.compile(r'(?m)^KUMO-TICK (\d+)')
 # Slow migrations (MiB/s; libvirt's limit counts the disks' whole virtual size, 2 GiB
 # here): one to abort under way, one that lasts long enough to be forced to complete.
 CRAWL = 1
 SLOW = 100
 TIMEOUT = 90
-
-
-def _problem() -> str | None:
-    if os.geteuid() != 0:
-        return 'needs root (a second libvirtd, guests of qemu:///system)'
-    if not os.path.exists(os.path.join(base.GUEST_DIR, 'manifest.json')):
-        return f'no test guest in {base.GUEST_DIR} (make guest)'
-    for tool in ('libvirtd', 'virtlogd', 'unshare', 'qemu-img'):
-        if shutil.which(tool) is None:
-            return f'{tool} is not installed'
-    try:
-        import libvirt  # noqa: F401
-    except ImportError as exc:
-        return f'libvirt-python is not installed: {exc}'
-    return base.libvirt_problem()
-
-
-def _second(*args: str, env: dict) -> str:
-    proc = subprocess.run([SECOND, *args], capture_output=True, text=True, timeout=120,
-                          env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f'second-libvirtd.sh {" ".join(args)}: {proc.stderr}')
-    return proc.stdout.strip()
 
 
 def _ticks(path: str) -> list[int]:
@@ -86,7 +62,7 @@ class TestLiveMigrationDriver(testtools.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.problem = _problem()
+        cls.problem = second_libvirtd.problem()
         if cls.problem:
             return
         cls.workdir = tempfile.mkdtemp(prefix='kumo-lm-test-')
@@ -94,8 +70,8 @@ class TestLiveMigrationDriver(testtools.TestCase):
         # Its own state directory: never the one a demo may have running.
         cls.env = {**os.environ, 'LM_BASE': os.path.join(cls.workdir, 'second')}
         try:
-            cls.second_uri = _second('start', env=cls.env)
-            cls.main_uri = _second('main-uri', env=cls.env)
+            cls.second_uri = second_libvirtd.run('start', env=cls.env)
+            cls.main_uri = second_libvirtd.run('main-uri', env=cls.env)
         except Exception:
             cls._stop_second()
             raise
@@ -103,7 +79,7 @@ class TestLiveMigrationDriver(testtools.TestCase):
     @classmethod
     def _stop_second(cls):
         try:
-            _second('clean', env=cls.env)
+            second_libvirtd.run('clean', env=cls.env)
         finally:
             shutil.rmtree(cls.workdir, ignore_errors=True)
 

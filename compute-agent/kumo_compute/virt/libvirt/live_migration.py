@@ -107,13 +107,12 @@ def destination_xml(source_xml: str, dest_xml: str) -> str:
     destination's taken from the domain it prepared (`dest_xml`): disks' sources
     (matched by their target dev), kernel and initrd, serial consoles' sources and
     logs (by target port), VNC listen addresses and the Kumo metadata. The guest's
-    own devices stay; a disk the destination did not prepare is an error."""
+    own devices stay; a disk the destination did not prepare is an error. Its name
+    stays too (libvirt wants the source's here): the destination's, which differs
+    when either libvirtd had Nova's name taken (instance-<uuid>), is the migration's
+    VIR_MIGRATE_PARAM_DEST_NAME."""
     ET.register_namespace(vconfig.KUMO_PREFIX, vconfig.KUMO_NS)
     root, dest = ET.fromstring(source_xml), ET.fromstring(dest_xml)
-    if root.findtext('name') != dest.findtext('name'):
-        raise LiveMigrationError(
-            f'The destination prepared domain {dest.findtext("name")}, the guest is '
-            f'{root.findtext("name")} (a domain of that name exists there)')
 
     dest_disks = _by_key(dest, './devices/disk', _disk_dev)
     for disk in root.findall('./devices/disk'):
@@ -300,9 +299,12 @@ class LiveMigrationSteps:
             raise LiveMigrationError(f'Cannot reach the libvirtd of {step.dest_host} at '
                                      f'{uri}: {exc}') from exc
         try:
-            xml = destination_xml(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE),
-                                  self._prepared_xml(dest_conn, instance_uuid, step))
+            prepared = self._prepared_xml(dest_conn, instance_uuid, step)
+            xml = destination_xml(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE), prepared)
             params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: xml,
+                      # The name the destination gave it (its own may be taken there).
+                      libvirt.VIR_MIGRATE_PARAM_DEST_NAME:
+                          ET.fromstring(prepared).findtext('name'),
                       # (else the destination keeps the source's definition)
                       libvirt.VIR_MIGRATE_PARAM_PERSIST_XML: xml,
                       libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS: copied_disks(xml)}
