@@ -402,8 +402,9 @@ class MigrationStep(Payload):
 @dataclass
 class MigrationStepResult(Payload):
     """What an agent reports after its step of a resize or a live migration
-    (conductor RPC 1.4). `aborted`: a live migration that live_migration_abort
-    stopped (the guest stayed at the source)."""
+    (conductor RPC 1.4). 1.1: `aborted`, a live migration that live_migration_abort
+    stopped (the guest stayed at the source; an older conductor takes it as failed)."""
+    VERSION: ClassVar[str] = '1.1'
     migration_uuid: str
     instance_uuid: str
     step: str

@@ -66,15 +66,15 @@ PINNED = {
         'image_id: str | None', 'size: int', 'checksum: str | None',
         'os_hash_value: str | None', 'virtual_size: int | None',
         'disk_format: str | None', 'offloaded: bool')),
-    'MigrationStep': ('1.1', (
+    'MigrationStep': ('1.2', (
         'migration_uuid: str', 'instance_uuid: str', 'step: str', 'step_id: str',
         'source_host: str', 'dest_host: str', 'source_path: str | None',
         'build: InstanceBuild | None', 'start: bool', 'old_flavor: FlavorSpec | None',
-        'new_flavor: FlavorSpec | None')),
-    'MigrationStepResult': ('1.0', (
+        'new_flavor: FlavorSpec | None', 'block_migration: bool | None')),
+    'MigrationStepResult': ('1.1', (
         'migration_uuid: str', 'instance_uuid: str', 'step: str', 'step_id: str',
         'host: str', 'success: bool', 'power_state: int', 'error: str | None',
-        'source_path: str | None')),
+        'source_path: str | None', 'aborted: bool')),
     'BuildResult': ('1.1', (
         'instance_uuid: str', 'host: str', 'success: bool', 'power_state: int',
         'error: str | None', 'reschedulable: bool', 'traceback: str | None')),
