@@ -419,6 +419,19 @@ class MigrationStepResult(Payload):
 
 
 @dataclass
+class LiveMigrationProgress(Payload):
+    """How far the copy of a live migration has got, in bytes, as the source's
+    hypervisor counts it (libvirt's job stats); None where it cannot tell. The
+    source agent reports it while the copy runs (conductor RPC 1.9)."""
+    memory_total: int | None = None
+    memory_processed: int | None = None
+    memory_remaining: int | None = None
+    disk_total: int | None = None
+    disk_processed: int | None = None
+    disk_remaining: int | None = None
+
+
+@dataclass
 class CpuDiagnostics(Payload):
     """One vCPU of a guest: `time` it ran (ns), `utilisation` (%) where known."""
     id: int
@@ -484,6 +497,7 @@ REGISTRY: dict[str, type[Payload]] = {
     for cls in (FlavorSpec, ImageSpec, NetworkRequest, RequestSpec, Selection, PortSpec,
                 BlockDeviceSpec, InstanceBuild, BuildResult, GuestCheck, NodeReport, DryRunResult,
                 PowerStateReport, PowerSyncResult, ActionParams,
-                ActionResult, MigrationStep, MigrationStepResult, CpuDiagnostics,
+                ActionResult, MigrationStep, MigrationStepResult, LiveMigrationProgress,
+                CpuDiagnostics,
                 DiskDiagnostics, NicDiagnostics, InstanceDiagnostics)
 }

@@ -10,7 +10,7 @@ from oslo_log import log as logging
 
 from kumo_common import exceptions, lifecycle, objects, states
 from kumo_common.rpcapi import conductor as conductor_rpcapi
-from kumo_compute import consoles, image_upload, ledger
+from kumo_compute import consoles, image_upload, ledger, migration_progress
 from kumo_compute.virt.driver import ComputeDriver, LiveMigrationAborted
 
 LOG = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ class ComputeManager:
         # Every operation keyed by instance and request/attempt: casts delivered twice
         # run once, and the conductor's reaper can ask what became of one.
         self.ledger = ledger.Ledger()
+        # Ready before any live migration's copy, which it reports on.
+        migration_progress.start()
 
     def _lock(self, uuid: str) -> threading.Lock:
         with self._locks_guard:
@@ -212,8 +214,13 @@ class ComputeManager:
 
     def live_migration(self, ctxt, step: objects.MigrationStep) -> None:
         """Source: the running guest moves to the destination (this holds the
-        instance's lock while the guest's memory and disks are copied)."""
-        self._migration_step(ctxt, step, self.driver.live_migration)
+        instance's lock while the guest's memory and disks are copied, and reports
+        the copy's progress meanwhile: kumo_compute.migration_progress)."""
+        def copy(instance_uuid: str, step: objects.MigrationStep) -> None:
+            with migration_progress.reporting(self.driver, self.conductor, ctxt, step):
+                return self.driver.live_migration(instance_uuid, step)
+
+        self._migration_step(ctxt, step, copy)
 
     def post_live_migration_at_destination(self, ctxt, step: objects.MigrationStep) -> None:
         """Destination: the guest that arrived is this host's."""

@@ -31,6 +31,10 @@ stopped by the source; one not yet copying is marked cancelled by the API and en
 when the destination's preparation reports). A destination that fails to take the
 guest after it arrived leaves the server in ERROR there, with a fault.
 
+While the copy runs, the source reports how far it has got (memory and disk bytes,
+every [compute] live_migration_progress_interval): progress() writes the counters
+onto the migration record, for GET /servers/{id}/migrations.
+
 The reaper (reaper.py) hands over a live migration past its deadline ([conductor]
 live_migration_timeout): overdue().
 """
@@ -66,6 +70,9 @@ SOURCE_STEPS = ('live_migration',)
 # A migration the API marked cancelled while the destination prepared is still the
 # server's until that preparation reports.
 ENDING = migration_db.LIVE_HELD + (migration_db.CANCELLED,)
+# The migration record's counters of the copy, as the source reports them.
+PROGRESS_FIELDS = tuple(f'{what}_{count}' for what in ('memory', 'disk')
+                        for count in ('total', 'processed', 'remaining'))
 
 
 def host_of(migration: models.Migration, step: str) -> str | None:
@@ -287,6 +294,16 @@ def _after_rollback(conductor, ctxt, migration, result) -> None:
 _AFTER = {'pre_live_migration': _after_pre, 'live_migration': _after_live_migration,
           'post_live_migration_at_destination': _after_post,
           'rollback_live_migration_at_destination': _after_rollback}
+
+
+def progress(migration_uuid: str, report: objects.LiveMigrationProgress) -> None:
+    """The source's count of the copy (bytes), written while the migration runs: a
+    report that arrives after the copy ended (casts may overtake one another) leaves
+    the record as it is."""
+    values = {name: getattr(report, name) for name in PROGRESS_FIELDS}
+    with session.transaction() as s:
+        migration_db.set_status(s, migration_uuid, None, (migration_db.RUNNING,),
+                                **values)
 
 
 # --- endings ------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def _message_of(exc: Exception) -> str:
 class ConductorManager:
     """Answers kumo_common.rpcapi.conductor.ConductorAPI."""
 
-    target = messaging.Target(version='1.8')
+    target = messaging.Target(version='1.9')
 
     def __init__(self):
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
@@ -500,6 +500,10 @@ class ConductorManager:
                             ) -> str | None:
         return live_migrating.live_migrate_server(self, ctxt, instance_uuid, migration_uuid,
                                                   host, force, block_migration)
+
+    def live_migration_progress(self, ctxt, migration_uuid: str,
+                                progress: objects.LiveMigrationProgress) -> None:
+        live_migrating.progress(migration_uuid, progress)
 
     # --- shelve (kumo_conductor.shelving) --------------------------------------------
     def unshelve_instance(self, ctxt, instance_uuid: str) -> None:

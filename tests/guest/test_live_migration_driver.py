@@ -287,13 +287,28 @@ class TestLiveMigrationDriver(testtools.TestCase):
     def test_abort_leaves_the_guest_at_the_source(self):
         from kumo_compute.virt.driver import LiveMigrationAborted
         tick = self.boot()
+        source = self.drivers['compute1']
+        self.assertIsNone(source.live_migration_progress(self.server))   # no copy yet
         thread, outcome = self.start_slow_migration(CRAWL)
         time.sleep(1)
         self.assertTrue(thread.is_alive(), f'the migration ended: {outcome}')
-        self.drivers['compute1'].live_migration_abort(self.server)
+        # How far it has got, from libvirt's job stats (what the agent reports): the
+        # disks are being copied (their virtual size, at 1 MiB/s); the memory is
+        # copied once they are in step, so none of it yet (libvirt's memory_total is
+        # 0 too until then).
+        progress = source.live_migration_progress(self.server)
+        self.assertIsNotNone(progress)
+        self.assertGreater(progress.disk_total, 0)
+        self.assertGreater(progress.disk_processed, 0)
+        self.assertEqual(progress.disk_total,
+                         progress.disk_processed + progress.disk_remaining)
+        self.assertIsInstance(progress.memory_total, int)
+        self.assertEqual(0, progress.memory_processed)
+        source.live_migration_abort(self.server)
         thread.join(60)
         self.assertFalse(thread.is_alive())
         self.assertIsInstance(outcome[0], LiveMigrationAborted)
+        self.assertIsNone(source.live_migration_progress(self.server))   # over
         self.assertEqual('running', self.virsh_state('compute1'))
         self.wait_tick('compute1', tick + 2)
         self.drivers['compute2'].rollback_live_migration_at_destination(

@@ -11,7 +11,9 @@ filters) from 2.80. Newest first (created_at, then id). Hidden migrations are ne
 shown (Nova drops them from the answer whatever the `hidden` filter says).
 
 /servers/{id}/migrations lists the server's live migrations in progress (Nova's
-queued, preparing, running, post-migrating). Force-complete and abort check what
+queued, preparing, running, post-migrating), with how far the copy has got (memory
+and disk bytes, as the source's hypervisor last counted them while it ran; null when
+unknown). Force-complete and abort check what
 Nova's compute API does, in its order and words; then the source agent is told by a
 cast, which ends the copy (kumo_compute: the live_migration step reports how it
 ended). From 2.65 a migration not yet running can be aborted too: the API marks it
@@ -212,9 +214,10 @@ _MIGRATION_ID = re.compile(r'0*[0-9]{1,10}')
 _MAX_ID = 2 ** 31 - 1
 FORCE_COMPLETE = {'type': 'object', 'properties': {'force_complete': {'type': 'null'}},
                   'required': ['force_complete'], 'additionalProperties': False}
-# Kumo's hypervisors report no progress of the copy: Nova shows null when unknown.
-_NO_PROGRESS = {f'{what}_{count}_bytes': None for what in ('memory', 'disk')
-                for count in ('total', 'processed', 'remaining')}
+# The copy's counters, as the source agent last reported them while it ran (the
+# record's column: the view's name); null when unknown, as Nova's.
+_PROGRESS = {f'{what}_{count}': f'{what}_{count}_bytes' for what in ('memory', 'disk')
+             for count in ('total', 'processed', 'remaining')}
 
 
 def _served_from(major: int, minor: int) -> None:
@@ -247,7 +250,8 @@ def _server_migration_view(m: models.Migration, want, dest_ips: dict[str, str]) 
             'dest_host': _dest_host(m, dest_ips), 'dest_node': m.dest_node, 'id': m.id,
             'server_uuid': m.instance_uuid, 'source_compute': m.source_compute,
             'source_node': m.source_node, 'status': m.status,
-            'updated_at': times.iso_naive(m.updated_at), **_NO_PROGRESS}
+            'updated_at': times.iso_naive(m.updated_at),
+            **{shown: getattr(m, column) for column, shown in _PROGRESS.items()}}
     if want.at_least(2, 59):
         view['uuid'] = m.uuid
     if want.at_least(2, 80):

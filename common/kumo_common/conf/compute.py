@@ -18,6 +18,11 @@ opts = [
     cfg.FloatOpt('fake_live_migration_delay', default=0.0, min=0.0,
                  help='Seconds the fake driver pretends copying a guest in a live '
                       'migration takes (an abort or a force-complete ends it sooner).'),
+    cfg.IntOpt('live_migration_progress_interval', default=5, min=1,
+               help='Seconds between two reports of how far a live migration\'s copy '
+                    'has got (memory and disk bytes, shown by GET '
+                    '/servers/{id}/migrations), which the source agent asks its '
+                    'hypervisor for while the copy runs.'),
     cfg.IntOpt('executor_threads', default=16, min=1,
                help='Threads that handle RPC messages concurrently in the agent.'),
 ]

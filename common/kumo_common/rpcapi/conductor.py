@@ -22,6 +22,8 @@ Version history:
           start it; a call before microversion 2.34, whose answer is why it could
           not start, a cast from 2.34); live migration steps are reported through
           migration_step_finished (MigrationStepResult `aborted`)
+    1.9 - live_migration_progress (the source agent's objects.LiveMigrationProgress of
+          a live migration's copy, every [compute] live_migration_progress_interval)
 """
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -32,7 +34,7 @@ CONF = cfg.CONF
 
 
 class ConductorAPI:
-    VERSION = '1.8'
+    VERSION = '1.9'
 
     def __init__(self):
         target = messaging.Target(topic=CONF.conductor.topic, version=self.VERSION)
@@ -135,6 +137,13 @@ class ConductorAPI:
             return client.call(ctxt, 'live_migrate_server', **kwargs)
         client.cast(ctxt, 'live_migrate_server', **kwargs)
         return None
+
+    def live_migration_progress(self, ctxt, migration_uuid: str,
+                                progress: objects.LiveMigrationProgress) -> None:
+        """How far the source's copy of a running live migration has got (a cast)."""
+        self.client.prepare(version='1.9').cast(ctxt, 'live_migration_progress',
+                                                migration_uuid=migration_uuid,
+                                                progress=progress)
 
     def evacuations_from(self, ctxt, host: str) -> list[dict]:
         """The evacuations away from `host` its agent has to clean up after:

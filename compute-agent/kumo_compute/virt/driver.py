@@ -331,6 +331,14 @@ class ComputeDriver(abc.ABC):
         raise NotImplementedError('forcing a live migration to complete is not '
                                   'implemented by this driver')
 
+    def live_migration_progress(self, instance_uuid: str
+                                ) -> objects.LiveMigrationProgress | None:
+        """Source: how far the guest's live migration in progress has got (bytes of
+        memory and disk, total, copied and left, as the hypervisor counts them);
+        None when no copy runs, or this driver cannot tell. Called from another
+        thread while live_migration runs."""
+        return None
+
 
 class LiveMigrationAborted(Exception):
     """live_migration_abort stopped the live migration: the guest stays where it was."""

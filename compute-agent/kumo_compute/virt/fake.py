@@ -59,6 +59,8 @@ class FakeDriver(ComputeDriver):
         # sets fail_next_live_migration to a message: the next copy fails with it.
         self.incoming: dict[str, objects.InstanceBuild | None] = {}
         self.outgoing: dict[str, tuple[threading.Event, list[str]]] = {}
+        # When each of those copies began (time.monotonic()), for its progress.
+        self.copy_began: dict[str, float] = {}
         self.fail_next_live_migration: str | None = None
         self.forced_complete: set[str] = set()
         _DRIVERS[host] = self
@@ -242,6 +244,7 @@ class FakeDriver(ComputeDriver):
                 raise RuntimeError(f'Guest {instance_uuid} does not exist on {self.host}')
             failure, self.fail_next_live_migration = self.fail_next_live_migration, None
             ended, how = self.outgoing.setdefault(instance_uuid, (threading.Event(), []))
+            self.copy_began.setdefault(instance_uuid, time.monotonic())
         try:
             if failure:
                 raise RuntimeError(failure)
@@ -262,6 +265,7 @@ class FakeDriver(ComputeDriver):
         finally:
             with self._lock:
                 self.outgoing.pop(instance_uuid, None)
+                self.copy_began.pop(instance_uuid, None)
 
     def receive(self, instance_uuid: str, state: int | None, flavor=None) -> None:
         """The guest arrives here, in the power state it had at the source."""
@@ -294,6 +298,26 @@ class FakeDriver(ComputeDriver):
 
     def live_migration_force_complete(self, instance_uuid: str) -> None:
         self._end_copy(instance_uuid, 'complete')
+
+    def live_migration_progress(self, instance_uuid: str
+                                ) -> objects.LiveMigrationProgress | None:
+        """Made-up counts that move as a copy would: the guest's memory (its flavor's)
+        and root disk as the totals, copied in proportion to the time the copy has
+        taken of [compute] fake_live_migration_delay."""
+        with self._lock:
+            began = self.copy_began.get(instance_uuid)
+            flavor = self.flavors.get(instance_uuid)
+        if began is None:
+            return None
+        delay = CONF.compute.fake_live_migration_delay
+        done = min(1.0, (time.monotonic() - began) / delay) if delay > 0 else 1.0
+        memory = (flavor.memory_mb if flavor else 512) * 1024 ** 2
+        disk = (flavor.root_gb if flavor else 1) * 1024 ** 3
+        memory_done, disk_done = int(memory * done), int(disk * done)
+        return objects.LiveMigrationProgress(
+            memory_total=memory, memory_processed=memory_done,
+            memory_remaining=memory - memory_done, disk_total=disk,
+            disk_processed=disk_done, disk_remaining=disk - disk_done)
 
     def _end_copy(self, instance_uuid: str, how: str) -> None:
         with self._lock:

@@ -149,7 +149,7 @@ class TestListAndShow(LiveMigrationRows):
              'dest_compute': self.dest, 'dest_node': self.dest,
              # dest_host: the destination's IP address, as Nova's (its my_ip).
              'dest_host': ip, 'user_id': 'admin', 'project_id': 'admin',
-             # No progress counters in Kumo: null, as Nova's when unknown.
+             # Rows written here carry no progress: null, as Nova's when unknown.
              **{f: None for f in PROGRESS}},
             {k: item[k] for k in item if k not in ('id', 'created_at', 'updated_at')})
         self.assertRegex(item['created_at'], TIME)

@@ -75,6 +75,10 @@ PINNED = {
         'migration_uuid: str', 'instance_uuid: str', 'step: str', 'step_id: str',
         'host: str', 'success: bool', 'power_state: int', 'error: str | None',
         'source_path: str | None', 'aborted: bool')),
+    'LiveMigrationProgress': ('1.0', (
+        'memory_total: int | None', 'memory_processed: int | None',
+        'memory_remaining: int | None', 'disk_total: int | None',
+        'disk_processed: int | None', 'disk_remaining: int | None')),
     'BuildResult': ('1.1', (
         'instance_uuid: str', 'host: str', 'success: bool', 'power_state: int',
         'error: str | None', 'reschedulable: bool', 'traceback: str | None')),
@@ -201,6 +205,8 @@ def _samples() -> list[objects.Payload]:
                                     step='resize_instance', step_id='req-1/resize/0',
                                     host='compute1', success=True, power_state=4,
                                     source_path='/x/u1_resize'),
+        objects.LiveMigrationProgress(memory_total=536870912, memory_processed=1048576,
+                                      memory_remaining=535822336, disk_total=1073741824),
         objects.InstanceDiagnostics(
             power_state=1, driver='libvirt', hypervisor='qemu', hypervisor_os='linux',
             uptime=12, config_drive=True, memory_kib=131072, memory_used_kib=131072,

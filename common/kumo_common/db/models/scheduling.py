@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kumo_common.db.models.base import Base, DateTime, TimestampMixin, utcnow
@@ -80,3 +80,12 @@ class Migration(TimestampMixin, Base):
     user_id: Mapped[str | None] = mapped_column(String(255))
     project_id: Mapped[str | None] = mapped_column(String(255))
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A live migration's copy, in bytes, as the source's hypervisor last reported it
+    # while the migration was running (kumo_conductor.live_migrating.progress); null
+    # when unknown.
+    memory_total: Mapped[int | None] = mapped_column(BigInteger)
+    memory_processed: Mapped[int | None] = mapped_column(BigInteger)
+    memory_remaining: Mapped[int | None] = mapped_column(BigInteger)
+    disk_total: Mapped[int | None] = mapped_column(BigInteger)
+    disk_processed: Mapped[int | None] = mapped_column(BigInteger)
+    disk_remaining: Mapped[int | None] = mapped_column(BigInteger)

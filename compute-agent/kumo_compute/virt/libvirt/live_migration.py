@@ -19,9 +19,10 @@ serial console's port, the VNC listen address, and the Kumo metadata naming the
 destination's agent. Everything the guest sees (its devices, their addresses)
 stays as it is: libvirt refuses a destination XML whose guest ABI differs.
 
-live_migration_abort (libvirt's abortJob) and live_migration_force_complete (the
-guest paused so that its memory stops changing, as Nova's without post-copy) come
-from other threads while live_migration waits in migrateToURI3.
+live_migration_abort (libvirt's abortJob), live_migration_force_complete (the
+guest paused so that its memory stops changing, as Nova's without post-copy) and
+live_migration_progress (the job's stats) come from other threads while
+live_migration waits in migrateToURI3.
 """
 from __future__ import annotations
 
@@ -57,6 +58,9 @@ ABORT_PATIENCE = 10.0
 # How long a rollback waits for libvirt to end an incoming guest that failed.
 ROLLBACK_PATIENCE = 30.0
 _POLL = 0.1
+# libvirt's job stats (bytes) that are a live migration's progress, by its names.
+_PROGRESS_STATS = tuple(f'{what}_{count}' for what in ('memory', 'disk')
+                        for count in ('total', 'processed', 'remaining'))
 
 
 class LiveMigrationError(Exception):
@@ -435,6 +439,24 @@ class LiveMigrationSteps:
             job.paused_here = False
             raise
         LOG.info('Guest %s paused so that its live migration completes', instance_uuid)
+
+    def live_migration_progress(self, instance_uuid: str
+                                ) -> objects.LiveMigrationProgress | None:
+        """The job stats of the guest's outgoing migration (what Nova's monitor
+        reads): libvirt's memory_* and disk_* counters, in bytes."""
+        with _outgoing_lock:
+            job = _outgoing.get((self.host, instance_uuid))
+            if job is None or job.done or not job.started:
+                return None
+        try:
+            stats = job.dom.jobStats()
+        except libvirt.libvirtError as exc:
+            LOG.debug('No job stats of the live migration of %s: %s', instance_uuid, exc)
+            return None
+        if stats.get('type', libvirt.VIR_DOMAIN_JOB_NONE) == libvirt.VIR_DOMAIN_JOB_NONE:
+            return None   # (not begun yet, or over)
+        return objects.LiveMigrationProgress(**{name: stats.get(name)
+                                                for name in _PROGRESS_STATS})
 
     def _outgoing_job(self, instance_uuid: str) -> _Outgoing:
         with _outgoing_lock:
