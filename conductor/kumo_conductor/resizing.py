@@ -35,7 +35,7 @@ from kumo_common.db import aggregates as aggregate_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, network_cache, recovery, session, system_metadata
 from kumo_common.db import server_migrations as migration_db
-from kumo_conductor import build_faults, images
+from kumo_conductor import build_faults, images, move_specs
 from kumo_conductor import ports as server_ports
 
 CONF = cfg.CONF
@@ -186,17 +186,7 @@ class Resizer:
     @staticmethod
     def _request_spec(s, instance: models.Instance, migration: models.Migration
                       ) -> objects.RequestSpec:
-        record = s.query(models.RequestSpecRecord).filter_by(
-            instance_uuid=instance.uuid).first()
-        flavor = flavor_spec(migration.new_flavor)
-        if record is not None:
-            spec = objects.Payload.from_primitive(record.spec)
-        else:
-            spec = objects.RequestSpec(instance_uuids=[], project_id=instance.project_id,
-                                       user_id=instance.user_id, flavor=flavor,
-                                       availability_zone=instance.pinned_availability_zone)
-        spec.instance_uuids = [instance.uuid]
-        spec.flavor = flavor
+        spec = move_specs.stored(s, instance, flavor_spec(migration.new_flavor))
         spec.image = images.get_spec(None, instance.image_ref, session=s)
         # The host it is on is out unless the operator allows a same-host resize; a
         # cold migration always leaves it (as Nova's on hosts that cannot migrate to

@@ -31,7 +31,7 @@ from kumo_common.db import compute_nodes as node_db
 from kumo_common.db import instances as instance_db
 from kumo_common.db import models, network_cache, recovery, session, system_metadata
 from kumo_common.db import snapshots as snapshot_db
-from kumo_conductor import images, snapshots
+from kumo_conductor import images, move_specs, snapshots
 from kumo_conductor import ports as server_ports
 
 CONF = cfg.CONF
@@ -197,7 +197,6 @@ def progress(instance_uuid: str, host: str, task_state: str) -> bool:
 # --- unshelve of an offloaded server -----------------------------------------------------
 def _request_spec(s, instance: models.Instance, image: objects.ImageSpec
                   ) -> objects.RequestSpec:
-    record = s.query(models.RequestSpecRecord).filter_by(instance_uuid=instance.uuid).first()
     flavor = instance.flavor or {}
     flavor_spec = objects.FlavorSpec(
         flavorid=str(flavor.get('flavorid', '')), name=flavor.get('name', ''),
@@ -206,14 +205,7 @@ def _request_spec(s, instance: models.Instance, image: objects.ImageSpec
         root_gb=flavor.get('root_gb', instance.root_gb or 0),
         ephemeral_gb=flavor.get('ephemeral_gb', 0), swap=flavor.get('swap', 0) or 0,
         extra_specs=flavor.get('extra_specs') or {})
-    if record is not None:
-        spec = objects.Payload.from_primitive(record.spec)
-    else:
-        spec = objects.RequestSpec(instance_uuids=[], project_id=instance.project_id,
-                                   user_id=instance.user_id, flavor=flavor_spec,
-                                   availability_zone=instance.pinned_availability_zone)
-    spec.instance_uuids = [instance.uuid]
-    spec.flavor = flavor_spec
+    spec = move_specs.stored(s, instance, flavor_spec)
     spec.image = image
     spec.ignore_hosts = []
     # A create's forced host is not an unshelve's: only what the unshelve asked for.
