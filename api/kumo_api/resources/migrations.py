@@ -117,12 +117,7 @@ def _view(m: models.Migration, want, dest_ips: dict[str, str],
         if _live_in_progress(m):
             view['links'] = links.resource_links(f'servers/{m.instance_uuid}/migrations',
                                                  str(m.id), at)
-    if want.at_least(2, 59):
-        view['uuid'] = m.uuid
-    if want.at_least(2, 80):
-        view['user_id'] = m.user_id
-        view['project_id'] = m.project_id
-    return view
+    return _with_owner_fields(view, m, want)
 
 
 def _time_param(params: dict, name: str) -> datetime.datetime | None:
@@ -245,6 +240,17 @@ def _migration_of(s, server_id: str, migration_id: str) -> models.Migration | No
                                         m.instance_uuid == server_id)).first()
 
 
+def _with_owner_fields(view: dict, m: models.Migration, want) -> dict:
+    """What both views gained: the migration's uuid (2.59), its user and project
+    (2.80)."""
+    if want.at_least(2, 59):
+        view['uuid'] = m.uuid
+    if want.at_least(2, 80):
+        view['user_id'] = m.user_id
+        view['project_id'] = m.project_id
+    return view
+
+
 def _server_migration_view(m: models.Migration, want, dest_ips: dict[str, str]) -> dict:
     view = {'created_at': times.iso_naive(m.created_at), 'dest_compute': m.dest_compute,
             'dest_host': _dest_host(m, dest_ips), 'dest_node': m.dest_node, 'id': m.id,
@@ -252,12 +258,7 @@ def _server_migration_view(m: models.Migration, want, dest_ips: dict[str, str]) 
             'source_node': m.source_node, 'status': m.status,
             'updated_at': times.iso_naive(m.updated_at),
             **{shown: getattr(m, column) for column, shown in _PROGRESS.items()}}
-    if want.at_least(2, 59):
-        view['uuid'] = m.uuid
-    if want.at_least(2, 80):
-        view['user_id'] = m.user_id
-        view['project_id'] = m.project_id
-    return view
+    return _with_owner_fields(view, m, want)
 
 
 @bp.get('/servers/<server_id>/migrations')
